@@ -1,0 +1,186 @@
+"""The corpus (projects, documents, sentences), its tag layers and their history.
+
+Storage is per sentence, not per token: a sentence row holds its tokens as a JSON array, and each
+tag layer holds one row per sentence with the tags as a JSON array. A 1,000,000-token corpus is
+about 45,000 sentence rows instead of a million token rows, which is what makes bulk import and
+export fast. Token search goes through `TokenIndex` (one row per distinct token text per document).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+SCHEME_CHOICES = [
+    ("iob1", "IOB1"),
+    ("iob2", "IOB2 / BIO"),
+    ("bioes", "BIOES / IOBES"),
+    ("bilou", "BILOU"),
+]
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    labels = models.JSONField(default=list, blank=True, help_text="Entity labels, in order.")
+    scheme = models.CharField(max_length=8, choices=SCHEME_CHOICES, default="iob2")
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="projects", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MANAGER = "manager"
+        ANNOTATOR = "annotator"
+        REVIEWER = "reviewer"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ANNOTATOR)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user", "role"], name="unique_member_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role} in {self.project}"
+
+
+class Document(models.Model):
+    """One document of a project; keeps what is needed to write its file back byte for byte."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
+    position = models.PositiveIntegerField()
+    name = models.CharField(max_length=300)
+    source_name = models.CharField(max_length=300, help_text="The file it was imported from.")
+    scheme = models.CharField(max_length=8, choices=SCHEME_CHOICES, default="iob2")
+    encoding = models.CharField(max_length=40, default="utf-8")
+    bom = models.BooleanField(default=False)
+    newline = models.CharField(max_length=2, default="\n")
+    delimiter = models.CharField(max_length=1, default="\t")
+    columns = models.PositiveSmallIntegerField(default=2)
+    tag_column = models.PositiveSmallIntegerField(default=1)
+    trailer = models.TextField(blank=True, help_text="Raw lines after the last sentence.")
+    sentence_count = models.PositiveIntegerField(default=0)
+    token_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "position"], name="unique_document_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sentence(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="sentences")
+    position = models.PositiveIntegerField()
+    tokens = models.JSONField()
+    extras = models.JSONField(null=True, blank=True, help_text="Other CoNLL columns per token.")
+    before = models.TextField(blank=True, help_text="Raw non-token lines before the sentence.")
+    formats = models.JSONField(null=True, blank=True, help_text="Token lines of unusual shape.")
+    line = models.PositiveIntegerField(default=0, help_text="Line of the first token in its file.")
+
+    class Meta:
+        ordering = ["document", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document", "position"], name="unique_sentence_position"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} #{self.position}"
+
+
+class TagLayer(models.Model):
+    """One complete version of a document's tags: imported, an annotator's, a model's, gold."""
+
+    class Kind(models.TextChoices):
+        IMPORTED = "imported"
+        ANNOTATOR = "annotator"
+        MODEL = "model"
+        GOLD = "gold"
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="layers")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    invalid_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "name"], name="unique_layer_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} / {self.name}"
+
+
+class SentenceTags(models.Model):
+    """The tags of one sentence in one layer; `version` rises with each edit (stale edits: 409)."""
+
+    layer = models.ForeignKey(TagLayer, on_delete=models.CASCADE, related_name="rows")
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="tag_rows")
+    tags = models.JSONField()
+    invalid = models.JSONField(
+        null=True, blank=True, help_text="Token indexes with invalid transitions."
+    )
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["layer", "sentence"], name="unique_layer_sentence")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.layer} #{self.sentence_id}"
+
+
+class TagChange(models.Model):
+    """Audit trail and undo: the tags of a sentence in a layer before and after one edit."""
+
+    layer = models.ForeignKey(TagLayer, on_delete=models.CASCADE, related_name="changes")
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="changes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(max_length=40)
+    old_tags = models.JSONField()
+    new_tags = models.JSONField()
+    version = models.PositiveIntegerField(help_text="The row's version after this change.")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["layer", "sentence", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} on {self.sentence_id} by {self.user_id}"
+
+
+class TokenIndex(models.Model):
+    """Where a token text occurs: the sentence positions of one document, for corpus search."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=200, help_text="The token, case-folded.")
+    sentences = models.JSONField(help_text="Sentence positions in the document, ascending.")
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "text"])]
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,422 @@
+"""Read and write CoNLL files exactly: what is read can be written back byte for byte.
+
+Pure Python, no Django. The reader streams: it yields a `DocumentStart`, that document's
+`Sentence`s, then a `DocumentEnd`, and so on, holding one sentence in memory at a time.
+
+Exactness comes from three places:
+- every line that is not a token line (blank lines, `<s>`, comments, `-DOCSTART-`) is kept as raw
+  text, with its line ending, in the `before` of the sentence that follows it or in the
+  document's `trailer`;
+- token lines that differ from the document's usual shape (other separators, trailing blanks,
+  another line ending, no final newline) keep their exact separators in `Sentence.formats`;
+- encoding, byte-order mark, delimiter and line ending are kept per document.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from annotator.nlp.scheme import TagError, parse_tag
+
+MAX_PROBLEMS = 50
+DOCSTART = "-DOCSTART-"
+_MARKER = re.compile(r"</?(s|doc)(\s[^>]*)?>")
+_BLANKS = re.compile(r"[ \t]+")
+_WIDE_ENCODINGS = {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}, line {self.line}: {self.message}"
+
+
+class ConllError(ValueError):
+    """The file cannot be imported; `problems` names each file, line and problem."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        more = " (and more)" if len(problems) >= MAX_PROBLEMS else ""
+        super().__init__("\n".join(str(p) for p in problems) + more)
+
+
+@dataclass(slots=True)
+class DocumentFormat:
+    encoding: str = "utf-8"
+    bom: bool = False
+    newline: str = "\n"
+    delimiter: str = "\t"
+    columns: int = 2
+    tag_column: int = 1  # 0-based index of the tag among the columns
+
+
+@dataclass(slots=True)
+class DocumentStart:
+    name: str
+    format: DocumentFormat
+
+
+@dataclass(slots=True)
+class DocumentEnd:
+    trailer: str
+
+
+@dataclass(slots=True)
+class Sentence:
+    tokens: list[str]
+    tags: list[str]
+    extras: list[list[str]] | None = None  # the other columns of each token, in file order
+    before: str = ""  # raw non-token lines before this sentence, with their line endings
+    formats: list[list] | None = None  # [token index, lead, separators..., trail + line ending]
+    line: int = 0  # 1-based line number of the first token
+
+
+@dataclass(slots=True)
+class _State:
+    """What the reader has learnt of the file so far."""
+
+    name: str
+    format: DocumentFormat
+    tag_option: int | None
+    first_token_line: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    def fail(self, line: int, message: str) -> None:
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(Problem(self.name, line, message))
+
+
+def read(
+    stream: BinaryIO,
+    name: str,
+    *,
+    encoding: str | None = None,
+    tag_column: int | None = None,
+) -> Iterator[DocumentStart | Sentence | DocumentEnd]:
+    """Stream the documents of a CoNLL file opened in binary mode.
+
+    `tag_column` is 1-based as in `cut -f`; negative counts from the end; default: the last column.
+    Raises ConllError, after reading the whole file so that every problem is listed at once.
+    """
+    fmt = DocumentFormat()
+    state = _State(name, fmt, tag_column)
+    lines = _decoded_lines(stream, state, encoding)
+    yield from _parse(lines, state)
+    if state.problems:
+        raise ConllError(state.problems)
+
+
+def _decoded_lines(
+    stream: BinaryIO, state: _State, encoding: str | None
+) -> Iterator[tuple[int, str, str]]:
+    """Yield (line number, text, line ending); detect BOM, encoding and binary files first."""
+    head = stream.read(8192)
+    fmt = state.format
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and encoding is None:
+        encoding = "utf-16"
+    codec = codecs.lookup(encoding or "utf-8").name
+    if codec == "utf-8-sig":
+        codec = "utf-8"
+    fmt.encoding = codec
+    if codec == "utf-8" and head.startswith(codecs.BOM_UTF8):
+        fmt.bom = True
+        head = head[len(codecs.BOM_UTF8) :]
+    if codec in _WIDE_ENCODINGS:
+        fmt.bom = codec in ("utf-16", "utf-32")
+        yield from _wide_lines(head, stream, codec, state)
+        return
+    nul = head.find(b"\0")
+    if nul >= 0:
+        state.fail(1, f"this is a binary file, not CoNLL text (NUL byte at offset {nul})")
+        return
+    yield from _byte_lines(head, stream, codec, state)
+
+
+def _byte_lines(
+    head: bytes, stream: BinaryIO, codec: str, state: _State
+) -> Iterator[tuple[int, str, str]]:
+    # Splitting bytes on b"\n" is safe for UTF-8 and single-byte codecs, and keeps line numbers
+    # exact for decoding errors.
+    number = 0
+    for raw in _raw_lines(head, stream):
+        number += 1
+        if raw.endswith(b"\r\n"):
+            body, ending = raw[:-2], "\r\n"
+        elif raw.endswith(b"\n"):
+            body, ending = raw[:-1], "\n"
+        else:
+            body, ending = raw, ""
+        try:
+            text = body.decode(codec)
+        except UnicodeDecodeError as error:
+            bad = body[error.start : error.start + 4]
+            state.fail(
+                number,
+                f"bytes that are not valid {codec} ({bad!r} at byte {error.start + 1}); "
+                "if the file uses another encoding, name it with --encoding (e.g. latin-1)",
+            )
+            if len(state.problems) >= MAX_PROBLEMS:
+                return
+            continue
+        if "\0" in text:
+            state.fail(number, "this is a binary file, not CoNLL text (NUL byte)")
+            return
+        yield number, text, ending
+
+
+def _raw_lines(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
+    rest = io.BufferedReader(_Prepended(head, stream), buffer_size=1 << 20)
+    yield from rest
+
+
+class _Prepended(io.RawIOBase):
+    """A readable stream of `head` followed by the rest of `stream`."""
+
+    def __init__(self, head: bytes, stream: BinaryIO):
+        self._head = head
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._head or self._stream.read(len(buffer))
+        self._head = b""
+        size = min(len(data), len(buffer))
+        buffer[:size] = data[:size]
+        if size < len(data):
+            self._head = data[size:]
+        return size
+
+
+def _wide_lines(
+    head: bytes, stream: BinaryIO, codec: str, state: _State
+) -> Iterator[tuple[int, str, str]]:
+    text = io.TextIOWrapper(io.BufferedReader(_Prepended(head, stream)), codec, newline="")
+    number = 0
+    try:
+        for raw in text:
+            number += 1
+            if raw.endswith("\r\n"):
+                yield number, raw[:-2], "\r\n"
+            elif raw.endswith("\n"):
+                yield number, raw[:-1], "\n"
+            else:
+                yield number, raw, ""
+    except UnicodeDecodeError:
+        state.fail(number + 1, f"text that is not valid {codec}; name the encoding with --encoding")
+
+
+def _parse(
+    lines: Iterable[tuple[int, str, str]], state: _State
+) -> Iterator[DocumentStart | Sentence | DocumentEnd]:
+    fmt = state.format
+    pending: list[str] = []  # raw non-token lines waiting for the next sentence
+    sentence: Sentence | None = None
+    doc_sentences = 0
+    documents = 0
+    total = 0
+    number = 0
+    for number, text, ending in lines:
+        if number == 1:
+            fmt.newline = ending or "\n"
+        kind = _line_kind(text, state)
+        if kind == "token":
+            cols, shape = _split(text, ending, state, number)
+            if cols is None:
+                sentence = None
+                continue
+            if sentence is None:
+                if documents == 0:
+                    documents = 1
+                    yield DocumentStart(state.name, fmt)
+                sentence = Sentence([], [], [] if fmt.columns > 2 else None, "".join(pending))
+                sentence.line = number
+                pending = []
+            _add_token(sentence, cols, shape, state, number)
+            continue
+        if sentence is not None:
+            if not state.problems:
+                yield sentence
+            doc_sentences += 1
+            total += 1
+            sentence = None
+        if kind == "docstart" and doc_sentences:
+            yield DocumentEnd("".join(pending))
+            pending = []
+            documents += 1
+            doc_sentences = 0
+            yield DocumentStart(f"{state.name} #{documents}", _copy_format(fmt))
+        pending.append(text + ending)
+    if sentence is not None:
+        if not state.problems:
+            yield sentence
+        total += 1
+    if total == 0 and not state.problems:
+        state.fail(max(1, number), "the file has no sentences (no token lines found)")
+    if documents:
+        yield DocumentEnd("".join(pending))
+
+
+def _copy_format(fmt: DocumentFormat) -> DocumentFormat:
+    # Only the first document of a file carries the byte-order mark.
+    return DocumentFormat(
+        fmt.encoding, False, fmt.newline, fmt.delimiter, fmt.columns, fmt.tag_column
+    )
+
+
+def _line_kind(text: str, state: _State) -> str:
+    stripped = text.strip()
+    if not stripped:
+        return "blank"
+    first = stripped.split(None, 1)[0]
+    if first == DOCSTART:
+        return "docstart"
+    if _MARKER.fullmatch(stripped):
+        return "marker"
+    if stripped.startswith("#") and not _looks_like_token(text, state):
+        return "comment"
+    return "token"
+
+
+def _looks_like_token(text: str, state: _State) -> bool:
+    """A `#` line is a token (a hashtag, say) only if it has the file's columns and a valid tag."""
+    cols = text.split("\t") if "\t" in text else _BLANKS.split(text.strip())
+    if len(cols) < 2 or (state.first_token_line and len(cols) != state.format.columns):
+        return False
+    try:
+        parse_tag(cols[_tag_index(len(cols), state.tag_option)].strip())
+    except (TagError, IndexError, ValueError):
+        return False
+    return True
+
+
+def _tag_index(columns: int, option: int | None) -> int:
+    if option is None or option == -1:
+        return columns - 1
+    index = option - 1 if option > 0 else columns + option
+    if not 0 < index < columns:
+        raise ValueError(option)
+    return index
+
+
+def _split(
+    text: str, ending: str, state: _State, number: int
+) -> tuple[list[str] | None, list[str] | None]:
+    """Columns of a token line and, if it is not in the document's usual shape, its separators."""
+    fmt = state.format
+    if not state.first_token_line:
+        state.first_token_line = number
+        fmt.delimiter = "\t" if "\t" in text else " "
+    body = text.rstrip(" \t") if fmt.delimiter == "\t" else text.strip(" \t")
+    if fmt.delimiter == "\t" and "\t" in body:
+        cols = body.split("\t")
+        lead = ""
+        seps = ["\t"] * (len(cols) - 1)
+    else:
+        cols = _BLANKS.split(body)
+        lead = text[: len(text) - len(text.lstrip(" \t"))] if fmt.delimiter == " " else ""
+        seps = _BLANKS.findall(body)
+    trail = text[len(lead) + len(body) :] + ending
+    if state.first_token_line == number:
+        if not _set_columns(len(cols), state, number):
+            return None, None
+    elif len(cols) != fmt.columns:
+        _column_problem(cols, state, number)
+        return None, None
+    usual = not lead and trail == fmt.newline and all(s == fmt.delimiter for s in seps)
+    return cols, None if usual else [lead, *seps, trail]
+
+
+def _set_columns(count: int, state: _State, number: int) -> bool:
+    fmt = state.format
+    if count < 2:
+        state.fail(number, "token line without a tag (only one column)")
+        return False
+    try:
+        fmt.tag_column = _tag_index(count, state.tag_option)
+    except ValueError:
+        state.fail(
+            number, f"--tag-column {state.tag_option} does not fit a line of {count} columns"
+        )
+        return False
+    fmt.columns = count
+    return True
+
+
+def _column_problem(cols: list[str], state: _State, number: int) -> None:
+    if len(cols) == 1:
+        state.fail(number, f"token line without a tag: {cols[0]!r}")
+    else:
+        state.fail(
+            number,
+            f"{len(cols)} columns where line {state.first_token_line} has "
+            f"{state.format.columns}; every token line needs the same number of columns",
+        )
+
+
+def _add_token(
+    sentence: Sentence, cols: list[str], shape: list[str] | None, state: _State, number: int
+) -> None:
+    index = state.format.tag_column
+    tag = cols[index]
+    try:
+        parse_tag(tag)
+    except TagError as error:
+        state.fail(number, str(error))
+    position = len(sentence.tokens)
+    sentence.tokens.append(cols[0])
+    sentence.tags.append(tag)
+    if sentence.extras is not None:
+        sentence.extras.append(cols[1:index] + cols[index + 1 :])
+    if shape is not None:
+        if sentence.formats is None:
+            sentence.formats = []
+        sentence.formats.append([position, *shape])
+
+
+def write(
+    fmt: DocumentFormat, sentences: Iterable[Sentence], trailer: str, *, chunk: int = 500
+) -> Iterator[bytes]:
+    """Encode one document; yields byte chunks so large documents stream."""
+    codec = fmt.encoding
+    if fmt.bom and codec == "utf-8":
+        yield codecs.BOM_UTF8
+    elif not fmt.bom and codec in ("utf-16", "utf-32"):
+        codec += "-le"  # a file read without a BOM is written without one
+    encoder = codecs.getincrementalencoder(codec)()
+    parts: list[str] = []
+    for count, sentence in enumerate(sentences, 1):
+        parts.append(sentence.before)
+        _write_tokens(fmt, sentence, parts)
+        if count % chunk == 0:
+            yield encoder.encode("".join(parts))
+            parts = []
+    parts.append(trailer)
+    yield encoder.encode("".join(parts), final=True)
+
+
+def _write_tokens(fmt: DocumentFormat, sentence: Sentence, out: list[str]) -> None:
+    delimiter, newline, index = fmt.delimiter, fmt.newline, fmt.tag_column
+    shapes = {f[0]: f[1:] for f in sentence.formats} if sentence.formats else {}
+    extras = sentence.extras
+    for i, (token, tag) in enumerate(zip(sentence.tokens, sentence.tags, strict=True)):
+        if extras is None:
+            cols = [token, tag]
+        else:
+            cols = [token, *extras[i]]
+            cols.insert(index, tag)
+        shape = shapes.get(i)
+        if shape is None:
+            out.append(delimiter.join(cols) + newline)
+        else:
+            out.append(shape[0] + "".join(c + s for c, s in zip(cols, shape[1:], strict=True)))

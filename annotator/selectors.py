@@ -1,0 +1,106 @@
+"""Reads shared by pages, downloads and (later) the API; every one is scoped to the asking user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from annotator.models import Document, Project, SentenceTags
+from annotator.nlp import scheme
+
+PALETTE_SIZE = 12
+
+
+def projects_for(user: AbstractBaseUser) -> QuerySet[Project]:
+    if user.is_superuser:
+        return Project.objects.all()
+    return Project.objects.filter(membership__user=user).distinct()
+
+
+def project_for(user: AbstractBaseUser, pk: int) -> Project:
+    """The project, or 404 if it does not exist or the user is not a member (same answer)."""
+    return get_object_or_404(projects_for(user), pk=pk)
+
+
+def document_for(user: AbstractBaseUser, pk: int) -> Document:
+    documents = Document.objects.select_related("project")
+    if not user.is_superuser:
+        documents = documents.filter(project__membership__user=user).distinct()
+    return get_object_or_404(documents, pk=pk)
+
+
+@dataclass
+class Piece:
+    """A run of tokens to display: one entity span, or one token outside any span."""
+
+    tokens: list[dict]
+    label: str | None = None
+    colour: int = 0
+
+
+def sentence_pieces(
+    tokens: list[str],
+    tags: list[str],
+    invalid: list[int] | None,
+    doc_scheme: str,
+    colours: dict[str, int],
+) -> list[Piece]:
+    flagged = set(invalid or ())
+    cells = [
+        {"index": i, "text": t, "tag": g, "invalid": i in flagged}
+        for i, (t, g) in enumerate(zip(tokens, tags, strict=True))
+    ]
+    pieces: list[Piece] = []
+    position = 0
+    for span in scheme.spans(tags, doc_scheme):
+        pieces.extend(Piece([cell]) for cell in cells[position : span.start])
+        colour = colours.get(span.label, PALETTE_SIZE)
+        pieces.append(Piece(cells[span.start : span.end], span.label, colour))
+        position = span.end
+    pieces.extend(Piece([cell]) for cell in cells[position:])
+    return pieces
+
+
+def label_colours(project: Project) -> dict[str, int]:
+    return {label: i % PALETTE_SIZE for i, label in enumerate(project.labels)}
+
+
+def sentence_page(document: Document, layer_name: str, page: int, per_page: int) -> list[dict]:
+    """One page of a document's sentences with their tags in a layer, in one query."""
+    first = (page - 1) * per_page
+    rows = (
+        SentenceTags.objects.filter(
+            layer__document=document,
+            layer__name=layer_name,
+            sentence__position__gte=first,
+            sentence__position__lt=first + per_page,
+        )
+        .order_by("sentence__position")
+        .values(
+            "sentence_id", "sentence__position", "sentence__tokens", "tags", "invalid", "version"
+        )
+    )
+    colours = label_colours(document.project)
+    return [
+        {
+            "id": row["sentence_id"],
+            "position": row["sentence__position"],
+            "version": row["version"],
+            "invalid": row["invalid"],
+            "pieces": sentence_pieces(
+                row["sentence__tokens"], row["tags"], row["invalid"], document.scheme, colours
+            ),
+        }
+        for row in rows
+    ]
+
+
+def layer_names(document: Document) -> list[str]:
+    names = list(document.layers.order_by("created_at", "pk").values_list("name", flat=True))
+    if not names:
+        raise Http404("This document has no tag layer.")
+    return names

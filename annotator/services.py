@@ -1,0 +1,282 @@
+"""Every write to the corpus, as plain functions (views, commands and tasks call these)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from django.db import transaction
+from django.db.models import Max
+
+from annotator.models import Document, Project, Sentence, SentenceTags, TagLayer, TokenIndex
+from annotator.nlp import conll, scheme
+
+IMPORTED = "imported"
+GOLD = "gold"
+BATCH = 2000
+MAX_WARNINGS = 200
+INDEX_TEXT_LENGTH = 200
+
+
+@dataclass
+class ImportSummary:
+    project: Project | None = None
+    documents: int = 0
+    sentences: int = 0
+    tokens: int = 0
+    labels: set[str] = field(default_factory=set)
+    new_labels: list[str] = field(default_factory=list)
+    schemes: dict[str, str] = field(default_factory=dict)  # file name -> detected scheme
+    warnings: list[conll.Problem] = field(default_factory=list)
+    warning_count: int = 0
+
+
+@transaction.atomic
+def import_conll(
+    *,
+    project_name: str,
+    files: Iterable[tuple[str, BinaryIO]],
+    scheme_name: str = "auto",
+    encoding: str | None = None,
+    tag_column: int | None = None,
+) -> ImportSummary:
+    """Import CoNLL files into a project (created if missing), all or nothing.
+
+    Raises conll.ConllError naming file, line and problem; the transaction then writes nothing.
+    """
+    project, _ = Project.objects.select_for_update().get_or_create(name=project_name)
+    summary = ImportSummary(project=project)
+    known = list(project.labels)
+    for name, stream in files:
+        _import_file(project, name, stream, summary, scheme_name, encoding, tag_column)
+    if project.documents.count() == summary.documents and summary.schemes:
+        project.scheme = next(iter(summary.schemes.values()))
+    summary.new_labels = sorted(summary.labels - set(known))
+    project.labels = known + summary.new_labels
+    project.save(update_fields=["labels", "scheme"])
+    return summary
+
+
+def _import_file(
+    project: Project,
+    name: str,
+    stream: BinaryIO,
+    summary: ImportSummary,
+    scheme_name: str,
+    encoding: str | None,
+    tag_column: int | None,
+) -> None:
+    detector = scheme.SchemeDetector()
+    writer = _DocumentWriter(project, summary)
+    fixed = None if scheme_name == "auto" else scheme_name
+    for event in conll.read(stream, name, encoding=encoding, tag_column=tag_column):
+        if isinstance(event, conll.Sentence):
+            if fixed is None:
+                detector.feed(event.tags)
+            writer.add(event, fixed or detector.result())
+        elif isinstance(event, conll.DocumentStart):
+            writer.start(event)
+        else:
+            writer.finish(event.trailer)
+    final = fixed or detector.result()
+    summary.schemes[name] = final
+    writer.settle_scheme(final)
+
+
+class _DocumentWriter:
+    """Buffers sentences and writes them in bulk; one instance per imported file."""
+
+    def __init__(self, project: Project, summary: ImportSummary):
+        self.project = project
+        self.summary = summary
+        self.documents: list[tuple[Document, TagLayer]] = []
+        self.flagged_with: set[str] = set()
+        self.position = (
+            project.documents.aggregate(top=Max("position"))["top"] if project.pk else None
+        )
+        self.position = -1 if self.position is None else self.position
+
+    def start(self, event: conll.DocumentStart) -> None:
+        fmt = event.format
+        self.position += 1
+        self.document = Document.objects.create(
+            project=self.project,
+            position=self.position,
+            name=event.name,
+            source_name=event.name.split(" #")[0],
+            encoding=fmt.encoding,
+            bom=fmt.bom,
+            newline=fmt.newline,
+            delimiter=fmt.delimiter,
+            columns=fmt.columns,
+            tag_column=fmt.tag_column,
+        )
+        self.layer = TagLayer.objects.create(
+            document=self.document, name=IMPORTED, kind=TagLayer.Kind.IMPORTED
+        )
+        self.documents.append((self.document, self.layer))
+        self.buffer: list[tuple[conll.Sentence, str]] = []
+        self.index: dict[str, list[int]] = defaultdict(list)
+        self.count = 0
+        self.invalid = 0
+        self.tokens = 0
+        self.summary.documents += 1
+
+    def add(self, sentence: conll.Sentence, scheme_name: str) -> None:
+        self.buffer.append((sentence, scheme_name))
+        if len(self.buffer) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        sentences, tag_rows = [], []
+        for item, scheme_name in self.buffer:
+            position = self.count
+            self.count += 1
+            self.tokens += len(item.tokens)
+            for token in set(item.tokens):
+                self.index[token.casefold()[:INDEX_TEXT_LENGTH]].append(position)
+            self.summary.labels.update(scheme.labels(item.tags))
+            sentences.append(
+                Sentence(
+                    document=self.document,
+                    position=position,
+                    tokens=item.tokens,
+                    extras=item.extras,
+                    before=item.before,
+                    formats=item.formats,
+                    line=item.line,
+                )
+            )
+            tag_rows.append((item, scheme_name))
+        self.flagged_with.update(s for _, s in self.buffer)
+        created = Sentence.objects.bulk_create(sentences)
+        SentenceTags.objects.bulk_create(
+            self._tags_row(row, item, scheme_name)
+            for row, (item, scheme_name) in zip(created, tag_rows, strict=True)
+        )
+        self.buffer = []
+
+    def _tags_row(self, row: Sentence, item: conll.Sentence, scheme_name: str) -> SentenceTags:
+        invalid = scheme.invalid_positions(item.tags, scheme_name) or None
+        if invalid:
+            self.invalid += len(invalid)
+            self._warn(item, invalid)
+        return SentenceTags(layer=self.layer, sentence=row, tags=item.tags, invalid=invalid)
+
+    def _warn(self, item: conll.Sentence, invalid: list[int]) -> None:
+        summary = self.summary
+        for i in invalid:
+            summary.warning_count += 1
+            if len(summary.warnings) < MAX_WARNINGS:
+                before = item.tags[i - 1] if i else "the sentence start"
+                message = f"invalid transition: {item.tags[i]} after {before} (kept, flagged)"
+                summary.warnings.append(
+                    conll.Problem(self.document.source_name, item.line + i, message)
+                )
+
+    def finish(self, trailer: str) -> None:
+        self.flush()
+        TokenIndex.objects.bulk_create(
+            TokenIndex(project=self.project, document=self.document, text=text, sentences=where)
+            for text, where in self.index.items()
+        )
+        document = self.document
+        document.trailer = trailer
+        document.sentence_count = self.count
+        document.token_count = self.tokens
+        document.save(update_fields=["trailer", "sentence_count", "token_count"])
+        self.layer.invalid_count = self.invalid
+        self.layer.save(update_fields=["invalid_count"])
+        self.summary.sentences += self.count
+        self.summary.tokens += self.tokens
+        self.index = defaultdict(list)
+
+    def settle_scheme(self, final: str) -> None:
+        """Record the file's scheme; re-flag if sentences were checked under an earlier guess."""
+        for document, _ in self.documents:
+            document.scheme = final
+        Document.objects.filter(pk__in=[d.pk for d, _ in self.documents]).update(scheme=final)
+        if self.flagged_with <= {final}:
+            return
+        summary = self.summary
+        summary.warnings = [
+            w for w in summary.warnings if w.file != self.documents[0][0].source_name
+        ]
+        summary.warning_count = len(summary.warnings)
+        for document, layer in self.documents:
+            self.document, self.layer = document, layer
+            reflag_layer(layer, final, warn=self._warn)
+
+
+def reflag_layer(layer: TagLayer, scheme_name: str, warn=None) -> int:
+    """Recompute the invalid-transition flags of every sentence of a layer."""
+    changed, total = [], 0
+    rows = SentenceTags.objects.filter(layer=layer).select_related("sentence")
+    for row in rows.iterator(chunk_size=BATCH):
+        invalid = scheme.invalid_positions(row.tags, scheme_name) or None
+        total += len(invalid or ())
+        if invalid and warn:
+            warn(conll.Sentence(row.sentence.tokens, row.tags, line=row.sentence.line), invalid)
+        if invalid != row.invalid:
+            row.invalid = invalid
+            changed.append(row)
+    SentenceTags.objects.bulk_update(changed, ["invalid"], batch_size=BATCH)
+    layer.invalid_count = total
+    layer.save(update_fields=["invalid_count"])
+    return total
+
+
+def default_layer_name(document: Document) -> str:
+    """The project's gold layer where one exists, else the imported tags."""
+    return GOLD if document.layers.filter(name=GOLD).exists() else IMPORTED
+
+
+def export_document(
+    document: Document, *, layer_name: str | None = None, scheme_name: str = "keep"
+) -> Iterator[bytes]:
+    """Stream one document as CoNLL bytes; unchanged tags with scheme 'keep' give the input back."""
+    layer = TagLayer.objects.get(document=document, name=layer_name or default_layer_name(document))
+    fmt = conll.DocumentFormat(
+        document.encoding,
+        document.bom,
+        document.newline,
+        document.delimiter,
+        document.columns,
+        document.tag_column,
+    )
+    target = document.scheme if scheme_name == "keep" else scheme_name
+    rows = (
+        SentenceTags.objects.filter(layer=layer)
+        .order_by("sentence__position")
+        .values_list(
+            "sentence__tokens",
+            "tags",
+            "sentence__extras",
+            "sentence__before",
+            "sentence__formats",
+        )
+    )
+
+    def sentences() -> Iterator[conll.Sentence]:
+        for tokens, tags, extras, before, formats in rows.iterator(chunk_size=BATCH):
+            if target != document.scheme:
+                tags = scheme.convert(tags, document.scheme, target)
+            yield conll.Sentence(tokens, tags, extras, before, formats)
+
+    return conll.write(fmt, sentences(), document.trailer)
+
+
+def export_project(
+    project: Project,
+    *,
+    document_names: list[str] | None = None,
+    layer_name: str | None = None,
+    scheme_name: str = "keep",
+) -> Iterator[bytes]:
+    documents = project.documents.order_by("position")
+    if document_names:
+        documents = documents.filter(name__in=document_names)
+    for document in documents:
+        yield from export_document(document, layer_name=layer_name, scheme_name=scheme_name)

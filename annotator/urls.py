@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from annotator import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(success_url="/"),
+        name="password_change",
+    ),
+    path("projects/", views.project_list, name="annotator-project-list"),
+    path("projects/<int:pk>/", views.project_detail, name="annotator-project-detail"),
+    path("projects/<int:pk>/upload/", views.project_upload, name="annotator-project-upload"),
+    path("projects/<int:pk>/export/", views.project_export, name="annotator-project-export"),
+    path("documents/<int:pk>/", views.document_detail, name="annotator-document-detail"),
+    path("documents/<int:pk>/export/", views.document_export, name="annotator-document-export"),
+    path("admin/", admin.site.urls),
+]

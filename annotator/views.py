@@ -1,0 +1,164 @@
+"""Pages and htmx fragments. Thin: access checks via selectors, writes via services."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from annotator import selectors, services
+from annotator.forms import ExportForm, UploadForm
+from annotator.nlp import conll
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("annotator-project-list")
+
+
+@login_required
+@require_GET
+def project_list(request: HttpRequest) -> HttpResponse:
+    projects = selectors.projects_for(request.user)
+    return render(request, "annotator/project_list.html", {"projects": projects})
+
+
+@login_required
+@require_GET
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = selectors.project_for(request.user, pk)
+    return render(request, "annotator/project_detail.html", _project_context(project))
+
+
+def _project_context(project, **extra) -> dict:
+    documents = list(project.documents.order_by("position"))
+    colours = selectors.label_colours(project)
+    return {
+        "project": project,
+        "documents": documents,
+        "labels": [(label, colours[label]) for label in project.labels],
+        "sentences": sum(d.sentence_count for d in documents),
+        "tokens": sum(d.token_count for d in documents),
+        "form": extra.pop("form", None) or UploadForm(),
+        **extra,
+    }
+
+
+@login_required
+@require_POST
+@vary_on_headers("HX-Request")
+def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    project = selectors.project_for(request.user, pk)
+    form = UploadForm(request.POST, request.FILES)
+    context: dict = {"form": form}
+    status = 200
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            context["summary"] = services.import_conll(
+                project_name=project.name,
+                files=[(f.name, f) for f in data["files"]],
+                scheme_name=data["scheme"],
+                encoding=data["encoding"],
+                tag_column=data["tag_column"],
+            )
+            context["form"] = UploadForm()
+        except conll.ConllError as error:
+            context["problems"] = error.problems
+            status = 400
+        project.refresh_from_db()
+    else:
+        status = 400
+    template = "annotator/project_detail.html"
+    if request.htmx:
+        template += "#project-body"
+    return render(request, template, _project_context(project, **context), status=status)
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    document = selectors.document_for(request.user, pk)
+    layers = selectors.layer_names(document)
+    layer = request.GET.get("layer") or services.IMPORTED
+    if layer not in layers:
+        raise Http404("No such layer.")
+    per_page = settings.SENTENCES_PER_PAGE
+    pages = max(1, -(-document.sentence_count // per_page))
+    page = _page_number(request.GET.get("page"), pages)
+    context = {
+        "document": document,
+        "project": document.project,
+        "layers": layers,
+        "layer": layer,
+        "raw": request.GET.get("raw") == "1",
+        "page": page,
+        "pages": pages,
+        "next_page": page + 1 if page < pages else None,
+        "previous_page": page - 1 if page > 1 else None,
+        "sentences": selectors.sentence_page(document, layer, page, per_page),
+        "labels": list(selectors.label_colours(document.project).items()),
+    }
+    template = "annotator/document_detail.html"
+    if request.htmx and request.GET.get("fragment") == "sentences":
+        template += "#sentence-page"
+    return render(request, template, context)
+
+
+def _page_number(value: str | None, pages: int) -> int:
+    try:
+        return min(max(1, int(value or 1)), pages)
+    except ValueError:
+        return 1
+
+
+@login_required
+@require_GET
+def document_export(request: HttpRequest, pk: int) -> HttpResponse:
+    document = selectors.document_for(request.user, pk)
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    layer = form.cleaned_data["layer"] or None
+    if layer and not document.layers.filter(name=layer).exists():
+        raise Http404("No such layer.")
+    chunks = services.export_document(
+        document, layer_name=layer, scheme_name=form.cleaned_data["scheme"] or "keep"
+    )
+    return _download(
+        chunks, _export_name(document.name), f"text/plain; charset={document.encoding}"
+    )
+
+
+@login_required
+@require_GET
+def project_export(request: HttpRequest, pk: int) -> HttpResponse:
+    project = selectors.project_for(request.user, pk)
+    form = ExportForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    layer = form.cleaned_data["layer"] or None
+    if layer and project.documents.exclude(layers__name=layer).exists():
+        return HttpResponse(
+            f"Not every document has a layer named {layer!r}.",
+            status=400,
+            content_type="text/plain",
+        )
+    chunks = services.export_project(
+        project, layer_name=layer, scheme_name=form.cleaned_data["scheme"] or "keep"
+    )
+    return _download(chunks, _export_name(project.name), "application/octet-stream")
+
+
+def _export_name(name: str) -> str:
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name.split(" #")[0])
+    return stem if stem.endswith((".conll", ".txt", ".tsv", ".iob", ".bio")) else stem + ".conll"
+
+
+def _download(chunks, filename: str, content_type: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(chunks, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
