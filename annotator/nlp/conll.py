@@ -24,9 +24,11 @@ from typing import BinaryIO
 from annotator.nlp.scheme import TagError, parse_tag
 
 MAX_PROBLEMS = 50
+BLOCK_SIZE = 1 << 20
 DOCSTART = "-DOCSTART-"
 _MARKER = re.compile(r"</?(s|doc)(\s[^>]*)?>")
 _BLANKS = re.compile(r"[ \t]+")
+_BOUNDARIES = frozenset(["", "<s>", "</s>"])
 _WIDE_ENCODINGS = {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
 
 
@@ -109,16 +111,19 @@ def read(
     """
     fmt = DocumentFormat()
     state = _State(name, fmt, tag_column)
-    lines = _decoded_lines(stream, state, encoding)
-    yield from _parse(lines, state)
+    blocks = _decoded_blocks(stream, state, encoding)
+    yield from _Parser(state).run(blocks)
     if state.problems:
         raise ConllError(state.problems)
 
 
-def _decoded_lines(
-    stream: BinaryIO, state: _State, encoding: str | None
-) -> Iterator[tuple[int, str, str]]:
-    """Yield (line number, text, line ending); detect BOM, encoding and binary files first."""
+# A block: its lines without "\n" (a "\r" kept unless all lines end in "\r\n"), whether the last
+# line had a "\n", and the line ending shared by every line when there is one.
+Block = tuple[list[str], bool, str | None]
+
+
+def _decoded_blocks(stream: BinaryIO, state: _State, encoding: str | None) -> Iterator[Block]:
+    """Decode the file in large blocks of whole lines; detect BOM, encoding and binary files."""
     head = stream.read(8192)
     fmt = state.format
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and encoding is None:
@@ -132,50 +137,88 @@ def _decoded_lines(
         head = head[len(codecs.BOM_UTF8) :]
     if codec in _WIDE_ENCODINGS:
         fmt.bom = codec in ("utf-16", "utf-32")
-        yield from _wide_lines(head, stream, codec, state)
+        yield from _wide_blocks(head, stream, codec, state)
         return
     nul = head.find(b"\0")
     if nul >= 0:
         state.fail(1, f"this is a binary file, not CoNLL text (NUL byte at offset {nul})")
         return
-    yield from _byte_lines(head, stream, codec, state)
+    yield from _byte_blocks(head, stream, codec, state)
 
 
-def _byte_lines(
-    head: bytes, stream: BinaryIO, codec: str, state: _State
-) -> Iterator[tuple[int, str, str]]:
-    # Splitting bytes on b"\n" is safe for UTF-8 and single-byte codecs, and keeps line numbers
-    # exact for decoding errors.
+def _byte_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> Iterator[Block]:
+    # Cutting blocks after b"\n" is safe for UTF-8 and the single-byte codecs: that byte never
+    # occurs inside a multi-byte character there.
     number = 0
-    for raw in _raw_lines(head, stream):
-        number += 1
-        if raw.endswith(b"\r\n"):
-            body, ending = raw[:-2], "\r\n"
-        elif raw.endswith(b"\n"):
-            body, ending = raw[:-1], "\n"
-        else:
-            body, ending = raw, ""
+    rest = head
+    while True:
+        data = stream.read(BLOCK_SIZE)
+        rest += data
+        if not rest:
+            return
+        cut = len(rest) if not data else rest.rfind(b"\n") + 1
+        if cut == 0:
+            continue
+        chunk, rest = rest[:cut], rest[cut:]
+        complete = chunk.endswith(b"\n")
         try:
-            text = body.decode(codec)
+            text = chunk.decode(codec)
+        except UnicodeDecodeError:
+            _report_undecodable(chunk, number, codec, state)
+            text = chunk.decode(codec, errors="replace")
+        if "\0" in text:
+            state.fail(number + 1, "this is a binary file, not CoNLL text (NUL byte)")
+            return
+        lines, uniform = _split_lines(text)
+        if complete:
+            lines.pop()
+        number += len(lines)
+        yield lines, complete, uniform
+        if not data:
+            return
+
+
+def _split_lines(text: str) -> tuple[list[str], str | None]:
+    crlf = text.count("\r\n")
+    if crlf == 0 and "\r" not in text:
+        return text.split("\n"), "\n"
+    if crlf == text.count("\n") and crlf == text.count("\r"):
+        return text.split("\r\n"), "\r\n"
+    return text.split("\n"), None
+
+
+def _report_undecodable(chunk: bytes, number: int, codec: str, state: _State) -> None:
+    """Name each line of the block that does not decode (slow, but only on bad input)."""
+    for offset, raw in enumerate(chunk.split(b"\n"), number + 1):
+        try:
+            raw.decode(codec)
         except UnicodeDecodeError as error:
-            bad = body[error.start : error.start + 4]
+            bad = raw[error.start : error.start + 4]
             state.fail(
-                number,
+                offset,
                 f"bytes that are not valid {codec} ({bad!r} at byte {error.start + 1}); "
                 "if the file uses another encoding, name it with --encoding (e.g. latin-1)",
             )
-            if len(state.problems) >= MAX_PROBLEMS:
+
+
+def _wide_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> Iterator[Block]:
+    raw = io.BufferedReader(_Prepended(head, stream))
+    text = io.TextIOWrapper(raw, codec, newline="")
+    number = 0
+    try:
+        while True:
+            block = text.read(BLOCK_SIZE // 2)
+            if not block:
                 return
-            continue
-        if "\0" in text:
-            state.fail(number, "this is a binary file, not CoNLL text (NUL byte)")
-            return
-        yield number, text, ending
-
-
-def _raw_lines(head: bytes, stream: BinaryIO) -> Iterator[bytes]:
-    rest = io.BufferedReader(_Prepended(head, stream), buffer_size=1 << 20)
-    yield from rest
+            block += text.readline()
+            lines, uniform = _split_lines(block)
+            complete = block.endswith("\n")
+            if complete:
+                lines.pop()
+            number += len(lines)
+            yield lines, complete, uniform
+    except UnicodeDecodeError:
+        state.fail(number + 1, f"text that is not valid {codec}; name the encoding with --encoding")
 
 
 class _Prepended(io.RawIOBase):
@@ -198,73 +241,136 @@ class _Prepended(io.RawIOBase):
         return size
 
 
-def _wide_lines(
-    head: bytes, stream: BinaryIO, codec: str, state: _State
-) -> Iterator[tuple[int, str, str]]:
-    text = io.TextIOWrapper(io.BufferedReader(_Prepended(head, stream)), codec, newline="")
-    number = 0
-    try:
-        for raw in text:
-            number += 1
-            if raw.endswith("\r\n"):
-                yield number, raw[:-2], "\r\n"
-            elif raw.endswith("\n"):
-                yield number, raw[:-1], "\n"
-            else:
-                yield number, raw, ""
-    except UnicodeDecodeError:
-        state.fail(number + 1, f"text that is not valid {codec}; name the encoding with --encoding")
+class _Parser:
+    """Turns lines into documents and sentences; one instance per file."""
 
+    def __init__(self, state: _State):
+        self.state = state
+        self.pending: list[str] = []  # raw non-token lines waiting for the next sentence
+        self.sentence: Sentence | None = None
+        self.doc_sentences = 0
+        self.documents = 0
+        self.total = 0
+        self.valid_tags: set[str] = set()
 
-def _parse(
-    lines: Iterable[tuple[int, str, str]], state: _State
-) -> Iterator[DocumentStart | Sentence | DocumentEnd]:
-    fmt = state.format
-    pending: list[str] = []  # raw non-token lines waiting for the next sentence
-    sentence: Sentence | None = None
-    doc_sentences = 0
-    documents = 0
-    total = 0
-    number = 0
-    for number, text, ending in lines:
+    def run(self, blocks: Iterable[Block]) -> Iterator[DocumentStart | Sentence | DocumentEnd]:
+        number = 0
+        fmt = self.state.format
+        valid = self.valid_tags
+        sentence: Sentence | None = None
+        # Set from the format when the first sentence starts (the fast path needs a sentence).
+        delimiter, columns, index, newline, tabs = "\t", 0, 0, "", True
+        add_token = add_tag = add_extras = None
+        for lines, complete, uniform in blocks:
+            last = None if complete else lines.pop()
+            for text in lines:
+                number += 1
+                if uniform:
+                    ending = uniform
+                elif text[-1:] == "\r":
+                    text, ending = text[:-1], "\r\n"
+                else:
+                    ending = "\n"
+                # The usual token line is handled inline: it is most of every file.
+                if sentence is not None and ending == newline and text[:1] != "#":
+                    cols = text.split(delimiter)
+                    if (
+                        len(cols) == columns
+                        and cols[index] in valid
+                        and cols[0] != DOCSTART
+                        and (tabs or "" not in cols)
+                    ):
+                        add_token(cols[0])
+                        add_tag(cols[index])
+                        if add_extras is not None:
+                            add_extras(cols[1:index] + cols[index + 1 :])
+                        continue
+                if text in _BOUNDARIES and number > 1:
+                    # Blank and <s>/</s> lines: the other common case, also kept inline.
+                    if sentence is not None:
+                        yield from self._close_sentence()
+                        sentence = None
+                    self.pending.append(text + ending)
+                    continue
+                yield from self._line(number, text, ending)
+                sentence = self.sentence
+                if sentence is not None:
+                    add_token, add_tag = sentence.tokens.append, sentence.tags.append
+                    add_extras = sentence.extras.append if sentence.extras is not None else None
+                    delimiter, columns, index = fmt.delimiter, fmt.columns, fmt.tag_column
+                    newline, tabs = fmt.newline, fmt.delimiter == "\t"
+            if last is not None:
+                number += 1
+                if last[-1:] == "\r":
+                    yield from self._line(number, last[:-1], "\r")
+                else:
+                    yield from self._line(number, last, "")
+        yield from self._end(number)
+
+    def _line(self, number: int, text: str, ending: str) -> Iterator[DocumentStart | Sentence]:
+        state = self.state
         if number == 1:
-            fmt.newline = ending or "\n"
+            state.format.newline = ending or "\n"
         kind = _line_kind(text, state)
         if kind == "token":
             cols, shape = _split(text, ending, state, number)
             if cols is None:
-                sentence = None
-                continue
-            if sentence is None:
-                if documents == 0:
-                    documents = 1
-                    yield DocumentStart(state.name, fmt)
-                sentence = Sentence([], [], [] if fmt.columns > 2 else None, "".join(pending))
-                sentence.line = number
-                pending = []
-            _add_token(sentence, cols, shape, state, number)
-            continue
-        if sentence is not None:
-            if not state.problems:
-                yield sentence
-            doc_sentences += 1
-            total += 1
-            sentence = None
-        if kind == "docstart" and doc_sentences:
-            yield DocumentEnd("".join(pending))
-            pending = []
-            documents += 1
-            doc_sentences = 0
-            yield DocumentStart(f"{state.name} #{documents}", _copy_format(fmt))
-        pending.append(text + ending)
-    if sentence is not None:
-        if not state.problems:
-            yield sentence
-        total += 1
-    if total == 0 and not state.problems:
-        state.fail(max(1, number), "the file has no sentences (no token lines found)")
-    if documents:
-        yield DocumentEnd("".join(pending))
+                self.sentence = None
+                return
+            if self.sentence is None:
+                if self.documents == 0:
+                    self.documents = 1
+                    yield DocumentStart(state.name, state.format)
+                extras = [] if state.format.columns > 2 else None
+                self.sentence = Sentence([], [], extras, "".join(self.pending), None, number)
+                self.pending = []
+            self._add(self.sentence, cols, shape, number)
+            return
+        yield from self._close_sentence()
+        if kind == "docstart" and self.doc_sentences:
+            yield DocumentEnd("".join(self.pending))
+            self.pending = []
+            self.documents += 1
+            self.doc_sentences = 0
+            yield DocumentStart(f"{state.name} #{self.documents}", _copy_format(state.format))
+        self.pending.append(text + ending)
+
+    def _close_sentence(self) -> Iterator[Sentence]:
+        if self.sentence is not None:
+            if not self.state.problems:
+                yield self.sentence
+            self.doc_sentences += 1
+            self.total += 1
+            self.sentence = None
+
+    def _add(self, sentence: Sentence, cols: list[str], shape: list[str] | None, number: int):
+        tag = cols[self.state.format.tag_column]
+        if tag not in self.valid_tags:
+            try:
+                parse_tag(tag)
+                self.valid_tags.add(tag)
+            except TagError as error:
+                self.state.fail(number, str(error))
+        position = len(sentence.tokens)
+        _append(sentence, cols, self.state.format.tag_column)
+        if shape is not None:
+            if sentence.formats is None:
+                sentence.formats = []
+            sentence.formats.append([position, *shape])
+
+    def _end(self, number: int) -> Iterator[Sentence | DocumentEnd]:
+        yield from self._close_sentence()
+        if self.total == 0 and not self.state.problems:
+            self.state.fail(max(1, number), "the file has no sentences (no token lines found)")
+        if self.documents:
+            yield DocumentEnd("".join(self.pending))
+
+
+def _append(sentence: Sentence, cols: list[str], index: int) -> None:
+    sentence.tokens.append(cols[0])
+    sentence.tags.append(cols[index])
+    if sentence.extras is not None:
+        sentence.extras.append(cols[1:index] + cols[index + 1 :])
 
 
 def _copy_format(fmt: DocumentFormat) -> DocumentFormat:
@@ -362,26 +468,6 @@ def _column_problem(cols: list[str], state: _State, number: int) -> None:
             f"{len(cols)} columns where line {state.first_token_line} has "
             f"{state.format.columns}; every token line needs the same number of columns",
         )
-
-
-def _add_token(
-    sentence: Sentence, cols: list[str], shape: list[str] | None, state: _State, number: int
-) -> None:
-    index = state.format.tag_column
-    tag = cols[index]
-    try:
-        parse_tag(tag)
-    except TagError as error:
-        state.fail(number, str(error))
-    position = len(sentence.tokens)
-    sentence.tokens.append(cols[0])
-    sentence.tags.append(tag)
-    if sentence.extras is not None:
-        sentence.extras.append(cols[1:index] + cols[index + 1 :])
-    if shape is not None:
-        if sentence.formats is None:
-            sentence.formats = []
-        sentence.formats.append([position, *shape])
 
 
 def write(
