@@ -120,6 +120,7 @@ class TagLayer(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     invalid_count = models.PositiveIntegerField(default=0)
+    reviewed_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -129,6 +130,10 @@ class TagLayer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} / {self.name}"
+
+    @property
+    def editable(self) -> bool:
+        return self.kind != self.Kind.IMPORTED
 
 
 class SentenceTags(models.Model):
@@ -141,6 +146,7 @@ class SentenceTags(models.Model):
         null=True, blank=True, help_text="Token indexes with invalid transitions."
     )
     version = models.PositiveIntegerField(default=1)
+    reviewed = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -152,7 +158,18 @@ class SentenceTags(models.Model):
 
 
 class TagChange(models.Model):
-    """Audit trail and undo: the tags of a sentence in a layer before and after one edit."""
+    """Audit trail and undo: the tags of a sentence in a layer before and after one edit.
+
+    `state` places the change in its author's undo stack for the layer: `done` (undoable),
+    `undone` (redoable), `dropped` (undone, then replaced by a new edit), or `log` (recorded only:
+    the undo/redo/review entries themselves and bulk changes).
+    """
+
+    class State(models.TextChoices):
+        DONE = "done"
+        UNDONE = "undone"
+        DROPPED = "dropped"
+        LOG = "log"
 
     layer = models.ForeignKey(TagLayer, on_delete=models.CASCADE, related_name="changes")
     sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="changes")
@@ -162,10 +179,22 @@ class TagChange(models.Model):
     old_tags = models.JSONField()
     new_tags = models.JSONField()
     version = models.PositiveIntegerField(help_text="The row's version after this change.")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.DONE)
+    reverts = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="For an undo entry: the change it undid.",
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]
-        indexes = [models.Index(fields=["layer", "sentence", "created_at"])]
+        indexes = [
+            models.Index(fields=["layer", "sentence", "created_at"]),
+            models.Index(fields=["layer", "user", "state"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.action} on {self.sentence_id} by {self.user_id}"

@@ -69,6 +69,46 @@ def label_colours(project: Project) -> dict[str, int]:
     return {label: i % PALETTE_SIZE for i, label in enumerate(project.labels)}
 
 
+ROW_FIELDS = (
+    "sentence_id",
+    "sentence__position",
+    "sentence__tokens",
+    "tags",
+    "invalid",
+    "version",
+    "reviewed",
+)
+
+
+def row_values(row: SentenceTags) -> dict:
+    """The ROW_FIELDS of a SentenceTags instance loaded with its sentence."""
+    return {
+        "sentence_id": row.sentence_id,
+        "sentence__position": row.sentence.position,
+        "sentence__tokens": row.sentence.tokens,
+        "tags": row.tags,
+        "invalid": row.invalid,
+        "version": row.version,
+        "reviewed": row.reviewed,
+    }
+
+
+def sentence_view(row: dict, document: Document, colours: dict[str, int] | None = None) -> dict:
+    """What the sentence partial renders, from a SentenceTags `.values(*ROW_FIELDS)` row."""
+    if colours is None:
+        colours = label_colours(document.project)
+    return {
+        "id": row["sentence_id"],
+        "position": row["sentence__position"],
+        "version": row["version"],
+        "invalid": row["invalid"],
+        "reviewed": row["reviewed"],
+        "pieces": sentence_pieces(
+            row["sentence__tokens"], row["tags"], row["invalid"], document.scheme, colours
+        ),
+    }
+
+
 def sentence_page(document: Document, layer_name: str, page: int, per_page: int) -> list[dict]:
     """One page of a document's sentences with their tags in a layer, in one query."""
     first = (page - 1) * per_page
@@ -80,22 +120,30 @@ def sentence_page(document: Document, layer_name: str, page: int, per_page: int)
             sentence__position__lt=first + per_page,
         )
         .order_by("sentence__position")
-        .values(
-            "sentence_id", "sentence__position", "sentence__tokens", "tags", "invalid", "version"
-        )
+        .values(*ROW_FIELDS)
     )
     colours = label_colours(document.project)
+    return [sentence_view(row, document, colours) for row in rows]
+
+
+def one_sentence(document: Document, layer_id: int, sentence_id: int) -> dict:
+    row = SentenceTags.objects.values(*ROW_FIELDS).get(layer_id=layer_id, sentence_id=sentence_id)
+    return sentence_view(row, document, label_colours(document.project))
+
+
+# Shortcut keys for labels, in the project's label order; letters used by commands are skipped.
+LABEL_KEYS = "123456789abcdgilopqtuvwxy"
+
+
+def palette(project: Project) -> list[dict]:
+    colours = label_colours(project)
     return [
         {
-            "id": row["sentence_id"],
-            "position": row["sentence__position"],
-            "version": row["version"],
-            "invalid": row["invalid"],
-            "pieces": sentence_pieces(
-                row["sentence__tokens"], row["tags"], row["invalid"], document.scheme, colours
-            ),
+            "label": label,
+            "colour": colours[label],
+            "key": LABEL_KEYS[i] if i < len(LABEL_KEYS) else "",
         }
-        for row in rows
+        for i, label in enumerate(project.labels)
     ]
 
 

@@ -19,5 +19,15 @@ urlpatterns = [
     path("projects/<int:pk>/export/", views.project_export, name="annotator-project-export"),
     path("documents/<int:pk>/", views.document_detail, name="annotator-document-detail"),
     path("documents/<int:pk>/export/", views.document_export, name="annotator-document-export"),
+    path("documents/<int:pk>/edit/", views.sentence_edit, name="annotator-sentence-edit"),
+    path("documents/<int:pk>/undo/", views.sentence_undo, name="annotator-sentence-undo"),
+    path("documents/<int:pk>/redo/", views.sentence_redo, name="annotator-sentence-redo"),
+    path("documents/<int:pk>/review/", views.sentence_review, name="annotator-sentence-review"),
+    path("documents/<int:pk>/next/", views.document_next, name="annotator-document-next"),
+    path(
+        "documents/<int:pk>/sentences/<int:sentence_id>/history/",
+        views.sentence_history,
+        name="annotator-sentence-history",
+    ),
     path("admin/", admin.site.urls),
 ]

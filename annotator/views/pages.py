@@ -82,25 +82,33 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document = selectors.document_for(request.user, pk)
-    layers = selectors.layer_names(document)
-    layer = request.GET.get("layer") or services.IMPORTED
+    layers = {layer.name: layer for layer in document.layers.order_by("pk")}
+    if not layers:
+        raise Http404("This document has no tag layer.")
+    default = services.GOLD if services.GOLD in layers else services.IMPORTED
+    layer = request.GET.get("layer") or default
     if layer not in layers:
         raise Http404("No such layer.")
+    # Edits of the imported view go to the gold layer (created on the first edit).
+    edit_layer = layer if layers[layer].editable else services.GOLD
     per_page = settings.SENTENCES_PER_PAGE
     pages = max(1, -(-document.sentence_count // per_page))
     page = _page_number(request.GET.get("page"), pages)
     context = {
         "document": document,
         "project": document.project,
-        "layers": layers,
+        "layers": list(layers),
         "layer": layer,
+        "edit_layer_name": edit_layer,
+        "edit_layer": layers.get(edit_layer),
+        "shown_layer": layers[layer],
         "raw": request.GET.get("raw") == "1",
         "page": page,
         "pages": pages,
         "next_page": page + 1 if page < pages else None,
         "previous_page": page - 1 if page > 1 else None,
         "sentences": selectors.sentence_page(document, layer, page, per_page),
-        "labels": list(selectors.label_colours(document.project).items()),
+        "palette": selectors.palette(document.project),
     }
     template = "annotator/document_detail.html"
     if request.htmx and request.GET.get("fragment") == "sentences":

@@ -1,4 +1,4 @@
-"""Every write to the corpus, as plain functions (views, commands and tasks call these)."""
+"""Importing and exporting CoNLL files."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ BATCH = 2000
 MAX_WARNINGS = 200
 INDEX_TEXT_LENGTH = 200
 SENTENCE_FIELDS = ["id", "document", "position", "tokens", "extras", "before", "formats", "line"]
-TAG_FIELDS = ["layer", "sentence", "tags", "invalid", "version"]
+TAG_FIELDS = ["layer", "sentence", "tags", "invalid", "version", "reviewed"]
 
 
 @dataclass
@@ -167,7 +167,14 @@ class _DocumentWriter:
                 self.invalid += len(invalid)
                 self._warn(item, invalid)
             tag_rows.append(
-                (layer_id, sentence_id, bulk.dump_json(item.tags), bulk.dump_json(invalid), 1)
+                (
+                    layer_id,
+                    sentence_id,
+                    bulk.dump_json(item.tags),
+                    bulk.dump_json(invalid),
+                    1,
+                    False,
+                )
             )
             self.flagged_with.add(scheme_name)
         bulk.insert_rows(Sentence, SENTENCE_FIELDS, sentences)

@@ -1,0 +1,252 @@
+"""Tag edits: one sentence of one layer at a time, versioned, recorded, undoable.
+
+Every write locks the sentence's row, checks the version the client saw (a stale edit raises
+StaleEdit, which the views answer with 409 and the current sentence), writes the new tags and
+records a TagChange in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection, transaction
+from django.db.models import F
+
+from annotator.models import Document, SentenceTags, TagChange, TagLayer
+from annotator.nlp import edits, scheme
+from annotator.services.corpus import GOLD, IMPORTED
+
+
+class StaleEdit(Exception):
+    """The sentence changed since the client loaded it; `row` is its current state."""
+
+    def __init__(self, row: SentenceTags, message: str):
+        super().__init__(message)
+        self.row = row
+
+
+class EditRejected(ValueError):
+    """The edit is not allowed or does not fit the sentence; the message says why."""
+
+
+OPERATIONS = {
+    "label": lambda tags, s, start, end, label: edits.label(tags, s, start, end, label),
+    "remove": lambda tags, s, start, end, label: edits.remove(tags, s, start, end),
+    "split": lambda tags, s, start, end, label: edits.split(tags, s, start),
+    "merge": lambda tags, s, start, end, label: edits.merge(tags, s, start, end),
+    "repair-start": lambda tags, s, start, end, label: edits.repair_start(tags, s, start),
+    "repair-join": lambda tags, s, start, end, label: edits.repair_join(tags, s, start),
+}
+
+
+def ensure_working_layer(document: Document, name: str = GOLD) -> TagLayer:
+    """The editable layer `name`, created as a copy of the imported tags if it does not exist.
+
+    Copied in one INSERT ... SELECT, so versions match the imported rows a page may show.
+    """
+    layer, created = TagLayer.objects.get_or_create(
+        document=document, name=name, defaults={"kind": _kind_for(name)}
+    )
+    if created:
+        source = TagLayer.objects.get(document=document, name=IMPORTED)
+        table = SentenceTags._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (layer_id, sentence_id, tags, invalid, version, reviewed) "  # noqa: S608
+                f"SELECT %s, sentence_id, tags, invalid, version, %s FROM {table} "
+                "WHERE layer_id = %s",
+                [layer.pk, False, source.pk],
+            )
+        layer.invalid_count = source.invalid_count
+        layer.save(update_fields=["invalid_count"])
+    return layer
+
+
+def _kind_for(name: str) -> str:
+    return TagLayer.Kind.GOLD if name == GOLD else TagLayer.Kind.ANNOTATOR
+
+
+def _locked_row(layer: TagLayer, sentence_id: int) -> SentenceTags:
+    try:
+        return (
+            SentenceTags.objects.select_for_update()
+            .select_related("sentence")
+            .get(layer=layer, sentence_id=sentence_id)
+        )
+    except SentenceTags.DoesNotExist as error:
+        raise EditRejected("this sentence is not in this layer") from error
+
+
+def _check_version(row: SentenceTags, version: int | None) -> None:
+    if version is not None and row.version != version:
+        who = (
+            TagChange.objects.filter(layer_id=row.layer_id, sentence_id=row.sentence_id)
+            .select_related("user")
+            .last()
+        )
+        by = f" by {who.user}" if who and who.user else ""
+        raise StaleEdit(row, f"This sentence was changed{by} since you loaded it; here it is now.")
+
+
+def _write(
+    row: SentenceTags,
+    layer: TagLayer,
+    new_tags: list[str],
+    user: AbstractBaseUser | None,
+    action: str,
+    state: str = TagChange.State.DONE,
+) -> TagChange | None:
+    """Store new tags with their history entry; a no-op edit writes nothing."""
+    if new_tags == row.tags:
+        return None
+    old_invalid = len(row.invalid or ())
+    old_tags = row.tags
+    row.tags = new_tags
+    row.version += 1
+    row.invalid = scheme.invalid_positions(new_tags, layer.document.scheme) or None
+    row.save(update_fields=["tags", "version", "invalid"])
+    delta = len(row.invalid or ()) - old_invalid
+    if delta:
+        TagLayer.objects.filter(pk=layer.pk).update(invalid_count=F("invalid_count") + delta)
+    return TagChange.objects.create(
+        layer=layer,
+        sentence_id=row.sentence_id,
+        user=user,
+        action=action,
+        old_tags=old_tags,
+        new_tags=new_tags,
+        version=row.version,
+        state=state,
+    )
+
+
+@transaction.atomic
+def edit_sentence(
+    *,
+    user: AbstractBaseUser,
+    layer: TagLayer,
+    sentence_id: int,
+    version: int | None,
+    operation: str,
+    start: int,
+    end: int,
+    label: str | None = None,
+) -> SentenceTags:
+    """Apply one span operation; the B-/I- prefixes follow from the spans."""
+    if not layer.editable:
+        raise EditRejected("the imported tags are kept as they came; edit another layer")
+    if operation not in OPERATIONS:
+        raise EditRejected(f"unknown operation {operation!r}")
+    if operation == "label" and label not in layer.document.project.labels:
+        raise EditRejected(f"{label!r} is not one of the project's labels")
+    row = _locked_row(layer, sentence_id)
+    _check_version(row, version)
+    try:
+        new_tags = OPERATIONS[operation](row.tags, layer.document.scheme, start, end, label)
+    except edits.EditError as error:
+        raise EditRejected(str(error)) from error
+    if _write(row, layer, new_tags, user, operation):
+        # A new edit ends the author's redo chain in this layer.
+        TagChange.objects.filter(layer=layer, user=user, state=TagChange.State.UNDONE).update(
+            state=TagChange.State.DROPPED
+        )
+    return row
+
+
+@transaction.atomic
+def replace_tags(
+    *,
+    user: AbstractBaseUser,
+    layer: TagLayer,
+    sentence_id: int,
+    version: int | None,
+    tags: Sequence[str],
+    action: str,
+) -> SentenceTags:
+    """Set a sentence's tags wholesale (bulk relabel, repair all, take left/right)."""
+    if not layer.editable:
+        raise EditRejected("the imported tags are kept as they came; edit another layer")
+    row = _locked_row(layer, sentence_id)
+    _check_version(row, version)
+    tags = list(tags)
+    if len(tags) != len(row.tags):
+        raise EditRejected("the new tags do not match the sentence's length")
+    for tag in tags:
+        try:
+            scheme.parse_tag(tag)
+        except scheme.TagError as error:
+            raise EditRejected(str(error)) from error
+    _write(row, layer, tags, user, action, state=TagChange.State.LOG)
+    return row
+
+
+@transaction.atomic
+def undo(*, user: AbstractBaseUser, layer: TagLayer) -> SentenceTags | None:
+    """Undo the user's latest edit in the layer; None if there is nothing to undo."""
+    change = (
+        TagChange.objects.select_for_update()
+        .filter(layer=layer, user=user, state=TagChange.State.DONE)
+        .order_by("-pk")
+        .first()
+    )
+    if change is None:
+        return None
+    row = _locked_row(layer, change.sentence_id)
+    if row.tags != change.new_tags:
+        raise StaleEdit(row, "Someone changed this sentence after your edit; it was not undone.")
+    entry = _write(row, layer, change.old_tags, user, "undo", state=TagChange.State.LOG)
+    if entry is not None:
+        entry.reverts = change
+        entry.save(update_fields=["reverts"])
+    change.state = TagChange.State.UNDONE
+    change.save(update_fields=["state"])
+    return row
+
+
+@transaction.atomic
+def redo(*, user: AbstractBaseUser, layer: TagLayer) -> SentenceTags | None:
+    """Redo the user's latest undone edit in the layer; None if there is nothing to redo."""
+    # The most recently undone change: the one whose undo entry is newest.
+    entry = (
+        TagChange.objects.select_for_update()
+        .select_related("reverts")
+        .filter(layer=layer, user=user, action="undo", reverts__state=TagChange.State.UNDONE)
+        .order_by("-pk")
+        .first()
+    )
+    if entry is None:
+        return None
+    change = entry.reverts
+    row = _locked_row(layer, change.sentence_id)
+    if row.tags != change.old_tags:
+        raise StaleEdit(row, "Someone changed this sentence after your undo; it was not redone.")
+    _write(row, layer, change.new_tags, user, "redo", state=TagChange.State.LOG)
+    change.state = TagChange.State.DONE
+    change.save(update_fields=["state"])
+    return row
+
+
+@transaction.atomic
+def mark_reviewed(
+    *, user: AbstractBaseUser, layer: TagLayer, sentence_id: int, reviewed: bool = True
+) -> SentenceTags:
+    if not layer.editable:
+        raise EditRejected("the imported layer cannot be reviewed; review another layer")
+    row = _locked_row(layer, sentence_id)
+    if row.reviewed != reviewed:
+        row.reviewed = reviewed
+        row.save(update_fields=["reviewed"])
+        step = 1 if reviewed else -1
+        TagLayer.objects.filter(pk=layer.pk).update(reviewed_count=F("reviewed_count") + step)
+        TagChange.objects.create(
+            layer=layer,
+            sentence_id=sentence_id,
+            user=user,
+            action="reviewed" if reviewed else "unreviewed",
+            old_tags=row.tags,
+            new_tags=row.tags,
+            version=row.version,
+            state=TagChange.State.LOG,
+        )
+    return row

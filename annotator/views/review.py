@@ -1,0 +1,185 @@
+"""htmx endpoints of the review UI: each edit returns the re-rendered sentence."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from annotator import selectors, services
+from annotator.models import Document, SentenceTags, TagChange, TagLayer
+
+TEMPLATE = "annotator/document_detail.html"
+
+
+def _edit_layer(document: Document, name: str) -> TagLayer:
+    """The layer edits go to: the named one, or gold (created) when the page shows imported tags."""
+    if not name or name in (services.IMPORTED, services.GOLD):
+        layer = services.ensure_working_layer(document)
+    else:
+        layer = get_object_or_404(TagLayer, document=document, name=name)
+        if not layer.editable:
+            raise Http404("This layer is read-only.")
+    layer.document = document  # already loaded, with its project
+    return layer
+
+
+def _int(request: HttpRequest, name: str, default: int | None = None) -> int | None:
+    value = request.POST.get(name, request.GET.get(name))
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError as error:
+        raise Http404(f"{name} must be a number") from error
+
+
+def _sentence_response(
+    request: HttpRequest,
+    document: Document,
+    layer: TagLayer,
+    sentence_id: int,
+    *,
+    message: str = "",
+    status: int = 200,
+    row: SentenceTags | None = None,
+) -> HttpResponse:
+    layer.refresh_from_db(fields=["invalid_count", "reviewed_count"])
+    if row is None:
+        sentence = selectors.one_sentence(document, layer.pk, sentence_id)
+    else:
+        sentence = selectors.sentence_view(selectors.row_values(row), document)
+    context = {
+        "document": document,
+        "sentence": sentence,
+        "edit_layer": layer,
+        "message": message,
+        "oob": True,
+    }
+    return render(request, TEMPLATE + "#sentence-response", context, status=status)
+
+
+@login_required
+@require_POST
+def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    document = selectors.document_for(request.user, pk)
+    layer = _edit_layer(document, request.POST.get("layer", ""))
+    sentence_id = _int(request, "sentence")
+    start = _int(request, "start", 0)
+    try:
+        row = services.edit_sentence(
+            user=request.user,
+            layer=layer,
+            sentence_id=sentence_id,
+            version=_int(request, "version"),
+            operation=request.POST.get("op", ""),
+            start=start,
+            end=_int(request, "end", start + 1),
+            label=request.POST.get("label") or None,
+        )
+    except services.StaleEdit as stale:
+        return _sentence_response(
+            request, document, layer, sentence_id, message=str(stale), status=409
+        )
+    except services.EditRejected as error:
+        return _sentence_response(
+            request, document, layer, sentence_id, message=str(error), status=422
+        )
+    return _sentence_response(request, document, layer, sentence_id, row=row)
+
+
+def _undo_or_redo(request: HttpRequest, pk: int, action) -> HttpResponse:
+    document = selectors.document_for(request.user, pk)
+    layer = _edit_layer(document, request.POST.get("layer", ""))
+    try:
+        row = action(user=request.user, layer=layer)
+    except services.StaleEdit as stale:
+        return _sentence_response(
+            request, document, layer, stale.row.sentence_id, message=str(stale), status=409
+        )
+    if row is None:
+        return HttpResponse(status=204)
+    return _sentence_response(request, document, layer, row.sentence_id, row=row)
+
+
+@login_required
+@require_POST
+def sentence_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    return _undo_or_redo(request, pk, services.undo)
+
+
+@login_required
+@require_POST
+def sentence_redo(request: HttpRequest, pk: int) -> HttpResponse:
+    return _undo_or_redo(request, pk, services.redo)
+
+
+@login_required
+@require_POST
+def sentence_review(request: HttpRequest, pk: int) -> HttpResponse:
+    document = selectors.document_for(request.user, pk)
+    layer = _edit_layer(document, request.POST.get("layer", ""))
+    sentence_id = _int(request, "sentence")
+    try:
+        row = services.mark_reviewed(
+            user=request.user,
+            layer=layer,
+            sentence_id=sentence_id,
+            reviewed=request.POST.get("reviewed", "1") == "1",
+        )
+    except services.EditRejected as error:
+        return _sentence_response(
+            request, document, layer, sentence_id, message=str(error), status=422
+        )
+    return _sentence_response(request, document, layer, sentence_id, row=row)
+
+
+@login_required
+@require_GET
+def sentence_history(request: HttpRequest, pk: int, sentence_id: int) -> HttpResponse:
+    document = selectors.document_for(request.user, pk)
+    changes = (
+        TagChange.objects.filter(layer__document=document, sentence_id=sentence_id)
+        .select_related("user", "layer")
+        .order_by("-pk")[:50]
+    )
+    return render(
+        request,
+        TEMPLATE + "#history",
+        {"document": document, "changes": changes, "sentence_id": sentence_id},
+    )
+
+
+@login_required
+@require_GET
+def document_next(request: HttpRequest, pk: int) -> HttpResponse:
+    """The next flagged or unreviewed sentence after a position (wrapping), as JSON; 204 if none."""
+    document = selectors.document_for(request.user, pk)
+    after = _int(request, "after", -1)
+    what = request.GET.get("what", "flagged")
+    rows = SentenceTags.objects.select_related("sentence").filter(
+        layer__document=document, layer__name=request.GET.get("layer") or services.IMPORTED
+    )
+    rows = rows.filter(invalid__isnull=False) if what == "flagged" else rows.filter(reviewed=False)
+    found = (
+        rows.filter(sentence__position__gt=after).order_by("sentence__position").first()
+        or rows.order_by("sentence__position").first()
+    )
+    if found is None:
+        return HttpResponse(status=204)
+    position = found.sentence.position
+    page = position // settings.SENTENCES_PER_PAGE + 1
+    url = reverse("annotator-document-detail", args=[document.pk])
+    query = urlencode({"layer": request.GET.get("layer", ""), "page": page})
+    return JsonResponse(
+        {
+            "id": found.sentence_id,
+            "position": position,
+            "url": f"{url}?{query}#sentence-{found.sentence_id}",
+        }
+    )
