@@ -40,9 +40,11 @@ class UploadForm(forms.Form):
         encoding = self.cleaned_data["encoding"].strip() or None
         if encoding:
             try:
-                codecs.lookup(encoding)
+                info = codecs.lookup(encoding)
             except LookupError as error:
                 raise forms.ValidationError(f"Unknown encoding {encoding!r}.") from error
+            if not getattr(info, "_is_text_encoding", True):
+                raise forms.ValidationError(f"{encoding!r} is not a text encoding.")
         return encoding
 
 

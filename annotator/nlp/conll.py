@@ -15,7 +15,6 @@ Exactness comes from three places:
 from __future__ import annotations
 
 import codecs
-import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,7 +28,18 @@ DOCSTART = "-DOCSTART-"
 _MARKER = re.compile(r"</?(s|doc)(\s[^>]*)?>")
 _BLANKS = re.compile(r"[ \t]+")
 _BOUNDARIES = frozenset(["", "<s>", "</s>"])
-_WIDE_ENCODINGS = {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+_WIDE_ENCODINGS = {"utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"}
+# Longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
+_BOM_FOR = {codec: mark for mark, codec in _BOMS}
+# A named encoding a byte-order mark may refine, e.g. "utf-16" + FF FE -> "utf-16-le".
+_FAMILY = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "utf-16": "utf-16", "utf-32": "utf-32"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,19 +134,14 @@ Block = tuple[list[str], bool, str | None]
 
 def _decoded_blocks(stream: BinaryIO, state: _State, encoding: str | None) -> Iterator[Block]:
     """Decode the file in large blocks of whole lines; detect BOM, encoding and binary files."""
-    head = stream.read(8192)
+    head = _read_head(stream)
     fmt = state.format
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and encoding is None:
-        encoding = "utf-16"
-    codec = codecs.lookup(encoding or "utf-8").name
-    if codec == "utf-8-sig":
-        codec = "utf-8"
-    fmt.encoding = codec
-    if codec == "utf-8" and head.startswith(codecs.BOM_UTF8):
-        fmt.bom = True
-        head = head[len(codecs.BOM_UTF8) :]
+    codec, bom = _encoding_of(head, encoding, state)
+    if codec is None:
+        return
+    fmt.encoding, fmt.bom = codec, bom > 0
+    head = head[bom:]
     if codec in _WIDE_ENCODINGS:
-        fmt.bom = codec in ("utf-16", "utf-32")
         yield from _wide_blocks(head, stream, codec, state)
         return
     nul = head.find(b"\0")
@@ -144,6 +149,39 @@ def _decoded_blocks(stream: BinaryIO, state: _State, encoding: str | None) -> It
         state.fail(1, f"this is a binary file, not CoNLL text (NUL byte at offset {nul})")
         return
     yield from _byte_blocks(head, stream, codec, state)
+
+
+def _read_head(stream: BinaryIO, size: int = 8192) -> bytes:
+    """The first `size` bytes, even from a stream that returns short reads."""
+    head = b""
+    while len(head) < size:
+        data = stream.read(size - len(head))
+        if not data:
+            break
+        head += data
+    return head
+
+
+def _encoding_of(head: bytes, encoding: str | None, state: _State) -> tuple[str | None, int]:
+    """The codec to decode with (None if unusable) and the length of the byte-order mark."""
+    codec = "utf-8"
+    if encoding:
+        try:
+            info = codecs.lookup(encoding)
+        except LookupError:
+            state.fail(1, f"unknown encoding {encoding!r}")
+            return None, 0
+        if not getattr(info, "_is_text_encoding", True):
+            state.fail(1, f"{encoding!r} is not a text encoding (try utf-8 or latin-1)")
+            return None, 0
+        codec = info.name
+    family = _FAMILY.get(codec)
+    for mark, marked in _BOMS:
+        if head.startswith(mark) and (encoding is None or marked.startswith(family or "?")):
+            return marked, len(mark)
+    if family in ("utf-16", "utf-32"):
+        return family + "-le", 0  # no mark: little-endian, as Windows tools write it
+    return ("utf-8" if family == "utf-8" else codec), 0
 
 
 def _byte_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> Iterator[Block]:
@@ -167,7 +205,8 @@ def _byte_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> It
             _report_undecodable(chunk, number, codec, state)
             text = chunk.decode(codec, errors="replace")
         if "\0" in text:
-            state.fail(number + 1, "this is a binary file, not CoNLL text (NUL byte)")
+            line = number + text[: text.index("\0")].count("\n") + 1
+            state.fail(line, "this is a binary file, not CoNLL text (NUL byte)")
             return
         lines, uniform = _split_lines(text)
         if complete:
@@ -202,43 +241,33 @@ def _report_undecodable(chunk: bytes, number: int, codec: str, state: _State) ->
 
 
 def _wide_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> Iterator[Block]:
-    raw = io.BufferedReader(_Prepended(head, stream))
-    text = io.TextIOWrapper(raw, codec, newline="")
+    decoder = codecs.getincrementaldecoder(codec)()
     number = 0
-    try:
-        while True:
-            block = text.read(BLOCK_SIZE // 2)
-            if not block:
-                return
-            block += text.readline()
+    rest = ""
+    data = head
+    while True:
+        try:
+            text = rest + decoder.decode(data, final=not data)
+        except UnicodeDecodeError as error:
+            # Count the lines before the bad bytes to name the right one.
+            before = (rest + data[: error.start].decode(codec, errors="replace")).count("\n")
+            state.fail(
+                number + before + 1,
+                f"text that is not valid {codec}; name the file's encoding with --encoding",
+            )
+            return
+        cut = len(text) if not data else text.rfind("\n") + 1
+        block, rest = text[:cut], text[cut:]
+        if block:
             lines, uniform = _split_lines(block)
             complete = block.endswith("\n")
             if complete:
                 lines.pop()
             number += len(lines)
             yield lines, complete, uniform
-    except UnicodeDecodeError:
-        state.fail(number + 1, f"text that is not valid {codec}; name the encoding with --encoding")
-
-
-class _Prepended(io.RawIOBase):
-    """A readable stream of `head` followed by the rest of `stream`."""
-
-    def __init__(self, head: bytes, stream: BinaryIO):
-        self._head = head
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        data = self._head or self._stream.read(len(buffer))
-        self._head = b""
-        size = min(len(data), len(buffer))
-        buffer[:size] = data[:size]
-        if size < len(data):
-            self._head = data[size:]
-        return size
+        if not data:
+            return
+        data = stream.read(BLOCK_SIZE)
 
 
 class _Parser:
@@ -278,7 +307,8 @@ class _Parser:
                         len(cols) == columns
                         and cols[index] in valid
                         and cols[0] != DOCSTART
-                        and (tabs or "" not in cols)
+                        and text[-1] not in " \t"
+                        and (tabs or ("" not in cols and "\t" not in text))
                     ):
                         add_token(cols[0])
                         add_tag(cols[index])
@@ -396,7 +426,13 @@ def _line_kind(text: str, state: _State) -> str:
 
 def _looks_like_token(text: str, state: _State) -> bool:
     """A `#` line is a token (a hashtag, say) only if it has the file's columns and a valid tag."""
-    cols = text.split("\t") if "\t" in text else _BLANKS.split(text.strip())
+    if not state.first_token_line:
+        # Before the first token the columns are unknown: `# text = Big O` is a comment.
+        if "\t" not in text:
+            return False
+        cols = text.split("\t")
+    else:
+        cols = text.split("\t") if "\t" in text else _BLANKS.split(text.strip())
     if len(cols) < 2 or (state.first_token_line and len(cols) != state.format.columns):
         return False
     try:
@@ -435,6 +471,7 @@ def _split(
     trail = text[len(lead) + len(body) :] + ending
     if state.first_token_line == number:
         if not _set_columns(len(cols), state, number):
+            state.first_token_line = 0  # let the next token line set the columns
             return None, None
     elif len(cols) != fmt.columns:
         _column_problem(cols, state, number)
@@ -475,10 +512,10 @@ def write(
 ) -> Iterator[bytes]:
     """Encode one document; yields byte chunks so large documents stream."""
     codec = fmt.encoding
-    if fmt.bom and codec == "utf-8":
-        yield codecs.BOM_UTF8
-    elif not fmt.bom and codec in ("utf-16", "utf-32"):
-        codec += "-le"  # a file read without a BOM is written without one
+    if codec in ("utf-16", "utf-32"):
+        codec += "-le"  # the plain codec would add a byte-order mark of its own
+    if fmt.bom and codec in _BOM_FOR:
+        yield _BOM_FOR[codec]
     encoder = codecs.getincrementalencoder(codec)()
     parts: list[str] = []
     for count, sentence in enumerate(sentences, 1):

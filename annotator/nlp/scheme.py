@@ -103,6 +103,18 @@ class SchemeDetector:
                 self._begin_opens = True
             prev_prefix, prev_label = prefix, label
 
+    @property
+    def settled(self) -> bool:
+        """True once a B- has opened an entity: from then on only the prefix families (S/E,
+        L/U) can change the answer, and `note_tags` with the distinct tags tells those."""
+        return self._begin_opens
+
+    def note_tags(self, distinct_tags: Iterable[str]) -> None:
+        for tag in distinct_tags:
+            prefix = parse_tag(tag)[0]
+            self._bioes = self._bioes or prefix in ("S", "E")
+            self._bilou = self._bilou or prefix in ("L", "U")
+
     def result(self) -> str:
         if self._bilou:
             return "bilou"
@@ -205,6 +217,10 @@ def _is_invalid(
 
 def invalid_positions(tags: Sequence[str], scheme: str) -> list[int]:
     _check_scheme(scheme)
+    if scheme == "iob2":
+        fast = _invalid_iob2(tags)
+        if fast is not None:
+            return fast
     parsed = [parse_tag(tag) for tag in tags]
     last = len(parsed) - 1
     return [
@@ -219,6 +235,35 @@ def invalid_positions(tags: Sequence[str], scheme: str) -> list[int]:
             scheme,
         )
     ]
+
+
+def _invalid_iob2(tags: Sequence[str]) -> list[int] | None:
+    """invalid_positions for IOB2 without parsing each tag (imports call it per sentence).
+
+    None when a tag is not plainly "O" or X-LABEL with a one-letter prefix: then the general
+    code decides (and raises on malformed tags).
+    """
+    invalid = []
+    open_label = None  # the label of the span the previous token is in, if it is B- or I-
+    for i, tag in enumerate(tags):
+        if tag == "O":
+            open_label = None
+            continue
+        if tag[1:2] != "-" or len(tag) < 3:
+            return None
+        prefix, label = tag[0], tag[2:]
+        if prefix == "B":
+            open_label = label
+        elif prefix == "I":
+            if label != open_label:
+                invalid.append(i)
+            open_label = label
+        elif prefix in _KNOWN_PREFIXES:
+            invalid.append(i)  # E-, S-, L-, U- have no place in IOB2
+            open_label = None
+        else:
+            return None
+    return invalid
 
 
 def is_valid(tags: Sequence[str], scheme: str) -> bool:

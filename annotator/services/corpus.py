@@ -76,13 +76,14 @@ def _import_file(
     fixed = None if scheme_name == "auto" else scheme_name
     for event in conll.read(stream, name, encoding=encoding, tag_column=tag_column):
         if isinstance(event, conll.Sentence):
-            if fixed is None and event.tags.count("O") != len(event.tags):
+            if fixed is None and not detector.settled and event.tags.count("O") != len(event.tags):
                 detector.feed(event.tags)
             writer.add(event, fixed or detector.result())
         elif isinstance(event, conll.DocumentStart):
             writer.start(event)
         else:
             writer.finish(event.trailer)
+    detector.note_tags(writer.tags_seen)
     final = fixed or detector.result()
     summary.labels.update(scheme.labels(writer.tags_seen))
     summary.schemes[name] = final

@@ -41,8 +41,6 @@ class Command(BaseCommand):
                 )
             except conll.ConllError as error:
                 raise CommandError(f"nothing was imported:\n{error}") from error
-            except LookupError as error:
-                raise CommandError(f"unknown encoding: {options['encoding']}") from error
         self._report(summary)
 
     def _report(self, summary: services.ImportSummary) -> None:

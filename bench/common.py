@@ -1,0 +1,46 @@
+"""Paths and small helpers shared by the benchmark scripts (no Django here)."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var" / "bench"
+BIG = VAR / "bench-1m.conll"  # >= 1,000,000 tokens
+PAGE = VAR / "bench-2000.conll"  # exactly 2,000 sentences
+SMALL = VAR / "bench-200.conll"  # 200 sentences: does the page's query count grow with length?
+SQLITE_DB = VAR / "bench.sqlite3"
+PG_NAME = "annotator_bench"
+PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
+PG_URL = f"{PG_SERVER}/{PG_NAME}"
+TOKENS = 1_000_000
+PAGE_SENTENCES = 2000
+SMALL_SENTENCES = 200
+PROJECT = "bench"
+
+
+def sample_path() -> Path:
+    """BENCH_SAMPLE, else the shared sample next to the repository, else the demo copy."""
+    default = ROOT.parent / "shared" / "samples" / "rnn-wikipedia.conll"
+    chosen = Path(os.environ.get("BENCH_SAMPLE") or default)
+    if not chosen.is_absolute():
+        chosen = ROOT / chosen
+    if chosen.exists():
+        return chosen
+    demo = ROOT / "annotator" / "demo" / "rnn-wikipedia.conll"
+    if demo.exists():
+        return demo
+    raise SystemExit(f"bench: no sample file at {chosen} (set BENCH_SAMPLE) nor at {demo}")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def emit(result: dict) -> None:
+    """Hand a result to run.py: one JSON object on the last line of stdout."""
+    print(json.dumps(result), flush=True)

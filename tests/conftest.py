@@ -1,0 +1,83 @@
+"""Shared fixtures: users, a project holding the small sample file, logged-in clients."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from annotator.models import Membership
+from annotator.services import import_conll
+
+DATA = Path(__file__).parent / "data" / "web"
+SMALL = DATA / "small.conll"
+BROKEN = DATA / "broken.conll"
+MARKUP = DATA / "markup.conll"
+SHARED_SAMPLE = Path("/work/shared/samples/rnn-wikipedia.conll")
+
+
+def row_counts() -> dict[str, int]:
+    """Rows of every model of the app and of auth, to show that a failed import wrote nothing."""
+    models = [*apps.get_app_config("annotator").get_models(), get_user_model()]
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def import_files(project_name: str, *paths: Path):
+    """Import files the way the upload view does, keeping each file's own name."""
+    streams = [(path.name, path.open("rb")) for path in paths]
+    try:
+        return import_conll(project_name=project_name, files=streams)
+    finally:
+        for _, stream in streams:
+            stream.close()
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users are created in most tests; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def member(django_user_model):
+    return django_user_model.objects.create_user("mia", password="member-pass-123")
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return django_user_model.objects.create_user("olaf", password="outsider-pass-123")
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("sue", password="super-pass-123")
+
+
+@pytest.fixture
+def project(member):
+    """A project holding small.conll, with `member` as its manager."""
+    summary = import_files("Small corpus", SMALL)
+    Membership.objects.create(project=summary.project, user=member, role=Membership.Role.MANAGER)
+    return summary.project
+
+
+@pytest.fixture
+def document(project):
+    return project.documents.get()
+
+
+@pytest.fixture
+def member_client(member) -> Client:
+    client = Client()
+    client.force_login(member)
+    return client
+
+
+@pytest.fixture
+def outsider_client(outsider) -> Client:
+    client = Client()
+    client.force_login(outsider)
+    return client
