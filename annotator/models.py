@@ -11,6 +11,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+# Layer names with a meaning: the tags as imported (read-only) and the reviewed gold tags.
+IMPORTED = "imported"
+GOLD = "gold"
+
 SCHEME_CHOICES = [
     ("iob1", "IOB1"),
     ("iob2", "IOB2 / BIO"),

@@ -16,7 +16,9 @@ from annotator.services.editing import (
     edit_sentence,
     ensure_working_layer,
     mark_reviewed,
+    plan_relabel,
     redo,
+    relabel,
     replace_tags,
     undo,
 )
@@ -34,8 +36,10 @@ __all__ = [
     "export_project",
     "import_conll",
     "mark_reviewed",
+    "plan_relabel",
     "redo",
     "reflag_layer",
+    "relabel",
     "replace_tags",
     "undo",
 ]

@@ -11,11 +11,18 @@ from django.db import transaction
 from django.db.models import Max
 
 from annotator import bulk
-from annotator.models import Document, Project, Sentence, SentenceTags, TagLayer, TokenIndex
+from annotator.models import (
+    GOLD,
+    IMPORTED,
+    Document,
+    Project,
+    Sentence,
+    SentenceTags,
+    TagLayer,
+    TokenIndex,
+)
 from annotator.nlp import conll, scheme
 
-IMPORTED = "imported"
-GOLD = "gold"
 BATCH = 2000
 MAX_WARNINGS = 200
 INDEX_TEXT_LENGTH = 200

@@ -8,12 +8,14 @@ records a TagChange in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import F
 
-from annotator.models import Document, SentenceTags, TagChange, TagLayer
+from annotator import search
+from annotator.models import Document, Project, SentenceTags, TagChange, TagLayer
 from annotator.nlp import edits, scheme
 from annotator.services.corpus import GOLD, IMPORTED
 
@@ -250,3 +252,90 @@ def mark_reviewed(
             state=TagChange.State.LOG,
         )
     return row
+
+
+@dataclass
+class Planned:
+    """One sentence a bulk relabel would change."""
+
+    sentence_id: int
+    document_name: str
+    position: int
+    tokens: list[str]
+    old_tags: list[str]
+    new_tags: list[str]
+
+    @property
+    def rows(self):
+        return zip(self.tokens, self.old_tags, self.new_tags, strict=True)
+
+
+def plan_relabel(
+    occurrences: Sequence[search.Occurrence], label: str | None, scheme_of: dict[int, str]
+) -> list[Planned]:
+    """What relabelling the occurrences as `label` (None: no entity) would change, per sentence."""
+    by_sentence: dict[int, list[search.Occurrence]] = {}
+    for occurrence in occurrences:
+        by_sentence.setdefault(occurrence.sentence_id, []).append(occurrence)
+    plans = []
+    for found in by_sentence.values():
+        first = found[0]
+        doc_scheme = scheme_of[first.document_id]
+        tags = list(first.tags)
+        for occurrence in found:
+            if label:
+                tags = edits.label(tags, doc_scheme, occurrence.start, occurrence.end, label)
+            else:
+                tags = edits.remove(tags, doc_scheme, occurrence.start, occurrence.end)
+        if tags != first.tags:
+            plans.append(
+                Planned(
+                    first.sentence_id,
+                    first.document_name,
+                    first.position,
+                    first.tokens,
+                    first.tags,
+                    tags,
+                )
+            )
+    return plans
+
+
+@transaction.atomic
+def relabel(
+    *,
+    user: AbstractBaseUser,
+    project: Project,
+    occurrences: Sequence[search.Occurrence],
+    label: str | None,
+) -> int:
+    """Apply a bulk relabel to the gold layers, all or nothing; returns sentences changed.
+
+    Each occurrence carries the version it was found at: if any sentence changed since, nothing
+    is written and StaleEdit says so.
+    """
+    if label and label not in project.labels:
+        raise EditRejected(f"{label!r} is not one of the project's labels")
+    documents = {
+        d.pk: d for d in project.documents.filter(pk__in={o.document_id for o in occurrences})
+    }
+    plans = plan_relabel(occurrences, label, {pk: d.scheme for pk, d in documents.items()})
+    versions = {o.sentence_id: o.version for o in occurrences}
+    layers = {pk: ensure_working_layer(document) for pk, document in documents.items()}
+    rows = {
+        row.sentence_id: row
+        for row in SentenceTags.objects.select_for_update()
+        .select_related("layer__document", "sentence")
+        .filter(layer__in=layers.values(), sentence_id__in=[p.sentence_id for p in plans])
+    }
+    stale = [p for p in plans if rows[p.sentence_id].version != versions[p.sentence_id]]
+    if stale:
+        raise StaleEdit(
+            rows[stale[0].sentence_id],
+            f"{len(stale)} of these sentences changed since the search; nothing was relabelled. "
+            "Search again to see them as they are now.",
+        )
+    for plan in plans:
+        row = rows[plan.sentence_id]
+        _write(row, row.layer, plan.new_tags, user, "bulk-relabel", state=TagChange.State.LOG)
+    return len(plans)

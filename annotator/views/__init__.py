@@ -17,6 +17,7 @@ from annotator.views.review import (
     sentence_review,
     sentence_undo,
 )
+from annotator.views.search import project_relabel, project_search
 
 __all__ = [
     "document_detail",
@@ -26,6 +27,8 @@ __all__ = [
     "project_detail",
     "project_export",
     "project_list",
+    "project_relabel",
+    "project_search",
     "project_upload",
     "sentence_edit",
     "sentence_history",

@@ -139,6 +139,7 @@
     z: () => send(root.dataset.undoUrl, {}),
     Z: () => send(root.dataset.redoUrl, {}),
     h: () => history(),
+    f: () => document.getElementById("find").focus(),
     "?": () => help.showModal(),
   };
 
