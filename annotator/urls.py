@@ -25,6 +25,7 @@ urlpatterns = [
     path("documents/<int:pk>/undo/", views.sentence_undo, name="annotator-sentence-undo"),
     path("documents/<int:pk>/redo/", views.sentence_redo, name="annotator-sentence-redo"),
     path("documents/<int:pk>/review/", views.sentence_review, name="annotator-sentence-review"),
+    path("documents/<int:pk>/repair/", views.document_repair, name="annotator-document-repair"),
     path("documents/<int:pk>/next/", views.document_next, name="annotator-document-next"),
     path(
         "documents/<int:pk>/sentences/<int:sentence_id>/history/",

@@ -17,8 +17,10 @@ from annotator.services.editing import (
     ensure_working_layer,
     mark_reviewed,
     plan_relabel,
+    plan_repair,
     redo,
     relabel,
+    repair_document,
     replace_tags,
     undo,
 )
@@ -37,9 +39,11 @@ __all__ = [
     "import_conll",
     "mark_reviewed",
     "plan_relabel",
+    "plan_repair",
     "redo",
     "reflag_layer",
     "relabel",
+    "repair_document",
     "replace_tags",
     "undo",
 ]

@@ -264,6 +264,7 @@ class Planned:
     tokens: list[str]
     old_tags: list[str]
     new_tags: list[str]
+    version: int = 0
 
     @property
     def rows(self):
@@ -339,3 +340,48 @@ def relabel(
         row = rows[plan.sentence_id]
         _write(row, row.layer, plan.new_tags, user, "bulk-relabel", state=TagChange.State.LOG)
     return len(plans)
+
+
+def plan_repair(layer: TagLayer) -> list[Planned]:
+    """Every flagged sentence of a layer with its repair (a span starts at each stray tag)."""
+    doc_scheme = layer.document.scheme
+    rows = (
+        SentenceTags.objects.filter(layer=layer, invalid__isnull=False)
+        .order_by("sentence__position")
+        .values_list("sentence_id", "sentence__position", "sentence__tokens", "tags", "version")
+    )
+    plans = []
+    for sentence_id, position, tokens, tags, version in rows:
+        new_tags = edits.repair_all(tags, doc_scheme)
+        plans.append(
+            Planned(sentence_id, layer.document.name, position, tokens, tags, new_tags, version)
+        )
+    return plans
+
+
+@transaction.atomic
+def repair_document(*, user: AbstractBaseUser, layer: TagLayer, versions: dict[int, int]) -> int:
+    """Repair the previewed sentences (id -> version seen); all or nothing."""
+    if not layer.editable:
+        raise EditRejected("the imported tags are kept as they came; repair another layer")
+    rows = list(
+        SentenceTags.objects.select_for_update()
+        .select_related("sentence")
+        .filter(layer=layer, sentence_id__in=versions)
+    )
+    stale = [row for row in rows if row.version != versions[row.sentence_id]]
+    if stale or len(rows) != len(versions):
+        raise StaleEdit(
+            stale[0] if stale else None,
+            "Some of these sentences changed since the preview; nothing was repaired.",
+        )
+    for row in rows:
+        _write(
+            row,
+            layer,
+            edits.repair_all(row.tags, layer.document.scheme),
+            user,
+            "repair-all",
+            state=TagChange.State.LOG,
+        )
+    return len(rows)

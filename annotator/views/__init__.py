@@ -11,6 +11,7 @@ from annotator.views.pages import (
 )
 from annotator.views.review import (
     document_next,
+    document_repair,
     sentence_edit,
     sentence_history,
     sentence_redo,
@@ -23,6 +24,7 @@ __all__ = [
     "document_detail",
     "document_export",
     "document_next",
+    "document_repair",
     "home",
     "project_detail",
     "project_export",

@@ -5,11 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from annotator import selectors, services
 from annotator.models import Document, SentenceTags, TagChange, TagLayer
@@ -183,3 +185,32 @@ def document_next(request: HttpRequest, pk: int) -> HttpResponse:
             "url": f"{url}?{query}#sentence-{found.sentence_id}",
         }
     )
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def document_repair(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what "repair all" would change in this document. POST: apply exactly that."""
+    document = selectors.document_for(request.user, pk)
+    if request.method == "POST":
+        layer = _edit_layer(document, request.POST.get("layer", ""))
+        versions = {}
+        for pair in request.POST.getlist("sentence"):
+            sentence_id, _, version = pair.partition(":")
+            if sentence_id.isdigit() and version.isdigit():
+                versions[int(sentence_id)] = int(version)
+        try:
+            changed = services.repair_document(user=request.user, layer=layer, versions=versions)
+        except (services.StaleEdit, services.EditRejected) as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Repaired {changed} sentence{'s' * (changed != 1)}.")
+        url = reverse("annotator-document-detail", args=[document.pk]) + f"?layer={layer.name}"
+        return redirect(url)
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    layers = {layer.name: layer for layer in document.layers.all()}
+    shown = layers.get(services.GOLD) or layers[services.IMPORTED]
+    shown.document = document
+    context = {"document": document, "plans": services.plan_repair(shown), "layer": services.GOLD}
+    return render(request, "annotator/repair.html", context)
