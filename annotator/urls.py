@@ -26,6 +26,8 @@ urlpatterns = [
     path("documents/<int:pk>/redo/", views.sentence_redo, name="annotator-sentence-redo"),
     path("documents/<int:pk>/review/", views.sentence_review, name="annotator-sentence-review"),
     path("documents/<int:pk>/repair/", views.document_repair, name="annotator-document-repair"),
+    path("documents/<int:pk>/compare/", views.document_compare, name="annotator-document-compare"),
+    path("documents/<int:pk>/take/", views.document_take, name="annotator-document-take"),
     path("documents/<int:pk>/next/", views.document_next, name="annotator-document-next"),
     path(
         "documents/<int:pk>/sentences/<int:sentence_id>/history/",

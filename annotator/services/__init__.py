@@ -22,6 +22,7 @@ from annotator.services.editing import (
     relabel,
     repair_document,
     replace_tags,
+    take_region,
     undo,
 )
 
@@ -45,5 +46,6 @@ __all__ = [
     "relabel",
     "repair_document",
     "replace_tags",
+    "take_region",
     "undo",
 ]

@@ -385,3 +385,30 @@ def repair_document(*, user: AbstractBaseUser, layer: TagLayer, versions: dict[i
             state=TagChange.State.LOG,
         )
     return len(rows)
+
+
+@transaction.atomic
+def take_region(
+    *,
+    user: AbstractBaseUser,
+    layer: TagLayer,
+    source: TagLayer,
+    sentence_id: int,
+    version: int | None,
+    start: int,
+    end: int,
+) -> SentenceTags:
+    """Copy another layer's tags for tokens [start, end) into `layer` (compare: take left/right)."""
+    if not layer.editable:
+        raise EditRejected("the imported tags are kept as they came; choose another target")
+    row = _locked_row(layer, sentence_id)
+    _check_version(row, version)
+    if not 0 <= start < end <= len(row.tags):
+        raise EditRejected(f"range {start}-{end} is outside the sentence")
+    taken = SentenceTags.objects.get(layer=source, sentence_id=sentence_id).tags[start:end]
+    new_tags = row.tags[:start] + taken + row.tags[end:]
+    if _write(row, layer, new_tags, user, f"take {source.name}"):
+        TagChange.objects.filter(layer=layer, user=user, state=TagChange.State.UNDONE).update(
+            state=TagChange.State.DROPPED
+        )
+    return row

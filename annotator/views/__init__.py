@@ -1,5 +1,6 @@
 """Pages and htmx fragments. Thin: access checks via selectors, writes via services."""
 
+from annotator.views.compare import document_compare, document_take
 from annotator.views.pages import (
     document_detail,
     document_export,
@@ -21,6 +22,8 @@ from annotator.views.review import (
 from annotator.views.search import project_relabel, project_search
 
 __all__ = [
+    "document_compare",
+    "document_take",
     "document_detail",
     "document_export",
     "document_next",

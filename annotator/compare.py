@@ -1,0 +1,76 @@
+"""Compare two tag layers of a document: which sentences differ, and where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from annotator.models import Document, SentenceTags, TagLayer
+from annotator.nlp import scheme
+
+
+@dataclass
+class Region:
+    start: int
+    end: int
+
+
+def diff_regions(left: list[str], right: list[str], doc_scheme: str) -> list[Region]:
+    """Runs of differing tokens, grown to whole spans on both sides so either side can be taken."""
+    spans = scheme.spans(left, doc_scheme) + scheme.spans(right, doc_scheme)
+    regions: list[Region] = []
+    for i, (a, b) in enumerate(zip(left, right, strict=True)):
+        if a == b:
+            continue
+        start, end = i, i + 1
+        for span in spans:
+            if span.start < end and start < span.end:
+                start, end = min(start, span.start), max(end, span.end)
+        if regions and start <= regions[-1].end:
+            regions[-1].end = max(regions[-1].end, end)
+            regions[-1].start = min(regions[-1].start, start)
+        else:
+            regions.append(Region(start, end))
+    return regions
+
+
+def differing_positions(left: TagLayer, right: TagLayer) -> list[int]:
+    """Positions of the sentences whose tags differ between the two layers."""
+    tags = {}
+    rows = SentenceTags.objects.filter(layer__in=[left, right]).values_list(
+        "layer_id", "sentence__position", "tags"
+    )
+    for layer_id, position, row_tags in rows:
+        tags.setdefault(position, {})[layer_id] = row_tags
+    return sorted(p for p, both in tags.items() if both.get(left.pk) != both.get(right.pk))
+
+
+def compared_sentences(
+    document: Document, left: TagLayer, right: TagLayer, positions: list[int]
+) -> list[dict]:
+    rows = (
+        SentenceTags.objects.filter(layer__in=[left, right], sentence__position__in=positions)
+        .order_by("sentence__position")
+        .values_list(
+            "layer_id", "sentence_id", "sentence__position", "sentence__tokens", "tags", "version"
+        )
+    )
+    by_sentence: dict[int, dict] = {}
+    for layer_id, sentence_id, position, tokens, tags, version in rows:
+        item = by_sentence.setdefault(
+            sentence_id, {"id": sentence_id, "position": position, "tokens": tokens}
+        )
+        side = "left" if layer_id == left.pk else "right"
+        item[side] = tags
+        item[side + "_version"] = version
+    sentences = []
+    for item in by_sentence.values():
+        if "left" not in item or "right" not in item:
+            continue
+        regions = diff_regions(item["left"], item["right"], document.scheme)
+        item["regions"] = regions
+        item["cells"] = [
+            {"text": t, "left": a, "right": b, "differs": a != b}
+            for t, a, b in zip(item["tokens"], item["left"], item["right"], strict=True)
+        ]
+        sentences.append(item)
+    return sentences

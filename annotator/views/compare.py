@@ -1,0 +1,113 @@
+"""Compare two layers of a document and take either side, span by span."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from annotator import compare, selectors, services
+from annotator.models import Document, TagLayer
+
+TEMPLATE = "annotator/compare.html"
+PER_PAGE = 25
+
+
+def _layers(document: Document, data) -> tuple[dict, TagLayer, TagLayer]:
+    layers = {layer.name: layer for layer in document.layers.order_by("pk")}
+    names = list(layers)
+    left = layers.get(data.get("left") or names[0])
+    right = layers.get(data.get("right") or names[-1])
+    if left is None or right is None:
+        raise Http404("No such layer.")
+    return layers, left, right
+
+
+@login_required
+@require_GET
+def document_compare(request: HttpRequest, pk: int) -> HttpResponse:
+    document = selectors.document_for(request.user, pk)
+    layers, left, right = _layers(document, request.GET)
+    positions = compare.differing_positions(left, right)
+    pages = max(1, -(-len(positions) // PER_PAGE))
+    try:
+        page = min(max(1, int(request.GET.get("page", 1))), pages)
+    except ValueError:
+        page = 1
+    shown = positions[(page - 1) * PER_PAGE : page * PER_PAGE]
+    context = {
+        "document": document,
+        "layers": list(layers),
+        "left": left,
+        "right": right,
+        "target": _target_name(right),
+        "differing": len(positions),
+        "page": page,
+        "pages": pages,
+        "sentences": compare.compared_sentences(document, left, right, shown),
+    }
+    return render(request, TEMPLATE, context)
+
+
+def _target_name(right: TagLayer) -> str:
+    """Takes go into the right-hand layer when it is editable, else into gold."""
+    return right.name if right.editable else services.GOLD
+
+
+@login_required
+@require_POST
+def document_take(request: HttpRequest, pk: int) -> HttpResponse:
+    document = selectors.document_for(request.user, pk)
+    layers, left, right = _layers(document, request.POST)
+    source = layers.get(request.POST.get("source", ""))
+    if source is None:
+        raise Http404("No such layer.")
+    target = right if right.editable else services.ensure_working_layer(document, services.GOLD)
+    target.document = document
+    try:
+        sentence_id = int(request.POST["sentence"])
+        start, end = int(request.POST["start"]), int(request.POST["end"])
+        version = int(request.POST["version"]) if request.POST.get("version") else None
+    except (KeyError, ValueError) as error:
+        raise Http404("Bad request.") from error
+    message, status = "", 200
+    try:
+        services.take_region(
+            user=request.user,
+            layer=target,
+            source=source,
+            sentence_id=sentence_id,
+            version=version,
+            start=start,
+            end=end,
+        )
+    except services.StaleEdit as stale:
+        message, status = str(stale), 409
+    except services.EditRejected as error:
+        message, status = str(error), 422
+    shown_right = target if target == right else right
+    items = compare.compared_sentences(
+        document, left, shown_right, [_position(document, sentence_id)]
+    )
+    context = {
+        "document": document,
+        "left": left,
+        "right": shown_right,
+        "target": target.name,
+        "target_version": _version(target, sentence_id),
+        "sentence": items[0] if items else None,
+        "message": message,
+    }
+    return render(request, TEMPLATE + "#compare-sentence", context, status=status)
+
+
+def _position(document: Document, sentence_id: int) -> int:
+    sentence = document.sentences.filter(pk=sentence_id).values_list("position", flat=True).first()
+    if sentence is None:
+        raise Http404("No such sentence.")
+    return sentence
+
+
+def _version(layer: TagLayer, sentence_id: int) -> int | None:
+    return layer.rows.filter(sentence_id=sentence_id).values_list("version", flat=True).first()
