@@ -3,6 +3,9 @@ from __future__ import annotations
 import codecs
 
 from django import forms
+from django.contrib.auth import get_user_model
+
+from annotator.models import Document, Membership, Project, TagLayer
 
 SCHEMES = [("auto", "Detect automatically")] + [
     ("iob1", "IOB1"),
@@ -53,3 +56,96 @@ class ExportForm(forms.Form):
     scheme = forms.ChoiceField(
         choices=[("keep", "As imported")] + SCHEMES[1:], initial="keep", required=False
     )
+
+
+class ProjectSettingsForm(forms.ModelForm):
+    labels_text = forms.CharField(
+        label="Labels",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="One per line, in palette order. Labels in use cannot be removed here.",
+    )
+
+    class Meta:
+        model = Project
+        fields = [
+            "blind",
+            "annotators_per_document",
+            "max_open_tasks",
+            "abandon_after_hours",
+            "task_size",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["labels_text"].initial = "\n".join(self.instance.labels)
+        self.fields["annotators_per_document"].min_value = 1
+
+    def clean_labels_text(self) -> list[str]:
+        labels = []
+        for line in self.cleaned_data["labels_text"].splitlines():
+            label = line.strip()
+            if not label:
+                continue
+            if any(c.isspace() for c in label) or label == "O" or "-" in label[:2]:
+                raise forms.ValidationError(f"{label!r} cannot be a label.")
+            if label not in labels:
+                labels.append(label)
+        missing = set(self.instance.labels) - set(labels)
+        if missing:
+            raise forms.ValidationError(
+                f"Removing labels ({', '.join(sorted(missing))}) is not supported: "
+                "relabel their spans first."
+            )
+        return labels
+
+    def save(self, commit: bool = True) -> Project:
+        self.instance.labels = self.cleaned_data["labels_text"]
+        return super().save(commit)
+
+
+class MemberForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput,
+        help_text="Needed for a new account; leave empty to add an existing user.",
+    )
+    roles = forms.MultipleChoiceField(
+        choices=Membership.Role.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+
+class AssignForm(forms.Form):
+    MODES = [("auto", "Automatically: k annotators per document, balanced"), ("hand", "By hand")]
+    mode = forms.ChoiceField(choices=MODES, initial="auto", widget=forms.RadioSelect)
+    documents = forms.ModelMultipleChoiceField(queryset=Document.objects.none())
+    annotators = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, help_text="By hand: all of them get every document."
+    )
+    start_layer = forms.ChoiceField(
+        choices=[("imported", "the imported tags"), ("empty", "empty (no entities)")]
+    )
+    due = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, project: Project, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["documents"].queryset = project.documents.order_by("position")
+        self.fields["annotators"].queryset = (
+            get_user_model()
+            .objects.filter(membership__project=project, membership__role="annotator")
+            .distinct()
+            .order_by("username")
+        )
+        models = (
+            TagLayer.objects.filter(document__project=project, kind=TagLayer.Kind.MODEL)
+            .values_list("name", flat=True)
+            .distinct()
+        )
+        self.fields["start_layer"].choices += [(m, f"model: {m}") for m in models]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("mode") == "hand" and not data.get("annotators"):
+            raise forms.ValidationError("Pick the annotators to assign by hand.")
+        return data

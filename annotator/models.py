@@ -27,6 +27,27 @@ class Project(models.Model):
     name = models.CharField(max_length=200, unique=True)
     labels = models.JSONField(default=list, blank=True, help_text="Entity labels, in order.")
     scheme = models.CharField(max_length=8, choices=SCHEME_CHOICES, default="iob2")
+    # Workload rules, together on the project's settings page.
+    blind = models.BooleanField(
+        default=True,
+        help_text="Annotators see only their own tasks' documents and layers, no agreement.",
+    )
+    annotators_per_document = models.PositiveSmallIntegerField(
+        default=1, help_text="k: how many annotators auto-assignment gives each document."
+    )
+    max_open_tasks = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Cap of open tasks per annotator (empty: no cap)."
+    )
+    abandon_after_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="An untouched task returns to the pool after this many hours (empty: never).",
+    )
+    task_size = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Split documents into tasks of this many sentences (empty: whole documents).",
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="projects", blank=True
     )
@@ -75,6 +96,9 @@ class Document(models.Model):
     trailer = models.TextField(blank=True, help_text="Raw lines after the last sentence.")
     sentence_count = models.PositiveIntegerField(default=0)
     token_count = models.PositiveIntegerField(default=0)
+    calibration = models.BooleanField(
+        default=False, help_text="Every annotator gets this document (for agreement)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -217,3 +241,79 @@ class TokenIndex(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Task(models.Model):
+    """One annotator's work on one document, or on a range of its sentences."""
+
+    class State(models.TextChoices):
+        ASSIGNED = "assigned"
+        IN_PROGRESS = "in_progress", "in progress"
+        SUBMITTED = "submitted"
+        CHANGES_REQUESTED = "changes_requested", "changes requested"
+        APPROVED = "approved"
+        WITHDRAWN = "withdrawn"
+
+    OPEN_STATES = (State.ASSIGNED, State.IN_PROGRESS, State.CHANGES_REQUESTED)
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="tasks")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,  # the work stays, the task returns to the pool
+        related_name="tasks",
+    )
+    layer = models.ForeignKey(TagLayer, null=True, on_delete=models.PROTECT, related_name="tasks")
+    first_sentence = models.PositiveIntegerField(default=0)
+    end_sentence = models.PositiveIntegerField(help_text="Position after the last sentence.")
+    start_layer = models.CharField(max_length=200, default=IMPORTED)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.ASSIGNED)
+    due = models.DateField(null=True, blank=True)
+    comment = models.TextField(blank=True, help_text="The reviewer's last request.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    touched_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last edit by its annotator."
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["project", "state"])]
+        constraints = [
+            # Never the same sentences twice to the same person.
+            models.UniqueConstraint(
+                fields=["document", "annotator", "first_sentence"],
+                condition=~models.Q(state="withdrawn"),
+                name="unique_open_task_per_annotator",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} [{self.first_sentence}-{self.end_sentence}) for {self.annotator}"
+
+    @property
+    def sentence_count(self) -> int:
+        return self.end_sentence - self.first_sentence
+
+    def covers(self, position: int) -> bool:
+        return self.first_sentence <= position < self.end_sentence
+
+
+class TaskEvent(models.Model):
+    """A recorded state change of a task: who, when, from, to, why."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    from_state = models.CharField(max_length=20, blank=True)
+    to_state = models.CharField(max_length=20)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.from_state} -> {self.to_state}"

@@ -4,33 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 
 from annotator.models import Document, Project, SentenceTags
 from annotator.nlp import scheme
 
 PALETTE_SIZE = 12
-
-
-def projects_for(user: AbstractBaseUser) -> QuerySet[Project]:
-    if user.is_superuser:
-        return Project.objects.all()
-    return Project.objects.filter(membership__user=user).distinct()
-
-
-def project_for(user: AbstractBaseUser, pk: int) -> Project:
-    """The project, or 404 if it does not exist or the user is not a member (same answer)."""
-    return get_object_or_404(projects_for(user), pk=pk)
-
-
-def document_for(user: AbstractBaseUser, pk: int) -> Document:
-    documents = Document.objects.select_related("project")
-    if not user.is_superuser:
-        documents = documents.filter(project__membership__user=user).distinct()
-    return get_object_or_404(documents, pk=pk)
 
 
 @dataclass
@@ -127,7 +106,13 @@ def sentence_page(document: Document, layer_name: str, page: int, per_page: int)
 
 
 def one_sentence(document: Document, layer_id: int, sentence_id: int) -> dict:
-    row = SentenceTags.objects.values(*ROW_FIELDS).get(layer_id=layer_id, sentence_id=sentence_id)
+    row = (
+        SentenceTags.objects.values(*ROW_FIELDS)
+        .filter(layer_id=layer_id, sentence_id=sentence_id)
+        .first()
+    )
+    if row is None:
+        raise Http404("No such sentence in this layer.")
     return sentence_view(row, document, label_colours(document.project))
 
 
@@ -145,10 +130,3 @@ def palette(project: Project) -> list[dict]:
         }
         for i, label in enumerate(project.labels)
     ]
-
-
-def layer_names(document: Document) -> list[str]:
-    names = list(document.layers.order_by("created_at", "pk").values_list("name", flat=True))
-    if not names:
-        raise Http404("This document has no tag layer.")
-    return names

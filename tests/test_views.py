@@ -274,7 +274,7 @@ def test_the_project_page_lists_documents_labels_and_counts(member_client, proje
 
 def test_a_new_project_page_says_there_are_no_documents_yet(member, member_client):
     empty = Project.objects.create(name="Empty")
-    Membership.objects.create(project=empty, user=member)
+    Membership.objects.create(project=empty, user=member, role="manager")
 
     html = page(member_client.get(project_url(empty)))
 
@@ -556,7 +556,7 @@ def test_the_document_page_needs_the_same_number_of_queries_for_a_long_document(
     short = make_document("Short", 10)
     long = make_document("Long", 300)
     for document in (short, long):
-        Membership.objects.create(project=document.project, user=member)
+        Membership.objects.create(project=document.project, user=member, role="manager")
     member_client.get(document_url(short))  # warm caches (content types, sessions)
 
     counts = []
@@ -605,7 +605,7 @@ def test_the_project_export_concatenates_documents_in_import_order(member_client
         files=[("zulu.conll", BytesIO(first)), ("alpha.conll", BytesIO(second))],
     ).project
     import_conll(project_name="Two files", files=[("mike.conll", BytesIO(SMALL.read_bytes()))])
-    Membership.objects.create(project=project, user=member)
+    Membership.objects.create(project=project, user=member, role="manager")
 
     response = member_client.get(project_url(project, "annotator-project-export"))
 

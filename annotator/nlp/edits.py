@@ -27,10 +27,19 @@ def _apply(tags: Sequence[str], scheme: str, new_spans: list[Span], start: int, 
     edit changes the encoding (a neighbour's prefix), the original tags everywhere else."""
     before = tags_from_spans(spans(tags, scheme), len(tags), scheme)
     after = tags_from_spans(new_spans, len(tags), scheme)
-    return [
+    result = [
         new if new != old or start <= i < end else tag
         for i, (tag, old, new) in enumerate(zip(tags, before, after, strict=True))
     ]
+    # A kept stray tag next to the edit may read as part of the new span (O I-X, label the O
+    # as X): then the neighbours are re-encoded too, and if that is not enough, everything.
+    wanted = sorted(new_spans)
+    for i in (start - 1, end):
+        if sorted(spans(result, scheme)) == wanted:
+            break
+        if 0 <= i < len(result):
+            result[i] = after[i]
+    return result if sorted(spans(result, scheme)) == wanted else after
 
 
 def _reach(start: int, end: int, touched: Sequence[Span]) -> tuple[int, int]:

@@ -25,8 +25,32 @@ from annotator.services.editing import (
     take_region,
     undo,
 )
+from annotator.services.tasks import (
+    TaskError,
+    approve,
+    assign,
+    auto_assign,
+    copy_into_gold,
+    next_task,
+    note_activity,
+    reassign,
+    release_abandoned,
+    transition,
+    withdraw,
+)
 
 __all__ = [
+    "TaskError",
+    "approve",
+    "assign",
+    "auto_assign",
+    "copy_into_gold",
+    "next_task",
+    "note_activity",
+    "reassign",
+    "release_abandoned",
+    "transition",
+    "withdraw",
     "GOLD",
     "IMPORTED",
     "EditRejected",

@@ -42,25 +42,25 @@ OPERATIONS = {
 }
 
 
-def ensure_working_layer(document: Document, name: str = GOLD) -> TagLayer:
-    """The editable layer `name`, created as a copy of the imported tags if it does not exist.
+def ensure_working_layer(document: Document, name: str = GOLD, source: str = IMPORTED) -> TagLayer:
+    """The editable layer `name`, created as a copy of layer `source` if it does not exist.
 
-    Copied in one INSERT ... SELECT, so versions match the imported rows a page may show.
+    Copied in one INSERT ... SELECT, so versions match the source rows a page may show.
     """
     layer, created = TagLayer.objects.get_or_create(
         document=document, name=name, defaults={"kind": _kind_for(name)}
     )
     if created:
-        source = TagLayer.objects.get(document=document, name=IMPORTED)
+        origin = TagLayer.objects.get(document=document, name=source)
         table = SentenceTags._meta.db_table
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table} (layer_id, sentence_id, tags, invalid, version, reviewed) "  # noqa: S608
                 f"SELECT %s, sentence_id, tags, invalid, version, %s FROM {table} "
                 "WHERE layer_id = %s",
-                [layer.pk, False, source.pk],
+                [layer.pk, False, origin.pk],
             )
-        layer.invalid_count = source.invalid_count
+        layer.invalid_count = origin.invalid_count
         layer.save(update_fields=["invalid_count"])
     return layer
 

@@ -20,8 +20,26 @@ from annotator.views.review import (
     sentence_undo,
 )
 from annotator.views.search import project_relabel, project_search
+from annotator.views.tasks import (
+    assign,
+    dashboard,
+    members,
+    my_tasks,
+    project_settings,
+    review_queue,
+    start_next,
+    task_action,
+)
 
 __all__ = [
+    "assign",
+    "dashboard",
+    "members",
+    "my_tasks",
+    "project_settings",
+    "review_queue",
+    "start_next",
+    "task_action",
     "document_compare",
     "document_take",
     "document_detail",

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
 
-from annotator import compare, selectors, services
+from annotator import access, compare, services
 from annotator.models import Document, TagLayer
 
 TEMPLATE = "annotator/compare.html"
@@ -27,7 +27,7 @@ def _layers(document: Document, data) -> tuple[dict, TagLayer, TagLayer]:
 @login_required
 @require_GET
 def document_compare(request: HttpRequest, pk: int) -> HttpResponse:
-    document = selectors.document_for(request.user, pk)
+    document, _ = access.document_access(request.user, pk, access.REVIEWER)
     layers, left, right = _layers(document, request.GET)
     positions = compare.differing_positions(left, right)
     pages = max(1, -(-len(positions) // PER_PAGE))
@@ -58,7 +58,7 @@ def _target_name(right: TagLayer) -> str:
 @login_required
 @require_POST
 def document_take(request: HttpRequest, pk: int) -> HttpResponse:
-    document = selectors.document_for(request.user, pk)
+    document, _ = access.document_access(request.user, pk, access.REVIEWER)
     layers, left, right = _layers(document, request.POST)
     source = layers.get(request.POST.get("source", ""))
     if source is None:

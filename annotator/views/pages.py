@@ -9,7 +9,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from annotator import selectors, services
+from annotator import access, selectors, services
+from annotator.access import MANAGER
 from annotator.forms import ExportForm, UploadForm
 from annotator.nlp import conll
 
@@ -21,22 +22,24 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
-    projects = selectors.projects_for(request.user)
+    projects = access.projects_for(request.user)
     return render(request, "annotator/project_list.html", {"projects": projects})
 
 
 @login_required
 @require_GET
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    project = selectors.project_for(request.user, pk)
-    return render(request, "annotator/project_detail.html", _project_context(project))
+    who = access.project_access(request.user, pk)
+    return render(request, "annotator/project_detail.html", _project_context(who))
 
 
-def _project_context(project, **extra) -> dict:
-    documents = list(project.documents.order_by("position"))
+def _project_context(who: access.Access, **extra) -> dict:
+    project = who.project
+    documents = list(who.documents().order_by("position"))
     colours = selectors.label_colours(project)
     return {
         "project": project,
+        "access": who,
         "documents": documents,
         "labels": [(label, colours[label]) for label in project.labels],
         "sentences": sum(d.sentence_count for d in documents),
@@ -50,7 +53,8 @@ def _project_context(project, **extra) -> dict:
 @require_POST
 @vary_on_headers("HX-Request")
 def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    project = selectors.project_for(request.user, pk)
+    who = access.project_access(request.user, pk, MANAGER)
+    project = who.project
     form = UploadForm(request.POST, request.FILES)
     context: dict = {"form": form}
     status = 200
@@ -74,23 +78,22 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
     template = "annotator/project_detail.html"
     if request.htmx:
         template += "#project-body"
-    return render(request, template, _project_context(project, **context), status=status)
+    return render(request, template, _project_context(who, **context), status=status)
 
 
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    document = selectors.document_for(request.user, pk)
-    layers = {layer.name: layer for layer in document.layers.order_by("pk")}
+    document, who = access.document_access(request.user, pk)
+    visible = document.layers.filter(who.layer_filter(document)).order_by("pk")
+    layers = {layer.name: layer for layer in visible}
     if not layers:
-        raise Http404("This document has no tag layer.")
-    default = services.GOLD if services.GOLD in layers else services.IMPORTED
-    layer = request.GET.get("layer") or default
+        raise Http404("This document has no tag layer you may see.")
+    layer = request.GET.get("layer") or _default_layer(layers, who)
     if layer not in layers:
         raise Http404("No such layer.")
-    # Edits of the imported view go to the gold layer (created on the first edit).
-    edit_layer = layer if layers[layer].editable else services.GOLD
+    edit_layer = _edit_layer_name(layers[layer], who)
     per_page = settings.SENTENCES_PER_PAGE
     pages = max(1, -(-document.sentence_count // per_page))
     page = _page_number(request.GET.get("page"), pages)
@@ -99,8 +102,9 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "project": document.project,
         "layers": list(layers),
         "layer": layer,
-        "edit_layer_name": edit_layer,
-        "edit_layer": layers.get(edit_layer),
+        "edit_layer_name": edit_layer or "",
+        "edit_layer": layers.get(edit_layer) if edit_layer else None,
+        "access": who,
         "shown_layer": layers[layer],
         "raw": request.GET.get("raw") == "1",
         "page": page,
@@ -116,6 +120,28 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
+def _default_layer(layers: dict, who: access.Access) -> str:
+    """An annotator starts on their own layer; reviewers on gold where it exists."""
+    own = [name for name, layer in layers.items() if layer.owner_id == who.user.pk]
+    if own and not who.is_reviewer:
+        return own[0]
+    for name in (services.GOLD, services.IMPORTED):
+        if name in layers:
+            return name
+    return next(iter(layers))
+
+
+def _edit_layer_name(shown, who: access.Access) -> str | None:
+    """Where the page's edits go: the shown layer if editable, gold for reviewers viewing
+    the imported tags (created on the first edit), else the annotator's own layer."""
+    if shown.editable:
+        return shown.name
+    if who.is_reviewer:
+        return services.GOLD
+    own = [t.layer.name for t in who.tasks() if t.document_id == shown.document_id and t.layer]
+    return own[0] if own else None
+
+
 def _page_number(value: str | None, pages: int) -> int:
     try:
         return min(max(1, int(value or 1)), pages)
@@ -126,7 +152,7 @@ def _page_number(value: str | None, pages: int) -> int:
 @login_required
 @require_GET
 def document_export(request: HttpRequest, pk: int) -> HttpResponse:
-    document = selectors.document_for(request.user, pk)
+    document, _ = access.document_access(request.user, pk, MANAGER)
     form = ExportForm(request.GET)
     if not form.is_valid():
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
@@ -144,7 +170,7 @@ def document_export(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def project_export(request: HttpRequest, pk: int) -> HttpResponse:
-    project = selectors.project_for(request.user, pk)
+    project = access.project_access(request.user, pk, MANAGER).project
     form = ExportForm(request.GET)
     if not form.is_valid():
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")

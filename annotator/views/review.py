@@ -7,28 +7,50 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from annotator import selectors, services
+from annotator import access, selectors, services
 from annotator.models import Document, SentenceTags, TagChange, TagLayer
 
 TEMPLATE = "annotator/document_detail.html"
 
 
-def _edit_layer(document: Document, name: str) -> TagLayer:
-    """The layer edits go to: the named one, or gold (created) when the page shows imported tags."""
-    if not name or name in (services.IMPORTED, services.GOLD):
+def _editing(request: HttpRequest, pk: int) -> tuple[Document, access.Access, TagLayer]:
+    """The document, the user's access and the layer an edit request targets.
+
+    Gold (created from the imported tags on the first edit) is for reviewers; annotators edit
+    their own layers, and only inside their open tasks (checked per sentence in `_may_edit`).
+    """
+    document, who = access.document_access(request.user, pk)
+    name = request.POST.get("layer", "")
+    if name in ("", services.IMPORTED, services.GOLD):
+        who.require(access.REVIEWER)
         layer = services.ensure_working_layer(document)
     else:
-        layer = get_object_or_404(TagLayer, document=document, name=name)
-        if not layer.editable:
-            raise Http404("This layer is read-only.")
+        layer = document.layers.filter(who.layer_filter(document), name=name).first()
+        if layer is None or not layer.editable:
+            raise Http404("No such layer, or it is read-only.")
+        if not who.is_reviewer and layer.owner_id != who.user.pk:
+            raise PermissionDenied("You can only edit your own layer.")
     layer.document = document  # already loaded, with its project
-    return layer
+    return document, who, layer
+
+
+def _may_edit(who: access.Access, layer: TagLayer, document: Document, sentence_id) -> int | None:
+    """403 unless the user may edit this sentence of the layer; its position for annotators."""
+    if who.is_reviewer:
+        return None
+    position = document.sentences.filter(pk=sentence_id).values_list("position", flat=True).first()
+    if position is None:
+        raise Http404("No such sentence in this document.")
+    if not who.can_edit(layer, position):
+        raise PermissionDenied("This sentence is not in one of your open tasks.")
+    return position
 
 
 def _int(request: HttpRequest, name: str, default: int | None = None) -> int | None:
@@ -39,6 +61,14 @@ def _int(request: HttpRequest, name: str, default: int | None = None) -> int | N
         return int(value)
     except ValueError as error:
         raise Http404(f"{name} must be a number") from error
+
+
+def _required_int(request: HttpRequest, name: str) -> int:
+    """A number the client must send: the version it saw, so no edit overwrites blindly."""
+    value = _int(request, name)
+    if value is None:
+        raise BadRequest(f"{name} is required")
+    return value
 
 
 def _sentence_response(
@@ -60,6 +90,7 @@ def _sentence_response(
         "document": document,
         "sentence": sentence,
         "edit_layer": layer,
+        "edit_layer_name": layer.name,
         "message": message,
         "oob": True,
     }
@@ -69,16 +100,16 @@ def _sentence_response(
 @login_required
 @require_POST
 def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    document = selectors.document_for(request.user, pk)
-    layer = _edit_layer(document, request.POST.get("layer", ""))
+    document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
+    position = _may_edit(who, layer, document, sentence_id)
     start = _int(request, "start", 0)
     try:
         row = services.edit_sentence(
             user=request.user,
             layer=layer,
             sentence_id=sentence_id,
-            version=_int(request, "version"),
+            version=_required_int(request, "version"),
             operation=request.POST.get("op", ""),
             start=start,
             end=_int(request, "end", start + 1),
@@ -92,12 +123,13 @@ def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(error), status=422
         )
+    if position is not None:
+        services.note_activity(user=request.user, layer=layer, position=position)
     return _sentence_response(request, document, layer, sentence_id, row=row)
 
 
 def _undo_or_redo(request: HttpRequest, pk: int, action) -> HttpResponse:
-    document = selectors.document_for(request.user, pk)
-    layer = _edit_layer(document, request.POST.get("layer", ""))
+    document, _, layer = _editing(request, pk)
     try:
         row = action(user=request.user, layer=layer)
     except services.StaleEdit as stale:
@@ -124,9 +156,9 @@ def sentence_redo(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def sentence_review(request: HttpRequest, pk: int) -> HttpResponse:
-    document = selectors.document_for(request.user, pk)
-    layer = _edit_layer(document, request.POST.get("layer", ""))
+    document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
+    _may_edit(who, layer, document, sentence_id)
     try:
         row = services.mark_reviewed(
             user=request.user,
@@ -144,9 +176,10 @@ def sentence_review(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def sentence_history(request: HttpRequest, pk: int, sentence_id: int) -> HttpResponse:
-    document = selectors.document_for(request.user, pk)
+    document, who = access.document_access(request.user, pk)
+    visible = document.layers.filter(who.layer_filter(document))
     changes = (
-        TagChange.objects.filter(layer__document=document, sentence_id=sentence_id)
+        TagChange.objects.filter(layer__in=visible, sentence_id=sentence_id)
         .select_related("user", "layer")
         .order_by("-pk")[:50]
     )
@@ -161,12 +194,15 @@ def sentence_history(request: HttpRequest, pk: int, sentence_id: int) -> HttpRes
 @require_GET
 def document_next(request: HttpRequest, pk: int) -> HttpResponse:
     """The next flagged or unreviewed sentence after a position (wrapping), as JSON; 204 if none."""
-    document = selectors.document_for(request.user, pk)
+    document, who = access.document_access(request.user, pk)
     after = _int(request, "after", -1)
     what = request.GET.get("what", "flagged")
-    rows = SentenceTags.objects.select_related("sentence").filter(
-        layer__document=document, layer__name=request.GET.get("layer") or services.IMPORTED
-    )
+    layer = document.layers.filter(
+        who.layer_filter(document), name=request.GET.get("layer") or services.IMPORTED
+    ).first()
+    if layer is None:
+        raise Http404("No such layer.")
+    rows = SentenceTags.objects.select_related("sentence").filter(layer=layer)
     rows = rows.filter(invalid__isnull=False) if what == "flagged" else rows.filter(reviewed=False)
     found = (
         rows.filter(sentence__position__gt=after).order_by("sentence__position").first()
@@ -191,9 +227,9 @@ def document_next(request: HttpRequest, pk: int) -> HttpResponse:
 @vary_on_headers("HX-Request")
 def document_repair(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what "repair all" would change in this document. POST: apply exactly that."""
-    document = selectors.document_for(request.user, pk)
+    document, _ = access.document_access(request.user, pk, access.REVIEWER)
     if request.method == "POST":
-        layer = _edit_layer(document, request.POST.get("layer", ""))
+        document, _, layer = _editing(request, pk)
         versions = {}
         for pair in request.POST.getlist("sentence"):
             sentence_id, _, version = pair.partition(":")

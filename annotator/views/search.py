@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from annotator import search, selectors, services
+from annotator import access, search, selectors, services
 
 TEMPLATE = "annotator/search.html"
 
@@ -26,7 +26,7 @@ def _scope(request: HttpRequest, project):
 @login_required
 @require_GET
 def project_search(request: HttpRequest, pk: int) -> HttpResponse:
-    project = selectors.project_for(request.user, pk)
+    project = access.project_access(request.user, pk, access.REVIEWER).project
     document = _scope(request, project)
     phrase = request.GET.get("q", "").strip()[:200]
     result = search.find(project, phrase, document=document) if phrase else None
@@ -44,7 +44,7 @@ def project_search(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def project_relabel(request: HttpRequest, pk: int) -> HttpResponse:
     """Without `confirm`: preview the sentences that would change. With it: apply exactly those."""
-    project = selectors.project_for(request.user, pk)
+    project = access.project_access(request.user, pk, access.REVIEWER).project
     document = _scope(request, project)
     phrase = request.POST.get("q", "").strip()[:200]
     label = request.POST.get("label") or None

@@ -1,0 +1,375 @@
+"""Tasks: assignment, the review workflow and its recorded transitions.
+
+Assignment and transitions lock the project row (assignment) or the task row (transitions),
+so concurrent clicks (two managers, a double submit) can neither duplicate a task nor lose a
+transition; a unique constraint backs the first up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from annotator import assignment
+from annotator.models import (
+    GOLD,
+    IMPORTED,
+    Document,
+    Membership,
+    Project,
+    SentenceTags,
+    TagChange,
+    TagLayer,
+    Task,
+    TaskEvent,
+)
+from annotator.nlp import scheme
+from annotator.services.editing import _write, ensure_working_layer
+
+State = Task.State
+
+# Who may move a task from one state to another: "annotator" (its own), "reviewer".
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (State.ASSIGNED, State.IN_PROGRESS): "annotator",
+    (State.IN_PROGRESS, State.SUBMITTED): "annotator",
+    (State.CHANGES_REQUESTED, State.IN_PROGRESS): "annotator",
+    (State.SUBMITTED, State.APPROVED): "reviewer",
+    (State.SUBMITTED, State.CHANGES_REQUESTED): "reviewer",
+}
+
+
+class TaskError(ValueError):
+    """A transition or assignment that is not allowed; the message says why."""
+
+
+def annotator_layer(document: Document, user: AbstractBaseUser, start_layer: str) -> TagLayer:
+    """The user's layer of the document, created from the starting layer (or empty)."""
+    layer = TagLayer.objects.filter(document=document, owner=user).first()
+    if layer is not None:
+        return layer
+    name = f"annotator {user.get_username()}"
+    if start_layer == "empty":
+        layer = TagLayer.objects.create(
+            document=document, name=name, kind=TagLayer.Kind.ANNOTATOR, owner=user
+        )
+        _fill_empty(layer)
+        return layer
+    layer = ensure_working_layer(document, name, source=start_layer)
+    layer.owner = user
+    layer.kind = TagLayer.Kind.ANNOTATOR
+    layer.save(update_fields=["owner", "kind"])
+    return layer
+
+
+def _fill_empty(layer: TagLayer) -> None:
+    rows = layer.document.sentences.values_list("pk", "tokens")
+    SentenceTags.objects.bulk_create(
+        SentenceTags(layer=layer, sentence_id=pk, tags=["O"] * len(tokens)) for pk, tokens in rows
+    )
+
+
+def _record(task: Task, user, old: str, new: str, comment: str = "") -> None:
+    TaskEvent.objects.create(task=task, user=user, from_state=old, to_state=new, comment=comment)
+
+
+@transaction.atomic
+def assign(
+    *,
+    manager: AbstractBaseUser,
+    project: Project,
+    documents: Sequence[Document],
+    annotators: Sequence[AbstractBaseUser],
+    start_layer: str = IMPORTED,
+    due=None,
+) -> list[Task]:
+    """Assign by hand: every document (split by the project's task size) to every annotator."""
+    Project.objects.select_for_update().get(pk=project.pk)
+    units = [
+        u for d in documents for u in assignment.split(d.pk, d.sentence_count, project.task_size)
+    ]
+    taken = _taken(project)
+    pairs = [
+        (unit, user.pk)
+        for unit in units
+        for user in annotators
+        if (unit.document, unit.first, user.pk) not in taken
+    ]
+    return _create_tasks(manager, project, pairs, start_layer, due)
+
+
+@transaction.atomic
+def auto_assign(
+    *,
+    manager: AbstractBaseUser,
+    project: Project,
+    documents: Sequence[Document],
+    annotators: Sequence[AbstractBaseUser] | None = None,
+    start_layer: str = IMPORTED,
+    due=None,
+) -> tuple[list[Task], list]:
+    """Every document to k distinct annotators (all of them for calibration documents),
+    balancing open work; returns the tasks and the units that could not be fully staffed."""
+    Project.objects.select_for_update().get(pk=project.pk)
+    if annotators is None:
+        annotators = list(
+            type(manager)
+            .objects.filter(membership__project=project, membership__role=Membership.Role.ANNOTATOR)
+            .distinct()
+        )
+    units = [
+        u
+        for d in documents
+        for u in assignment.split(d.pk, d.sentence_count, project.task_size, d.calibration)
+    ]
+    plan = assignment.plan(
+        units,
+        [a.pk for a in annotators],
+        project.annotators_per_document,
+        open_work=_open_work(project),
+        taken=_taken(project),
+        cap=project.max_open_tasks,
+    )
+    return _create_tasks(manager, project, plan.assignments, start_layer, due), plan.short
+
+
+def _taken(project: Project) -> set[tuple[int, int, int]]:
+    rows = Task.objects.filter(project=project).exclude(state=State.WITHDRAWN)
+    return set(rows.values_list("document_id", "first_sentence", "annotator_id"))
+
+
+def _open_work(project: Project) -> dict[int, int]:
+    rows = (
+        Task.objects.filter(project=project, state__in=Task.OPEN_STATES)
+        .values("annotator_id")
+        .annotate(open=Count("pk"))
+    )
+    return {row["annotator_id"]: row["open"] for row in rows}
+
+
+def _create_tasks(manager, project, pairs, start_layer, due) -> list[Task]:
+    documents = {d.pk: d for d in project.documents.filter(pk__in={u.document for u, _ in pairs})}
+    users = {u.pk: u for u in type(manager).objects.filter(pk__in={a for _, a in pairs})}
+    layers: dict[tuple[int, int], TagLayer] = {}
+    tasks = []
+    for unit, annotator_id in pairs:
+        key = (unit.document, annotator_id)
+        if key not in layers:
+            layers[key] = annotator_layer(
+                documents[unit.document], users[annotator_id], start_layer
+            )
+        tasks.append(
+            Task(
+                project=project,
+                document_id=unit.document,
+                annotator_id=annotator_id,
+                layer=layers[key],
+                first_sentence=unit.first,
+                end_sentence=unit.end,
+                start_layer=start_layer,
+                due=due,
+            )
+        )
+    try:
+        with transaction.atomic():
+            created = Task.objects.bulk_create(tasks)
+    except IntegrityError as error:
+        raise TaskError("some of this work was assigned at the same moment; reload") from error
+    if connection.features.can_return_rows_from_bulk_insert:
+        TaskEvent.objects.bulk_create(
+            TaskEvent(task=t, user=manager, to_state=State.ASSIGNED) for t in created
+        )
+    return created
+
+
+@transaction.atomic
+def transition(
+    *, user: AbstractBaseUser, task_id: int, to: str, as_reviewer: bool, comment: str = ""
+) -> Task:
+    """Move a task along the workflow; only the legal transitions, by the right person."""
+    task = Task.objects.select_for_update().get(pk=task_id)
+    who = TRANSITIONS.get((task.state, to))
+    if who is None:
+        raise TaskError(f"a task that is {task.get_state_display()} cannot become {to}")
+    if who == "annotator" and task.annotator_id != user.pk:
+        raise TaskError("only the task's annotator can do this")
+    if who == "reviewer" and not as_reviewer:
+        raise TaskError("only a reviewer can do this")
+    if to == State.CHANGES_REQUESTED and not comment.strip():
+        raise TaskError("say what should change")
+    old = task.state
+    task.state = to
+    if to == State.SUBMITTED:
+        task.submitted_at = timezone.now()
+    if to == State.CHANGES_REQUESTED:
+        task.comment = comment
+    task.save()
+    _record(task, user, old, to, comment)
+    return task
+
+
+@transaction.atomic
+def approve(*, user: AbstractBaseUser, task_id: int, copy_to_gold: bool) -> Task:
+    task = transition(user=user, task_id=task_id, to=State.APPROVED, as_reviewer=True)
+    if copy_to_gold:
+        copy_into_gold(user=user, task=task)
+    return task
+
+
+def copy_into_gold(*, user: AbstractBaseUser, task: Task) -> int:
+    """Copy the task's sentences from its layer into gold, recorded as changes of gold."""
+    document = task.document
+    gold = ensure_working_layer(document, GOLD)
+    gold.document = document
+    source = dict(
+        SentenceTags.objects.filter(
+            layer=task.layer,
+            sentence__position__gte=task.first_sentence,
+            sentence__position__lt=task.end_sentence,
+        ).values_list("sentence_id", "tags")
+    )
+    rows = SentenceTags.objects.select_for_update().filter(layer=gold, sentence_id__in=source)
+    changed = 0
+    for row in rows.select_related("sentence"):
+        if _write(
+            row,
+            gold,
+            source[row.sentence_id],
+            user,
+            f"approved task {task.pk}",
+            state=TagChange.State.LOG,
+        ):
+            changed += 1
+    return changed
+
+
+@transaction.atomic
+def reassign(*, manager: AbstractBaseUser, task_id: int, to: AbstractBaseUser) -> Task:
+    """Give the task to someone else, with the work done so far copied into their layer."""
+    task = Task.objects.select_for_update().select_related("document", "layer").get(pk=task_id)
+    if task.state in (State.APPROVED, State.WITHDRAWN):
+        raise TaskError("an approved or withdrawn task cannot be reassigned")
+    if (
+        Task.objects.filter(
+            document=task.document, annotator=to, first_sentence=task.first_sentence
+        )
+        .exclude(state=State.WITHDRAWN)
+        .exists()
+    ):
+        raise TaskError(f"{to} already has this part of the document")
+    old_user = task.annotator
+    task = _claim(task, to)
+    _record(task, manager, task.state, task.state, f"reassigned from {old_user} to {to}")
+    return task
+
+
+def _copy_range(task: Task, source: TagLayer, target: TagLayer) -> None:
+    tags = dict(
+        SentenceTags.objects.filter(
+            layer=source,
+            sentence__position__gte=task.first_sentence,
+            sentence__position__lt=task.end_sentence,
+        ).values_list("sentence_id", "tags")
+    )
+    rows = list(SentenceTags.objects.filter(layer=target, sentence_id__in=tags))
+    for row in rows:
+        row.tags = tags[row.sentence_id]
+        row.invalid = scheme.invalid_positions(row.tags, task.document.scheme) or None
+        row.version += 1
+    SentenceTags.objects.bulk_update(rows, ["tags", "invalid", "version"])
+
+
+@transaction.atomic
+def withdraw(*, manager: AbstractBaseUser, task_id: int) -> Task:
+    """Withdraw a task; its layer and every edit in it are kept."""
+    task = Task.objects.select_for_update().get(pk=task_id)
+    if task.state in (State.APPROVED, State.WITHDRAWN):
+        raise TaskError("this task is already closed")
+    old = task.state
+    task.state = State.WITHDRAWN
+    task.save(update_fields=["state", "updated_at"])
+    _record(task, manager, old, State.WITHDRAWN)
+    return task
+
+
+def note_activity(*, user: AbstractBaseUser, layer: TagLayer, position: int) -> None:
+    """An annotator edited: their task there is in progress and not abandoned."""
+    tasks = Task.objects.filter(
+        layer=layer,
+        annotator=user,
+        first_sentence__lte=position,
+        end_sentence__gt=position,
+        state__in=Task.OPEN_STATES,
+    )
+    now = timezone.now()
+    for task in tasks.filter(state=State.ASSIGNED):
+        transition(user=user, task_id=task.pk, to=State.IN_PROGRESS, as_reviewer=False)
+    tasks.update(touched_at=now)
+
+
+@transaction.atomic
+def release_abandoned(*, project: Project, now=None) -> int:
+    """Tasks untouched for the project's timeout go back to the pool, their work kept.
+
+    "Untouched" counts from the annotator's last edit anywhere in the project, so a task is
+    never taken from someone who is working.
+    """
+    if not project.abandon_after_hours:
+        return 0
+    now = now or timezone.now()
+    limit = now - timedelta(hours=project.abandon_after_hours)
+    active = TagChange.objects.filter(
+        layer__document__project=project, created_at__gte=limit
+    ).values("user_id")
+    stale = (
+        Task.objects.select_for_update()
+        .filter(project=project, state__in=(State.ASSIGNED, State.IN_PROGRESS))
+        .filter(Q(touched_at__lt=limit) | Q(touched_at__isnull=True, created_at__lt=limit))
+        .exclude(annotator_id__in=active)
+    )
+    released = 0
+    for task in stale:
+        _record(task, None, task.state, task.state, f"returned to the pool from {task.annotator}")
+        task.annotator = None
+        task.save(update_fields=["annotator", "updated_at"])
+        released += 1
+    return released
+
+
+@transaction.atomic
+def next_task(*, user: AbstractBaseUser, project: Project) -> Task | None:
+    """The user's next open task, or one claimed from the pool (work of others kept)."""
+    mine = (
+        Task.objects.filter(project=project, annotator=user, state__in=Task.OPEN_STATES)
+        .order_by("due", "created_at", "pk")
+        .first()
+    )
+    if mine is not None:
+        return mine
+    if project.max_open_tasks == 0:
+        return None
+    own = Task.objects.filter(project=project, annotator=user).exclude(state=State.WITHDRAWN)
+    pool = (
+        Task.objects.select_for_update(skip_locked=True)
+        .filter(project=project, annotator__isnull=True, state__in=Task.OPEN_STATES)
+        .exclude(document_id__in=own.values("document_id"))
+        .order_by("created_at", "pk")
+        .first()
+    )
+    if pool is None:
+        return None
+    return _claim(pool, user)
+
+
+def _claim(task: Task, user: AbstractBaseUser) -> Task:
+    layer = annotator_layer(task.document, user, task.start_layer)
+    if task.layer_id:
+        _copy_range(task, task.layer, layer)
+    task.annotator, task.layer = user, layer
+    task.save(update_fields=["annotator", "layer", "updated_at"])
+    _record(task, user, task.state, task.state, f"claimed from the pool by {user}")
+    return task

@@ -1,0 +1,334 @@
+"""Tasks and people: my tasks, the review queue, the dashboard, assignment, members, settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from annotator import access, selectors, services
+from annotator.access import ANNOTATOR, MANAGER, REVIEWER
+from annotator.forms import AssignForm, MemberForm, ProjectSettingsForm
+from annotator.models import Membership, SentenceTags, Task, TaskEvent
+
+State = Task.State
+
+
+def _with_progress(tasks: list[Task]) -> list[Task]:
+    """Attach reviewed/total sentence counts to each task, in one query."""
+    if not tasks:
+        return tasks
+    where = Q()
+    for task in tasks:
+        where |= Q(
+            layer_id=task.layer_id,
+            sentence__position__gte=task.first_sentence,
+            sentence__position__lt=task.end_sentence,
+            reviewed=True,
+        )
+    counts = {}
+    rows = SentenceTags.objects.filter(where).values_list("layer_id", "sentence__position")
+    for layer_id, position in rows:
+        counts.setdefault(layer_id, []).append(position)
+    for task in tasks:
+        positions = counts.get(task.layer_id, [])
+        task.reviewed = sum(1 for p in positions if task.covers(p))
+    return tasks
+
+
+def _open_url(task: Task) -> str:
+    page = task.first_sentence // settings.SENTENCES_PER_PAGE + 1
+    query = urlencode({"layer": task.layer.name if task.layer else "", "page": page})
+    return reverse("annotator-document-detail", args=[task.document_id]) + "?" + query
+
+
+@login_required
+@require_GET
+def my_tasks(request: HttpRequest, pk: int) -> HttpResponse:
+    who = access.project_access(request.user, pk, ANNOTATOR)
+    tasks = list(
+        Task.objects.filter(project=who.project, annotator=request.user)
+        .exclude(state=State.WITHDRAWN)
+        .select_related("document", "layer")
+        .order_by("state", "due", "created_at")
+    )
+    for task in _with_progress(tasks):
+        task.url = _open_url(task)
+    today = timezone.localdate()
+    return render(
+        request,
+        "annotator/my_tasks.html",
+        {"project": who.project, "access": who, "tasks": tasks, "today": today},
+    )
+
+
+@login_required
+@require_POST
+def start_next(request: HttpRequest, pk: int) -> HttpResponse:
+    who = access.project_access(request.user, pk, ANNOTATOR)
+    task = services.next_task(user=request.user, project=who.project)
+    if task is None:
+        messages.info(request, "No task is waiting for you. Well done.")
+        return redirect("annotator-my-tasks", pk=pk)
+    return redirect(_open_url(task))
+
+
+@login_required
+@require_GET
+def review_queue(request: HttpRequest, pk: int) -> HttpResponse:
+    who = access.project_access(request.user, pk, REVIEWER)
+    tasks = list(
+        Task.objects.filter(project=who.project, state=State.SUBMITTED)
+        .select_related("document", "layer", "annotator")
+        .order_by("submitted_at", "pk")
+    )
+    for task in _with_progress(tasks):
+        task.url = _open_url(task)
+        task.compare_url = (
+            reverse("annotator-document-compare", args=[task.document_id])
+            + "?"
+            + urlencode({"left": "imported", "right": task.layer.name})
+        )
+    return render(
+        request, "annotator/queue.html", {"project": who.project, "access": who, "tasks": tasks}
+    )
+
+
+@login_required
+@require_POST
+def task_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """One workflow step on a task: submit, approve, request changes, reassign, withdraw."""
+    task = Task.objects.filter(pk=pk).select_related("project").first()
+    if task is None:
+        raise Http404("No such task.")
+    who = access.project_access(request.user, task.project_id)
+    action = request.POST.get("action", "")
+    try:
+        _act(request, who, task, action)
+    except services.TaskError as error:
+        messages.error(request, f"Not done: {error}.")
+    return redirect(
+        request.POST.get("next") or reverse("annotator-my-tasks", args=[task.project_id])
+    )
+
+
+def _act(request: HttpRequest, who: access.Access, task: Task, action: str) -> None:
+    user = request.user
+    if action in ("start", "submit"):
+        if task.annotator_id != user.pk:
+            raise Http404("No such task.")
+        to = State.SUBMITTED if action == "submit" else State.IN_PROGRESS
+        services.transition(user=user, task_id=task.pk, to=to, as_reviewer=False)
+        messages.success(request, "Submitted for review." if action == "submit" else "Started.")
+    elif action in ("approve", "changes"):
+        who.require(REVIEWER)
+        if action == "approve":
+            gold = request.POST.get("copy_to_gold") == "1"
+            services.approve(user=user, task_id=task.pk, copy_to_gold=gold)
+            messages.success(request, "Approved" + (" and copied into gold." if gold else "."))
+        else:
+            comment = request.POST.get("comment", "")
+            services.transition(
+                user=user,
+                task_id=task.pk,
+                to=State.CHANGES_REQUESTED,
+                as_reviewer=True,
+                comment=comment,
+            )
+            messages.success(request, "Changes requested.")
+    elif action in ("reassign", "withdraw"):
+        who.require(MANAGER)
+        if action == "withdraw":
+            services.withdraw(manager=user, task_id=task.pk)
+            messages.success(request, "Withdrawn; the work done is kept in its layer.")
+        else:
+            target = (
+                get_user_model()
+                .objects.filter(
+                    pk=request.POST.get("to") or 0,
+                    membership__project=task.project,
+                    membership__role=Membership.Role.ANNOTATOR,
+                )
+                .first()
+            )
+            if target is None:
+                raise services.TaskError("pick an annotator of this project")
+            services.reassign(manager=user, task_id=task.pk, to=target)
+            messages.success(request, f"Reassigned to {target}, with the work done so far.")
+    else:
+        raise Http404("Unknown action.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assign(request: HttpRequest, pk: int) -> HttpResponse:
+    who = access.project_access(request.user, pk, MANAGER)
+    project = who.project
+    form = AssignForm(project, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["mode"] == "auto":
+                tasks, short = services.auto_assign(
+                    manager=request.user,
+                    project=project,
+                    documents=list(data["documents"]),
+                    annotators=list(data["annotators"]) or None,
+                    start_layer=data["start_layer"],
+                    due=data["due"],
+                )
+                if short:
+                    messages.warning(request, f"{len(short)} documents could not get k annotators.")
+            else:
+                tasks = services.assign(
+                    manager=request.user,
+                    project=project,
+                    documents=list(data["documents"]),
+                    annotators=list(data["annotators"]),
+                    start_layer=data["start_layer"],
+                    due=data["due"],
+                )
+            messages.success(request, f"Created {len(tasks)} task{'s' * (len(tasks) != 1)}.")
+        except services.TaskError as error:
+            messages.error(request, f"Nothing assigned: {error}.")
+        return redirect("annotator-assign", pk=pk)
+    tasks = (
+        Task.objects.filter(project=project)
+        .exclude(state=State.WITHDRAWN)
+        .select_related("document", "annotator", "layer")
+        .order_by("document__position", "first_sentence", "annotator__username")
+    )
+    context = {
+        "project": project,
+        "access": who,
+        "form": form,
+        "tasks": tasks,
+        "annotators": form.fields["annotators"].queryset,
+    }
+    return render(request, "annotator/assign.html", context)
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
+    who = access.project_access(request.user, pk, MANAGER)
+    project = who.project
+    tasks = list(
+        Task.objects.filter(project=project)
+        .exclude(state=State.WITHDRAWN)
+        .select_related("document", "annotator", "layer")
+    )
+    _with_progress(tasks)
+    people: dict[str, dict] = {}
+    documents: dict[str, dict] = {}
+    for task in tasks:
+        name = str(task.annotator or "(pool)")
+        for table, key in ((people, name), (documents, task.document.name)):
+            row = table.setdefault(key, {"tasks": 0, "done": 0, "sentences": 0, "reviewed": 0})
+            row["tasks"] += 1
+            row["done"] += task.state == State.APPROVED
+            row["sentences"] += task.sentence_count
+            row["reviewed"] += task.reviewed
+    today = timezone.localdate()
+    overdue = [t for t in tasks if t.due and t.due < today and t.state in Task.OPEN_STATES]
+    context = {
+        "project": project,
+        "access": who,
+        "people": sorted(people.items()),
+        "documents": sorted(documents.items()),
+        "overdue": overdue,
+        "throughput": _throughput(project, today),
+    }
+    return render(request, "annotator/dashboard.html", context)
+
+
+def _throughput(project, today) -> list[dict]:
+    """Sentences marked reviewed and tasks submitted per day, the last 14 days."""
+    start = today - timedelta(days=13)
+    reviewed = dict(
+        TaskEvent.objects.filter(
+            task__project=project, to_state=State.SUBMITTED, created_at__date__gte=start
+        )
+        .annotate(day=TruncDate("created_at"))
+        .values_list("day")
+        .annotate(n=Count("pk"))
+        .values_list("day", "n")
+    )
+    days = [start + timedelta(days=i) for i in range(14)]
+    top = max([1, *reviewed.values()])
+    return [
+        {"day": d, "n": reviewed.get(d, 0), "height": 60 * reviewed.get(d, 0) // top} for d in days
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest, pk: int) -> HttpResponse:
+    who = access.project_access(request.user, pk, MANAGER)
+    project = who.project
+    form = MemberForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        error = _add_member(project, form.cleaned_data)
+        if error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{form.cleaned_data['username']} is a member now.")
+            return redirect("annotator-members", pk=pk)
+    rows = (
+        Membership.objects.filter(project=project)
+        .select_related("user")
+        .order_by("user__username", "role")
+    )
+    by_user: dict = {}
+    for row in rows:
+        by_user.setdefault(row.user, []).append(row.get_role_display())
+    context = {"project": project, "access": who, "form": form, "members": by_user.items()}
+    return render(request, "annotator/members.html", context)
+
+
+@transaction.atomic
+def _add_member(project, data) -> str | None:
+    User = get_user_model()
+    user = User.objects.filter(username=data["username"]).first()
+    if user is None:
+        if not data["password"]:
+            return "A new account needs a password."
+        user = User.objects.create_user(username=data["username"], password=data["password"])
+    for role in data["roles"]:
+        Membership.objects.get_or_create(project=project, user=user, role=role)
+    return None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def project_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    who = access.project_access(request.user, pk, MANAGER)
+    form = ProjectSettingsForm(request.POST or None, instance=who.project)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        calibration = {int(x) for x in request.POST.getlist("calibration") if x.isdigit()}
+        documents = who.project.documents
+        documents.update(calibration=False)
+        documents.filter(pk__in=calibration).update(calibration=True)
+        messages.success(request, "Settings saved.")
+        return redirect("annotator-settings", pk=pk)
+    context = {
+        "project": who.project,
+        "access": who,
+        "form": form,
+        "documents": who.project.documents.order_by("position"),
+        "palette": selectors.palette(who.project),
+    }
+    return render(request, "annotator/settings.html", context)
