@@ -45,6 +45,16 @@ class Command(BaseCommand):
                 user.save()
             for role in roles:
                 Membership.objects.get_or_create(project=project, user=user, role=role)
+        if not project.tasks.exists():
+            # Two annotators on every part of the article, so agreement can be measured.
+            project.annotators_per_document = 2
+            project.task_size = 50
+            project.save(update_fields=["annotators_per_document", "task_size"])
+            manager = User.objects.get(username="manager")
+            tasks, _ = services.auto_assign(
+                manager=manager, project=project, documents=list(project.documents.all())
+            )
+            self.stdout.write(f"Assigned {len(tasks)} tasks to alice and bob (k=2).")
         self.stdout.write("Demo logins (user / password / roles):")
         for username, password, roles, superuser in USERS:
             what = "superuser" if superuser else ", ".join(roles)
