@@ -36,10 +36,16 @@ chromium:
 		else echo "warning: /usr/bin/chromium missing; browser tests will be skipped (apt-get install chromium)" >&2; fi; \
 	fi
 
+# The worker runs beside the web server and stops with it.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo
+	@$(VENV)/bin/celery -A annotator.celery worker --pool=solo --loglevel=WARNING & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+worker: install
+	$(VENV)/bin/celery -A annotator.celery worker --pool=solo --loglevel=INFO
 
 test: install chromium
 	$(VENV)/bin/pytest

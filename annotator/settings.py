@@ -128,3 +128,53 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", "1")
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+
+# Celery. With REDIS_URL: Redis as broker and result backend. Without it (the `make run`
+# default): kombu's filesystem transport, which needs no server, only a folder that the web
+# process and the worker share, so a newcomer still gets a real worker process.
+CELERY_DATA = BASE_DIR / "var" / "celery"
+if REDIS_URL:
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A job whose worker died unacknowledged is delivered again after this many seconds.
+        "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", 3600),
+    }
+else:
+    CELERY_BROKER_URL = "filesystem://"
+    CELERY_RESULT_BACKEND = None
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_DATA / "queue"),
+        "data_folder_out": str(CELERY_DATA / "queue"),
+        "processed_folder": str(CELERY_DATA / "processed"),
+        "store_processed": False,
+    }
+# Jobs are acknowledged when done, not when received: a worker killed mid-job leaves the
+# message to be delivered again, and the job (idempotent, one transaction) runs once more.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True  # results live in Job rows
+CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "0")
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Uploads larger than this are imported by a job, with progress, instead of in the request.
+IMPORT_JOB_THRESHOLD = envint("IMPORT_JOB_THRESHOLD", 20 * 1024 * 1024)
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# A worker counts as running when it wrote a heartbeat this recently (seconds).
+WORKER_HEARTBEAT_EVERY = 5
+WORKER_ALIVE_WITHIN = 20
+
+# The cache carries live job progress between the worker and the pages: Redis when there is
+# one, else files in var/ (shared by processes, and never blocked by a long write transaction).
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(BASE_DIR / "var" / "cache"),
+        }
+    }

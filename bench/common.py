@@ -21,6 +21,16 @@ PAGE_SENTENCES = 2000
 SMALL_SENTENCES = 200
 PROJECT = "bench"
 
+# Review UI: edits against a 100,000-sentence project, built once per run and database.
+EDIT = VAR / "bench-100k.conll"
+EDIT_SENTENCES = 100_000
+EDIT_SQLITE_DB = VAR / "bench-edit.sqlite3"
+EDIT_PG_NAME = "annotator_bench_edit"
+EDIT_PG_URL = f"{PG_SERVER}/{EDIT_PG_NAME}"
+EDIT_PROJECT = "edits"
+EDITORS = 8
+EDITOR_PASSWORD = "bench-only-password"  # noqa: S105 (throwaway users in a scratch database)
+
 
 def sample_path() -> Path:
     """BENCH_SAMPLE, else the shared sample next to the repository, else the demo copy."""

@@ -6,7 +6,19 @@ from collections.abc import Iterator
 from itertools import cycle
 from pathlib import Path
 
-from common import BIG, PAGE, PAGE_SENTENCES, SMALL, SMALL_SENTENCES, TOKENS, VAR, emit, sample_path
+from common import (
+    BIG,
+    EDIT,
+    EDIT_SENTENCES,
+    PAGE,
+    PAGE_SENTENCES,
+    SMALL,
+    SMALL_SENTENCES,
+    TOKENS,
+    VAR,
+    emit,
+    sample_path,
+)
 
 
 def read_sentences(path: Path) -> list[list[str]]:
@@ -57,6 +69,7 @@ def main() -> None:
     big = write(BIG, until_tokens(sentences, TOKENS))
     page = write(PAGE, first(sentences, PAGE_SENTENCES))
     small = write(SMALL, first(sentences, SMALL_SENTENCES))
+    edit = write(EDIT, first(sentences, EDIT_SENTENCES))
     emit(
         {
             "sample": str(source),
@@ -65,6 +78,9 @@ def main() -> None:
             "bytes": BIG.stat().st_size,
             "page_tokens": page[1],
             "small_tokens": small[1],
+            "edit_sentences": edit[0],
+            "edit_tokens": edit[1],
+            "edit_bytes": EDIT.stat().st_size,
         }
     )
 

@@ -16,11 +16,26 @@ from pathlib import Path
 
 import psycopg
 import report
-from common import BIG, PG_NAME, PG_SERVER, PG_URL, ROOT, SQLITE_DB, VAR
+from common import (
+    BIG,
+    EDIT_PG_NAME,
+    EDIT_PG_URL,
+    EDIT_SQLITE_DB,
+    PG_NAME,
+    PG_SERVER,
+    PG_URL,
+    ROOT,
+    SQLITE_DB,
+    VAR,
+)
 
 HERE = Path(__file__).resolve().parent
 REPEAT = int(os.environ.get("BENCH_REPEAT", 3))  # imports per database, each into a fresh one
 TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", 900))  # seconds per step; a hung step is an error
+LOAD_SECONDS = os.environ.get("BENCH_LOAD_SECONDS", "30")  # the concurrent editors' window
+# Sync workers for 2 cores: an edit is ~10 ms of Python with short waits on the database, so
+# two per core keep both busy while one waits; more only add SQLite lock retries and switches.
+WORKERS = os.environ.get("BENCH_WORKERS", "4")
 
 
 def step(title: str, script: str, *args: str, env: dict | None = None) -> dict:
@@ -61,19 +76,20 @@ def django_env(url: str) -> dict:
     )
 
 
-def reset_sqlite() -> None:
+def reset_sqlite(db: Path = SQLITE_DB) -> None:
     for suffix in ("", "-wal", "-shm"):
-        Path(f"{SQLITE_DB}{suffix}").unlink(missing_ok=True)
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
-def reset_postgres() -> str:
-    """Drop and recreate the bench database; returns the server version."""
+def reset_postgres(name: str = PG_NAME, create: bool = True) -> str:
+    """Drop and recreate (or just drop) a bench database; returns the server version."""
     error = None
     for maintenance in ("postgres", "test"):
         try:
             with psycopg.connect(f"{PG_SERVER}/{maintenance}", autocommit=True) as db:
-                db.execute(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)')
-                db.execute(f'CREATE DATABASE "{PG_NAME}"')
+                db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                if create:
+                    db.execute(f'CREATE DATABASE "{name}"')
                 return db.execute("SHOW server_version").fetchone()[0]
         except psycopg.OperationalError as exc:
             error = exc
@@ -109,6 +125,19 @@ def run_database(label: str, url: str, reset: Callable[[], object]) -> dict:
     return out
 
 
+def run_edits(label: str, url: str, reset: Callable[[], object]) -> dict:
+    """The review UI on one 100k-sentence database, built once: one editor, then eight."""
+    env = django_env(url)
+    reset()
+    out = {"setup": step(f"{label}: import 100k sentences for edits", "edits.py", "setup", env=env)}
+    if "error" in out["setup"]:
+        return out
+    out["single"] = step(f"{label}: one editor, sequential edits", "edits.py", "single", env=env)
+    out["load"] = step(f"{label}: {WORKERS} gunicorn workers, 8 editors, {LOAD_SECONDS} s",
+                       "load.py", LOAD_SECONDS, WORKERS, env=env)  # fmt: skip
+    return out
+
+
 def main() -> int:
     VAR.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]  # other work on the machine skews the numbers; say how much
@@ -117,6 +146,9 @@ def main() -> int:
         return 1
     results["floor"] = step("floor (plain sqlite3, best of 3)", "floor.py")
     results["SQLite"] = run_database("SQLite", f"sqlite:///{SQLITE_DB}", reset_sqlite)
+    results["SQLite"]["edits"] = run_edits(
+        "SQLite", f"sqlite:///{EDIT_SQLITE_DB}", lambda: reset_sqlite(EDIT_SQLITE_DB)
+    )
     try:
         pg_version = reset_postgres()
     except RuntimeError as exc:
@@ -125,6 +157,10 @@ def main() -> int:
         print(f"bench: {exc}; skipping PostgreSQL", file=sys.stderr)
     else:
         results["PostgreSQL"] = run_database("PostgreSQL", PG_URL, reset_postgres)
+        results["PostgreSQL"]["edits"] = run_edits(
+            "PostgreSQL", EDIT_PG_URL, lambda: reset_postgres(EDIT_PG_NAME)
+        )
+        reset_postgres(EDIT_PG_NAME, create=False)  # 100k sentences: do not leave them around
     (VAR / "results.json").write_text(json.dumps(results, indent=2))
     section = report.render(results, report.machine(pg_version, load))
     print(section)

@@ -1,5 +1,6 @@
 """Every write, as plain functions that views, commands and tasks call."""
 
+from annotator.services import preannotate  # noqa: F401 - registers the job runners
 from annotator.services.corpus import (
     GOLD,
     IMPORTED,
@@ -25,6 +26,7 @@ from annotator.services.editing import (
     take_region,
     undo,
 )
+from annotator.services.jobs import cancel_job, live, start_job, workers_alive
 from annotator.services.tasks import (
     TaskError,
     approve,
@@ -40,6 +42,10 @@ from annotator.services.tasks import (
 )
 
 __all__ = [
+    "cancel_job",
+    "live",
+    "start_job",
+    "workers_alive",
     "TaskError",
     "approve",
     "assign",

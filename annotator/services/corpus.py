@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import BinaryIO
 
 from django.db import transaction
@@ -22,6 +25,7 @@ from annotator.models import (
     TokenIndex,
 )
 from annotator.nlp import conll, scheme
+from annotator.services.jobs import JobFailed, complete, runner
 
 BATCH = 2000
 MAX_WARNINGS = 200
@@ -309,3 +313,54 @@ def export_project(
         documents = documents.filter(name__in=document_names)
     for document in documents:
         yield from export_document(document, layer_name=layer_name, scheme_name=scheme_name)
+
+
+class _CountingReader:
+    """A binary stream that reports how far it has been read, for a job's progress bar."""
+
+    def __init__(self, stream: BinaryIO, progress, offset: int, total: int):
+        self.stream, self.progress, self.offset, self.total = stream, progress, offset, total
+        self.read_so_far = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.read_so_far += len(data)
+        self.progress(self.offset + self.read_so_far, self.total, "Reading and writing")
+        return data
+
+
+@runner("import")
+def run_import(job, progress) -> None:
+    """Import uploaded files saved under MEDIA_ROOT; all or nothing, like the upload form."""
+    params = job.params
+    paths = [Path(path) for path in params["paths"]]
+    total = sum(path.stat().st_size for path in paths)
+    with ExitStack() as stack, transaction.atomic():
+        files, offset = [], 0
+        for name, path in zip(params["names"], paths, strict=True):
+            stream = stack.enter_context(path.open("rb"))
+            files.append((name, _CountingReader(stream, progress, offset, total)))
+            offset += path.stat().st_size
+        try:
+            summary = import_conll(
+                project_name=job.project.name,
+                files=files,
+                scheme_name=params.get("scheme", "auto"),
+                encoding=params.get("encoding"),
+                tag_column=params.get("tag_column"),
+            )
+        except conll.ConllError as error:
+            raise JobFailed(f"Nothing was imported.\n{error}") from error
+        complete(job, _summary_dict(summary), message=f"Imported {summary.tokens} tokens.")
+    shutil.rmtree(paths[0].parent, ignore_errors=True)
+
+
+def _summary_dict(summary: ImportSummary) -> dict:
+    return {
+        "documents": summary.documents,
+        "sentences": summary.sentences,
+        "tokens": summary.tokens,
+        "new_labels": summary.new_labels,
+        "warning_count": summary.warning_count,
+        "warnings": [str(w) for w in summary.warnings[:50]],
+    }

@@ -1,6 +1,7 @@
 """Pages and htmx fragments. Thin: access checks via selectors, writes via services."""
 
 from annotator.views.compare import document_compare, document_take
+from annotator.views.jobs import job_cancel, job_progress, project_jobs, start_preannotation
 from annotator.views.pages import (
     document_detail,
     document_export,
@@ -32,6 +33,10 @@ from annotator.views.tasks import (
 )
 
 __all__ = [
+    "job_cancel",
+    "job_progress",
+    "project_jobs",
+    "start_preannotation",
     "assign",
     "dashboard",
     "members",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -58,7 +61,11 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     context: dict = {"form": form}
     status = 200
-    if form.is_valid():
+    if form.is_valid() and _is_large(form.cleaned_data["files"]):
+        context["job"] = _import_by_job(request, project, form.cleaned_data)
+        context["workers_alive"] = services.workers_alive()
+        context["form"] = UploadForm()
+    elif form.is_valid():
         data = form.cleaned_data
         try:
             context["summary"] = services.import_conll(
@@ -118,6 +125,31 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx and request.GET.get("fragment") == "sentences":
         template += "#sentence-page"
     return render(request, template, context)
+
+
+def _is_large(files) -> bool:
+    return sum(f.size for f in files) > settings.IMPORT_JOB_THRESHOLD
+
+
+def _import_by_job(request: HttpRequest, project, data: dict):
+    """Save the uploads where the worker can read them, and queue their import."""
+    folder = Path(settings.MEDIA_ROOT) / "uploads" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    paths = []
+    for number, upload in enumerate(data["files"]):
+        path = folder / f"{number}.conll"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        paths.append(str(path))
+    params = {
+        "paths": paths,
+        "names": [f.name for f in data["files"]],
+        "scheme": data["scheme"],
+        "encoding": data["encoding"],
+        "tag_column": data["tag_column"],
+    }
+    return services.start_job(kind="import", user=request.user, project=project, params=params)
 
 
 def _default_layer(layers: dict, who: access.Access) -> str:

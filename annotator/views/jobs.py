@@ -1,0 +1,79 @@
+"""The jobs page, a job's live progress (htmx polling), cancel, and starting pre-annotation."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling
+
+from annotator import access, services
+from annotator.access import MANAGER, REVIEWER
+from annotator.models import Job, TagLayer
+
+TEMPLATE = "annotator/jobs.html"
+
+
+def _job_for(request: HttpRequest, pk: int) -> tuple[Job, access.Access]:
+    job = Job.objects.filter(pk=pk).select_related("project", "user").first()
+    if job is None or job.project_id is None:
+        raise Http404("No such job.")
+    who = access.project_access(request.user, job.project_id)
+    if not who.is_reviewer and job.user_id != request.user.pk:
+        raise Http404("No such job.")
+    return job, who
+
+
+@login_required
+@require_GET
+def project_jobs(request: HttpRequest, pk: int) -> HttpResponse:
+    who = access.project_access(request.user, pk, REVIEWER)
+    jobs = [services.live(job) for job in who.project.jobs.select_related("user")[:50]]
+    context = {
+        "project": who.project,
+        "access": who,
+        "jobs": jobs,
+        "workers_alive": services.workers_alive(),
+        "layers": _layer_names(who.project),
+    }
+    return render(request, TEMPLATE, context)
+
+
+def _layer_names(project) -> list[str]:
+    names = TagLayer.objects.filter(document__project=project).values_list("name", flat=True)
+    return sorted(set(names))
+
+
+@login_required
+@require_GET
+def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    job, _ = _job_for(request, pk)
+    context = {"job": services.live(job), "workers_alive": services.workers_alive()}
+    response = render(request, TEMPLATE + "#job", context)
+    if job.finished and request.htmx:
+        # 286 tells htmx to stop polling; the body still replaces the bar with the outcome.
+        response.status_code = HttpResponseStopPolling.status_code
+    return response
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job, _ = _job_for(request, pk)
+    services.cancel_job(job)
+    job.refresh_from_db()
+    return render(request, TEMPLATE + "#job", {"job": services.live(job), "workers_alive": True})
+
+
+@login_required
+@require_POST
+def start_preannotation(request: HttpRequest, pk: int) -> HttpResponse:
+    who = access.project_access(request.user, pk, MANAGER)
+    params = {
+        "source": request.POST.get("source") or "gold",
+        "case": request.POST.get("case") == "1",
+        "documents": [int(x) for x in request.POST.getlist("documents") if x.isdigit()],
+    }
+    services.start_job(kind="gazetteer", user=request.user, project=who.project, params=params)
+    return redirect("annotator-project-jobs", pk=pk)
