@@ -46,15 +46,22 @@ def plan(
     cap: int | None = None,
 ) -> Plan:
     """Assign units; `open_work` counts each annotator's open tasks, `taken` holds the
-    (document, first sentence, annotator) triples that exist already."""
+    (document, first sentence, annotator) triples that exist already, which also count
+    towards a unit's k (so running the plan again adds nothing to staffed units)."""
     load = {a: (open_work or {}).get(a, 0) for a in annotators}
     taken = set(taken or ())
     # (open work, tie-breaker, annotator); the tie-breaker keeps the order stable and fair.
     heap = [(load[a], i, a) for i, a in enumerate(annotators)]
     heapq.heapify(heap)
+    staffed: dict[tuple[int, int], int] = {}
+    for document, first, _ in taken:
+        staffed[document, first] = staffed.get((document, first), 0) + 1
     result = Plan([], [])
     for unit in units:
         wanted = len(annotators) if unit.calibration else min(k, len(annotators))
+        wanted -= staffed.get((unit.document, unit.first), 0)
+        if wanted <= 0:
+            continue
         chosen, skipped = [], []
         while heap and len(chosen) < wanted:
             entry = heapq.heappop(heap)

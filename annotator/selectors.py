@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.http import Http404
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from annotator.models import Document, Project, SentenceTags
 from annotator.nlp import scheme
@@ -12,36 +12,46 @@ from annotator.nlp import scheme
 PALETTE_SIZE = 12
 
 
-@dataclass
-class Piece:
-    """A run of tokens to display: one entity span, or one token outside any span."""
-
-    tokens: list[dict]
-    label: str | None = None
-    colour: int = 0
+INVALID_HINT = "(r: start a span here, R: join to the span before)"
 
 
-def sentence_pieces(
+def tokens_html(
     tokens: list[str],
     tags: list[str],
     invalid: list[int] | None,
     doc_scheme: str,
     colours: dict[str, int],
-) -> list[Piece]:
+) -> SafeString:
+    """The sentence's tokens as HTML: spans wrapped and labelled, flagged tokens marked.
+
+    Built here rather than with a template tag per token: a sentence is re-rendered on every
+    edit, and this is several times faster. Every piece of user text goes through escape().
+    """
     flagged = set(invalid or ())
-    cells = [
-        {"index": i, "text": t, "tag": g, "invalid": i in flagged}
-        for i, (t, g) in enumerate(zip(tokens, tags, strict=True))
-    ]
-    pieces: list[Piece] = []
+
+    def token(i: int) -> str:
+        text, tag = escape(tokens[i]), escape(tags[i])
+        if i in flagged:
+            return (
+                f'<span class="token invalid" data-i="{i}" title="invalid transition: {tag} '
+                f'{INVALID_HINT}">{text}<span class="tag">{tag}</span></span>'
+            )
+        return f'<span class="token" data-i="{i}">{text}<span class="tag">{tag}</span></span>'
+
+    parts: list[str] = []
     position = 0
     for span in scheme.spans(tags, doc_scheme):
-        pieces.extend(Piece([cell]) for cell in cells[position : span.start])
+        parts.extend(token(i) for i in range(position, span.start))
+        label = escape(span.label)
+        inner = "".join(token(i) for i in range(span.start, span.end))
         colour = colours.get(span.label, PALETTE_SIZE)
-        pieces.append(Piece(cells[span.start : span.end], span.label, colour))
+        parts.append(
+            f'<span class="span l{colour}" title="{label}">{inner}'
+            f'<span class="label">{label}</span></span>'
+        )
         position = span.end
-    pieces.extend(Piece([cell]) for cell in cells[position:])
-    return pieces
+    parts.extend(token(i) for i in range(position, len(tokens)))
+    return mark_safe(" ".join(parts))  # noqa: S308 - all user text above is escaped
 
 
 def label_colours(project: Project) -> dict[str, int]:
@@ -82,7 +92,7 @@ def sentence_view(row: dict, document: Document, colours: dict[str, int] | None 
         "version": row["version"],
         "invalid": row["invalid"],
         "reviewed": row["reviewed"],
-        "pieces": sentence_pieces(
+        "html": tokens_html(
             row["sentence__tokens"], row["tags"], row["invalid"], document.scheme, colours
         ),
     }

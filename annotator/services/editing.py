@@ -111,6 +111,7 @@ def _write(
     delta = len(row.invalid or ()) - old_invalid
     if delta:
         TagLayer.objects.filter(pk=layer.pk).update(invalid_count=F("invalid_count") + delta)
+        layer.invalid_count += delta  # what the page shows next; the row is exact
     return TagChange.objects.create(
         layer=layer,
         sentence_id=row.sentence_id,
@@ -241,6 +242,7 @@ def mark_reviewed(
         row.save(update_fields=["reviewed"])
         step = 1 if reviewed else -1
         TagLayer.objects.filter(pk=layer.pk).update(reviewed_count=F("reviewed_count") + step)
+        layer.reviewed_count += step
         TagChange.objects.create(
             layer=layer,
             sentence_id=sentence_id,

@@ -261,10 +261,7 @@ def reassign(*, manager: AbstractBaseUser, task_id: int, to: AbstractBaseUser) -
         .exists()
     ):
         raise TaskError(f"{to} already has this part of the document")
-    old_user = task.annotator
-    task = _claim(task, to)
-    _record(task, manager, task.state, task.state, f"reassigned from {old_user} to {to}")
-    return task
+    return _claim(task, to, by=manager, comment=f"reassigned from {task.annotator} to {to}")
 
 
 def _copy_range(task: Task, source: TagLayer, target: TagLayer) -> None:
@@ -328,6 +325,7 @@ def release_abandoned(*, project: Project, now=None) -> int:
     stale = (
         Task.objects.select_for_update()
         .filter(project=project, state__in=(State.ASSIGNED, State.IN_PROGRESS))
+        .filter(annotator__isnull=False)
         .filter(Q(touched_at__lt=limit) | Q(touched_at__isnull=True, created_at__lt=limit))
         .exclude(annotator_id__in=active)
     )
@@ -362,14 +360,15 @@ def next_task(*, user: AbstractBaseUser, project: Project) -> Task | None:
     )
     if pool is None:
         return None
-    return _claim(pool, user)
+    return _claim(pool, user, by=user, comment=f"claimed from the pool by {user}")
 
 
-def _claim(task: Task, user: AbstractBaseUser) -> Task:
+def _claim(task: Task, user: AbstractBaseUser, *, by: AbstractBaseUser, comment: str) -> Task:
+    """Give the task to `user`, copying the work done so far into their layer."""
     layer = annotator_layer(task.document, user, task.start_layer)
     if task.layer_id:
         _copy_range(task, task.layer, layer)
     task.annotator, task.layer = user, layer
     task.save(update_fields=["annotator", "layer", "updated_at"])
-    _record(task, user, task.state, task.state, f"claimed from the pool by {user}")
+    _record(task, by, task.state, task.state, comment)
     return task

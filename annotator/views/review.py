@@ -81,7 +81,6 @@ def _sentence_response(
     status: int = 200,
     row: SentenceTags | None = None,
 ) -> HttpResponse:
-    layer.refresh_from_db(fields=["invalid_count", "reviewed_count"])
     if row is None:
         sentence = selectors.one_sentence(document, layer.pk, sentence_id)
     else:
