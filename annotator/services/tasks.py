@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
@@ -117,7 +118,7 @@ def auto_assign(
     Project.objects.select_for_update().get(pk=project.pk)
     if annotators is None:
         annotators = list(
-            type(manager)
+            get_user_model()
             .objects.filter(membership__project=project, membership__role=Membership.Role.ANNOTATOR)
             .distinct()
         )
@@ -153,7 +154,7 @@ def _open_work(project: Project) -> dict[int, int]:
 
 def _create_tasks(manager, project, pairs, start_layer, due) -> list[Task]:
     documents = {d.pk: d for d in project.documents.filter(pk__in={u.document for u, _ in pairs})}
-    users = {u.pk: u for u in type(manager).objects.filter(pk__in={a for _, a in pairs})}
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in={a for _, a in pairs})}
     layers: dict[tuple[int, int], TagLayer] = {}
     tasks = []
     for unit, annotator_id in pairs:

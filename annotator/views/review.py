@@ -196,9 +196,12 @@ def document_next(request: HttpRequest, pk: int) -> HttpResponse:
     document, who = access.document_access(request.user, pk)
     after = _int(request, "after", -1)
     what = request.GET.get("what", "flagged")
-    layer = document.layers.filter(
-        who.layer_filter(document), name=request.GET.get("layer") or services.IMPORTED
-    ).first()
+    visible = document.layers.filter(who.layer_filter(document))
+    name = request.GET.get("layer") or services.IMPORTED
+    # Before the first edit there is no gold yet: its flags are the imported ones.
+    layer = visible.filter(name=name).first()
+    if layer is None and name == services.GOLD and not document.layers.filter(name=name).exists():
+        layer = visible.filter(name=services.IMPORTED).first()
     if layer is None:
         raise Http404("No such layer.")
     rows = SentenceTags.objects.select_related("sentence").filter(layer=layer)

@@ -87,7 +87,7 @@
     const local = list.slice(at + 1).find(match);
     if (local) return focusSentence(local, 0);
     const after = current ? current.dataset.position : -1;
-    const query = new URLSearchParams({ what: what, after: after, layer: what === "flagged" ? root.dataset.shownLayer : root.dataset.layer });
+    const query = new URLSearchParams({ what: what, after: after, layer: root.dataset.layer || root.dataset.shownLayer });
     fetch(root.dataset.nextUrl + "?" + query, { credentials: "same-origin" }).then((response) => {
       if (response.status === 204) return say(what === "flagged" ? "No flagged sentence left." : "Every sentence is reviewed.");
       return response.json().then((found) => {
@@ -145,7 +145,7 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
-    if (event.target.closest("input, select, textarea, dialog")) return;
+    if (event.target.closest("input, select, textarea, dialog[open]")) return;
     const command = commands[event.key];
     const label = keys[event.key];
     if (!command && !label) return;
