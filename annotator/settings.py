@@ -149,6 +149,7 @@ else:
         "data_folder_in": str(CELERY_DATA / "queue"),
         "data_folder_out": str(CELERY_DATA / "queue"),
         "processed_folder": str(CELERY_DATA / "processed"),
+        "control_folder": str(CELERY_DATA / "control"),
         "store_processed": False,
     }
 # Jobs are acknowledged when done, not when received: a worker killed mid-job leaves the
