@@ -342,6 +342,7 @@ def release_abandoned(*, project: Project, now=None) -> int:
 @transaction.atomic
 def next_task(*, user: AbstractBaseUser, project: Project) -> Task | None:
     """The user's next open task, or one claimed from the pool (work of others kept)."""
+    release_abandoned(project=project)  # the pool is only looked at here: refresh it first
     mine = (
         Task.objects.filter(project=project, annotator=user, state__in=Task.OPEN_STATES)
         .order_by("due", "created_at", "pk")

@@ -225,6 +225,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
 def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, pk, MANAGER)
     project = who.project
+    services.release_abandoned(project=project)
     tasks = list(
         Task.objects.filter(project=project)
         .exclude(state=State.WITHDRAWN)
