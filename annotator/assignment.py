@@ -71,6 +71,9 @@ def plan(
                 skipped.append(entry)
             else:
                 chosen.append((order, annotator))
+        staffed[unit.document, unit.first] = staffed.get((unit.document, unit.first), 0) + len(
+            chosen
+        )
         for order, annotator in chosen:
             load[annotator] += 1
             taken.add((unit.document, unit.first, annotator))

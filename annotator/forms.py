@@ -121,7 +121,10 @@ class AssignForm(forms.Form):
     mode = forms.ChoiceField(choices=MODES, initial="auto", widget=forms.RadioSelect)
     documents = forms.ModelMultipleChoiceField(queryset=Document.objects.none())
     annotators = forms.ModelMultipleChoiceField(
-        queryset=None, required=False, help_text="By hand: all of them get every document."
+        queryset=None,
+        required=False,
+        help_text="By hand: each of them gets every document. Automatically: leave empty to "
+        "share among all the project's annotators.",
     )
     start_layer = forms.ChoiceField(
         choices=[("imported", "the imported tags"), ("empty", "empty (no entities)")]

@@ -248,9 +248,9 @@ class Task(models.Model):
 
     class State(models.TextChoices):
         ASSIGNED = "assigned"
-        IN_PROGRESS = "in_progress", "in progress"
+        IN_PROGRESS = "in_progress", "In progress"
         SUBMITTED = "submitted"
-        CHANGES_REQUESTED = "changes_requested", "changes requested"
+        CHANGES_REQUESTED = "changes_requested", "Changes requested"
         APPROVED = "approved"
         WITHDRAWN = "withdrawn"
 
@@ -343,6 +343,7 @@ class Job(models.Model):
     error = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
+    worker = models.CharField(max_length=200, blank=True, help_text="The worker of the last run.")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -371,3 +372,31 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at}"
+
+
+class TaggerModel(models.Model):
+    """A trained pre-annotation model, versioned per name within a project."""
+
+    class Kind(models.TextChoices):
+        CRF = "crf", "CRF"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="models")
+    name = models.CharField(max_length=100)
+    version = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CRF)
+    path = models.CharField(max_length=500, help_text="Relative to settings.MODEL_ROOT.")
+    trained_on = models.JSONField(default=dict, help_text="Layer, documents, sentences, tokens.")
+    evaluation = models.JSONField(default=dict, help_text="Held-out exact-span P/R/F1 per label.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "name", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "name", "version"], name="unique_model_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

@@ -165,8 +165,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 IMPORT_JOB_THRESHOLD = envint("IMPORT_JOB_THRESHOLD", 20 * 1024 * 1024)
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 # A worker counts as running when it wrote a heartbeat this recently (seconds).
-WORKER_HEARTBEAT_EVERY = 5
-WORKER_ALIVE_WITHIN = 20
+WORKER_HEARTBEAT_EVERY = envint("WORKER_HEARTBEAT_EVERY", 5)
+WORKER_ALIVE_WITHIN = envint("WORKER_ALIVE_WITHIN", 20)
 
 # The cache carries live job progress between the worker and the pages: Redis when there is
 # one, else files in var/ (shared by processes, and never blocked by a long write transaction).
@@ -181,3 +181,5 @@ else:
             "LOCATION": str(BASE_DIR / "var" / "cache"),
         }
     }
+# Trained models; on several machines, a path they all share.
+MODEL_ROOT = Path(os.environ.get("MODEL_ROOT", BASE_DIR / "var" / "models"))

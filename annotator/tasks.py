@@ -16,9 +16,9 @@ from annotator.services import jobs
 _stop = threading.Event()
 
 
-@app.task(name="annotator.run_job")
-def run_job(job_id: int) -> None:
-    jobs.run_job(job_id)
+@app.task(name="annotator.run_job", bind=True)
+def run_job(self, job_id: int) -> None:
+    jobs.run_job(job_id, worker=self.request.hostname or "")
 
 
 @worker_ready.connect
@@ -32,9 +32,12 @@ def start_heartbeat(sender=None, **kwargs) -> None:
             # A missed beat (database busy) only delays the "alive" sign.
             with contextlib.suppress(Exception):
                 jobs.beat(hostname)
+                jobs.requeue_orphans(hostname)
             _stop.wait(settings.WORKER_HEARTBEAT_EVERY)
 
     threading.Thread(target=loop, name="heartbeat", daemon=True).start()
+    close_old_connections()
+    jobs.requeue_orphans(hostname, starting=True)
 
 
 @worker_shutdown.connect

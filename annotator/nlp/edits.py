@@ -31,15 +31,29 @@ def _apply(tags: Sequence[str], scheme: str, new_spans: list[Span], start: int, 
         new if new != old or start <= i < end else tag
         for i, (tag, old, new) in enumerate(zip(tags, before, after, strict=True))
     ]
-    # A kept stray tag next to the edit may read as part of the new span (O I-X, label the O
-    # as X): then the neighbours are re-encoded too, and if that is not enough, everything.
-    wanted = sorted(new_spans)
-    for i in (start - 1, end):
-        if sorted(spans(result, scheme)) == wanted:
+    return _settle(result, after, set(new_spans), scheme)
+
+
+def _settle(result: list[str], after: list[str], wanted: set[Span], scheme: str) -> list[str]:
+    """Make `result` read as exactly the wanted spans, changing as few tags as possible.
+
+    A kept stray tag next to the edit may read as part of a new span (O I-X, label the O as X):
+    the tokens of every span that reads wrong (and then their neighbours) get the clean
+    encoding, step by step, so flagged tags further away stay as they were.
+    """
+    for _ in range(len(result) + 1):
+        wrong = set(spans(result, scheme)) ^ wanted
+        if not wrong:
+            return result
+        positions = {i for span in wrong for i in range(span.start, span.end)}
+        if all(result[i] == after[i] for i in positions):
+            positions = {j for i in positions for j in (i - 1, i + 1) if 0 <= j < len(result)}
+        changed = [i for i in positions if result[i] != after[i]]
+        if not changed:
             break
-        if 0 <= i < len(result):
+        for i in changed:
             result[i] = after[i]
-    return result if sorted(spans(result, scheme)) == wanted else after
+    return after
 
 
 def _reach(start: int, end: int, touched: Sequence[Span]) -> tuple[int, int]:

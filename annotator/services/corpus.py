@@ -25,7 +25,7 @@ from annotator.models import (
     TokenIndex,
 )
 from annotator.nlp import conll, scheme
-from annotator.services.jobs import JobFailed, complete, runner
+from annotator.services.jobs import Cancelled, JobFailed, complete, runner
 
 BATCH = 2000
 MAX_WARNINGS = 200
@@ -330,11 +330,26 @@ class _CountingReader:
 
 
 @runner("import")
-def run_import(job, progress) -> None:
+def run_import(job, progress) -> ImportSummary:
     """Import uploaded files saved under MEDIA_ROOT; all or nothing, like the upload form."""
     params = job.params
     paths = [Path(path) for path in params["paths"]]
-    total = sum(path.stat().st_size for path in paths)
+    try:
+        total = sum(path.stat().st_size for path in paths)
+    except FileNotFoundError as error:
+        raise JobFailed(f"the uploaded file is gone: {error.filename}") from error
+    try:
+        summary = _import_files(job, params, paths, progress, total)
+    except (JobFailed, Cancelled):
+        # A failed or cancelled import is over: our copy of the upload goes. (A superseded
+        # attempt raises something else and leaves the files to the attempt that won.)
+        shutil.rmtree(paths[0].parent, ignore_errors=True)
+        raise
+    shutil.rmtree(paths[0].parent, ignore_errors=True)
+    return summary
+
+
+def _import_files(job, params: dict, paths: list[Path], progress, total: int) -> ImportSummary:
     with ExitStack() as stack, transaction.atomic():
         files, offset = [], 0
         for name, path in zip(params["names"], paths, strict=True):
@@ -352,7 +367,7 @@ def run_import(job, progress) -> None:
         except conll.ConllError as error:
             raise JobFailed(f"Nothing was imported.\n{error}") from error
         complete(job, _summary_dict(summary), message=f"Imported {summary.tokens} tokens.")
-    shutil.rmtree(paths[0].parent, ignore_errors=True)
+    return summary
 
 
 def _summary_dict(summary: ImportSummary) -> dict:

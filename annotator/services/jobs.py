@@ -62,7 +62,8 @@ def _key(job_id: int) -> str:
 
 
 def _cancel_key(job_id: int) -> str:
-    return f"job:{job_id}:cancel"
+    # Scoped by the database's name: job ids start again at 1 in a new database (tests).
+    return f"job:{settings.DATABASES['default']['NAME']}:{job_id}:cancel"
 
 
 def live(job: Job) -> Job:
@@ -95,17 +96,23 @@ def cancel_job(job: Job) -> None:
             job.cancel_requested = True
             job.save(update_fields=["cancel_requested"])
             cache.set(_cancel_key(job.pk), True, 3600)
+            if job.worker and not _alive(job.worker):
+                _finish(job, Job.State.CANCELLED, message="Cancelled; its worker had stopped.")
 
 
-def _finish(job: Job, state: str, **fields) -> None:
-    job.state = state
-    job.finished_at = timezone.now()
-    for name, value in fields.items():
-        setattr(job, name, value)
-    job.save()
+class Superseded(Exception):
+    """Another run of the same job started after this one (a redelivery): this one yields."""
 
 
-def run_job(job_id: int) -> None:
+def _finish(job: Job, state: str, *, attempt: int | None = None, **fields) -> bool:
+    """Record the outcome, unless the job already finished or a later attempt owns it."""
+    rows = Job.objects.filter(pk=job.pk).exclude(state__in=Job.FINISHED)
+    if attempt is not None:
+        rows = rows.filter(attempts=attempt)
+    return bool(rows.update(state=state, finished_at=timezone.now(), **fields))
+
+
+def run_job(job_id: int, worker: str = "") -> None:
     """What the worker does with a job id; safe to call again for the same job."""
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
@@ -117,40 +124,85 @@ def run_job(job_id: int) -> None:
         job.state = Job.State.RUNNING
         job.started_at = job.started_at or timezone.now()
         job.attempts += 1
-        job.save(update_fields=["state", "started_at", "attempts"])
+        job.worker = worker
+        job.save(update_fields=["state", "started_at", "attempts", "worker"])
+    attempt = job.attempts
     progress = Progress(job.pk)
+    failed = "Failed; nothing was written."
     try:
         RUNNERS[job.kind](job, progress)
+    except Superseded:
+        log.info("job %s attempt %s yields to a later attempt", job.pk, attempt)
     except Cancelled:
-        _finish(job, Job.State.CANCELLED, message="Cancelled; nothing was written.")
+        _finish(
+            job, Job.State.CANCELLED, attempt=attempt, message="Cancelled; nothing was written."
+        )
     except JobFailed as error:
-        _finish(job, Job.State.FAILED, error=str(error), message="Failed; nothing was written.")
+        _finish(job, Job.State.FAILED, attempt=attempt, error=str(error), message=failed)
     except Exception as error:
         log.exception("job %s failed", job.pk)
         _finish(
             job,
             Job.State.FAILED,
+            attempt=attempt,
             error=f"{type(error).__name__}: {error}",
-            message="Failed; nothing was written.",
+            message=failed,
         )
 
 
 def complete(job: Job, result: dict, message: str = "Done.") -> None:
-    """Mark the job done; runners call this inside the transaction that writes their output."""
-    _finish(
-        Job.objects.select_for_update().get(pk=job.pk),
-        Job.State.DONE,
-        result=result,
-        message=message,
-        done=1,
-        total=1,
+    """Mark the job done; runners call this inside the transaction that writes their output.
+
+    If the job was meanwhile delivered again and another attempt started, this attempt's
+    output is rolled back (Superseded), so the job's output is written exactly once.
+    """
+    current = Job.objects.select_for_update().get(pk=job.pk)
+    if current.finished or current.attempts != job.attempts:
+        raise Superseded
+    _finish(current, Job.State.DONE, result=result, message=message, done=1, total=1)
+
+
+def requeue_orphans(worker: str, *, starting: bool = False) -> list[int]:
+    """Jobs left running by a worker that is gone: queue them again (they are idempotent).
+
+    Brokers that redeliver unacknowledged messages (Redis) would do it too, later; the
+    filesystem transport never does, so without this a killed worker's job would hang.
+    Each worker calls this with every heartbeat; the conditional update lets one of them win.
+    """
+    since = timezone.now() - timedelta(seconds=settings.WORKER_ALIVE_WITHIN)
+    alive = set(
+        WorkerHeartbeat.objects.filter(seen_at__gte=since).values_list("hostname", flat=True)
     )
+    if starting:
+        alive.discard(worker)  # whatever this worker ran before it started died with it
+    else:
+        alive.add(worker)
+    requeued = []
+    for pk, owner in Job.objects.filter(state=Job.State.RUNNING).values_list("pk", "worker"):
+        if owner in alive:
+            continue
+        claimed = Job.objects.filter(pk=pk, state=Job.State.RUNNING, worker=owner).update(
+            state=Job.State.QUEUED, message="Its worker stopped; queued again."
+        )
+        if claimed:
+            requeued.append(pk)
+    if requeued:
+        from annotator import tasks
+
+        for pk in requeued:
+            tasks.run_job.delay(pk)
+    return requeued
 
 
 def beat(hostname: str) -> None:
     WorkerHeartbeat.objects.update_or_create(
         hostname=hostname, defaults={"seen_at": timezone.now()}
     )
+
+
+def _alive(hostname: str) -> bool:
+    since = timezone.now() - timedelta(seconds=settings.WORKER_ALIVE_WITHIN)
+    return WorkerHeartbeat.objects.filter(hostname=hostname, seen_at__gte=since).exists()
 
 
 def workers_alive() -> bool:

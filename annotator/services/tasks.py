@@ -251,7 +251,9 @@ def copy_into_gold(*, user: AbstractBaseUser, task: Task) -> int:
 @transaction.atomic
 def reassign(*, manager: AbstractBaseUser, task_id: int, to: AbstractBaseUser) -> Task:
     """Give the task to someone else, with the work done so far copied into their layer."""
-    task = Task.objects.select_for_update().select_related("document", "layer").get(pk=task_id)
+    # Lock the task row only: its layer may be null (an outer join PostgreSQL will not lock).
+    task = Task.objects.select_for_update(of=("self",)).select_related("document", "layer")
+    task = task.get(pk=task_id)
     if task.state in (State.APPROVED, State.WITHDRAWN):
         raise TaskError("an approved or withdrawn task cannot be reassigned")
     if (

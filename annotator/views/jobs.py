@@ -36,6 +36,7 @@ def project_jobs(request: HttpRequest, pk: int) -> HttpResponse:
         "jobs": jobs,
         "workers_alive": services.workers_alive(),
         "layers": _layer_names(who.project),
+        "models": who.project.models.all(),
     }
     return render(request, TEMPLATE, context)
 
@@ -69,11 +70,29 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def start_preannotation(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start a gazetteer or model pre-annotation, or the training of a CRF."""
     who = access.project_access(request.user, pk, MANAGER)
-    params = {
-        "source": request.POST.get("source") or "gold",
-        "case": request.POST.get("case") == "1",
-        "documents": [int(x) for x in request.POST.getlist("documents") if x.isdigit()],
-    }
-    services.start_job(kind="gazetteer", user=request.user, project=who.project, params=params)
+    kind = request.POST.get("kind", "gazetteer")
+    documents = [int(x) for x in request.POST.getlist("documents") if x.isdigit()]
+    if kind == "gazetteer":
+        params = {
+            "source": request.POST.get("source") or "gold",
+            "case": request.POST.get("case") == "1",
+            "documents": documents,
+        }
+    elif kind == "preannotate":
+        model = who.project.models.filter(pk=request.POST.get("model") or 0).first()
+        if model is None:
+            raise Http404("No such model.")
+        params = {"model": model.pk, "documents": documents}
+    elif kind == "train-crf":
+        name = (request.POST.get("name") or "crf").strip()[:100]
+        params = {
+            "layer": request.POST.get("layer") or "gold",
+            "name": name,
+            "documents": documents,
+        }
+    else:
+        raise Http404("Unknown job kind.")
+    services.start_job(kind=kind, user=request.user, project=who.project, params=params)
     return redirect("annotator-project-jobs", pk=pk)

@@ -1,0 +1,140 @@
+"""Training CRF models and pre-annotating documents with them, as jobs."""
+
+from __future__ import annotations
+
+import random
+import tempfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from annotator import bulk
+from annotator.models import Document, SentenceTags, TaggerModel, TagLayer
+from annotator.nlp import crf, scheme
+from annotator.services.corpus import TAG_FIELDS
+from annotator.services.jobs import JobFailed, complete, runner
+
+HELD_OUT = 0.1
+
+
+def training_sentences(project, layer: str, document_ids: list[int] | None) -> list:
+    """(tokens, IOB2 tags) of a layer across the chosen documents, in document order."""
+    rows = SentenceTags.objects.filter(layer__document__project=project, layer__name=layer)
+    if document_ids:
+        rows = rows.filter(layer__document_id__in=document_ids)
+    rows = rows.order_by("layer__document__position", "sentence__position").values_list(
+        "sentence__tokens", "tags", "layer__document__scheme"
+    )
+    return [
+        (tokens, scheme.convert(tags, doc_scheme, "iob2"))
+        for tokens, tags, doc_scheme in rows.iterator(chunk_size=2000)
+    ]
+
+
+@runner("train-crf")
+def run_train(job, progress) -> None:
+    params = job.params
+    project = job.project
+    sentences = training_sentences(project, params["layer"], params.get("documents"))
+    if len(sentences) < 10:
+        raise JobFailed(f"layer {params['layer']!r} has too few sentences to learn from")
+    shuffled = list(sentences)
+    random.Random(params.get("seed", 0)).shuffle(shuffled)  # noqa: S311 - a reproducible split
+    cut = max(1, int(len(shuffled) * HELD_OUT))
+    held_out, train_set = shuffled[:cut], shuffled[cut:]
+    iterations = int(params.get("iterations", 100))
+    # Written under a temporary name first: a cancelled or failed job leaves no model behind.
+    folder = Path(settings.MODEL_ROOT) / f"project-{project.pk}"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        scratch_path = Path(scratch) / "model.crfsuite"
+        crf.train(
+            train_set,
+            scratch_path,
+            iterations=iterations,
+            progress=lambda i, n: progress(i, n, "Training"),
+        )
+        tagger = crf.Tagger(scratch_path)
+        evaluation = crf.evaluate([t for _, t in held_out], [tagger.tag(w) for w, _ in held_out])
+        with transaction.atomic():
+            version = (
+                TaggerModel.objects.select_for_update()
+                .filter(project=project, name=params["name"])
+                .aggregate(top=Max("version"))["top"]
+                or 0
+            ) + 1
+            relative = f"project-{project.pk}/{_safe(params['name'])}-v{version}.crfsuite"
+            final = Path(settings.MODEL_ROOT) / relative
+            scratch_path.replace(final)
+            Path(str(scratch_path).replace(".crfsuite", ".gazetteer.json")).replace(
+                str(final).replace(".crfsuite", ".gazetteer.json")
+            )
+            model = TaggerModel.objects.create(
+                project=project,
+                name=params["name"],
+                version=version,
+                path=relative,
+                created_by=job.user,
+                evaluation=evaluation,
+                trained_on={
+                    "layer": params["layer"],
+                    "sentences": len(train_set),
+                    "tokens": sum(len(w) for w, _ in train_set),
+                    "held_out_sentences": len(held_out),
+                },
+            )
+            f1 = evaluation["micro"]["f1"]
+            complete(
+                job,
+                {"model": model.pk, "name": str(model), "evaluation": evaluation},
+                message=f"Trained {model}: held-out F1 {f1:.3f}.",
+            )
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)[:80]
+
+
+@runner("preannotate")
+def run_preannotate(job, progress) -> None:
+    params = job.params
+    model = TaggerModel.objects.filter(pk=params["model"], project=job.project).first()
+    if model is None:
+        raise JobFailed("that model no longer exists")
+    tagger = crf.Tagger(Path(settings.MODEL_ROOT) / model.path)
+    documents = job.project.documents.order_by("position")
+    if params.get("documents"):
+        documents = documents.filter(pk__in=params["documents"])
+    documents = list(documents)
+    name = f"suggestions: {model} at {timezone.now():%Y-%m-%d %H:%M:%S} (job {job.pk})"
+    total, done = sum(d.sentence_count for d in documents), 0
+    with transaction.atomic():
+        for document in documents:
+            done = _tag_document(document, tagger, name, progress, done, total)
+        complete(
+            job,
+            {"layer": name, "documents": len(documents), "model": str(model)},
+            message=f"Wrote layer {name!r} for {len(documents)} documents.",
+        )
+
+
+def _tag_document(document: Document, tagger, name: str, progress, done: int, total: int) -> int:
+    layer = TagLayer.objects.create(document=document, name=name, kind=TagLayer.Kind.MODEL)
+    rows = []
+    sentences = document.sentences.order_by("position").values_list("pk", "tokens")
+    for sentence_id, tokens in sentences.iterator(chunk_size=2000):
+        tags = scheme.convert(tagger.tag(tokens), "iob2", document.scheme)
+        invalid = scheme.invalid_positions(tags, document.scheme) or None
+        rows.append(
+            (layer.pk, sentence_id, bulk.dump_json(tags), bulk.dump_json(invalid), 1, False)
+        )
+        done += 1
+        if len(rows) >= 500:
+            bulk.insert_rows(SentenceTags, TAG_FIELDS, rows)
+            rows = []
+            progress(done, total, f"Tagging {document.name}")
+    bulk.insert_rows(SentenceTags, TAG_FIELDS, rows)
+    return done

@@ -1,0 +1,139 @@
+"""Helpers for the job tests: generated CoNLL files, and real Celery workers in subprocesses.
+
+This module is also a Celery app module for a worker on the filesystem transport with its own
+folders (`celery -A tests.workerutil worker`, with ANNOTATOR_TEST_QUEUE_FOLDER set), so a test
+worker never shares var/celery or var/cache with a developer's `make run`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUEUE_FOLDER_ENV = "ANNOTATOR_TEST_QUEUE_FOLDER"
+TASK_NAME = "annotator.run_job"
+
+
+def write_conll(path: Path, tokens: int, sentence_length: int = 10) -> Path:
+    """A valid IOB2 file of about `tokens` tokens: one PER span in each sentence."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sentences = max(1, tokens // sentence_length)
+    body = ["Ada\tB-PER", "Lovelace\tI-PER"] + [f"word{i}\tO" for i in range(sentence_length - 2)]
+    block = "\n".join(body) + "\n\n"
+    with path.open("w", encoding="utf-8") as out:
+        for _ in range(sentences):
+            out.write(block)
+    return path
+
+
+def filesystem_options(folder: Path) -> dict:
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "store_processed": False,
+    }
+
+
+def sender(broker_url: str, folder: Path | None = None):
+    """A Celery app of the test process that sends to the test worker's broker only."""
+    from celery import Celery
+
+    app = Celery("annotator-test-sender", broker=broker_url, set_as_current=False)
+    app.conf.task_ignore_result = True
+    if folder is not None:
+        options = filesystem_options(folder)
+        for key in ("data_folder_in", "processed_folder"):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+        app.conf.broker_transport_options = options
+    return app
+
+
+class Worker:
+    """A `celery worker --pool=solo` subprocess; always stop it (kill) when done."""
+
+    def __init__(self, env: dict[str, str], log: Path, *, app: str = "annotator.celery", name="w"):
+        self.log = log
+        self.output = log.open("ab")
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            app,
+            "worker",
+            "--pool=solo",
+            "--loglevel=INFO",
+            "--without-mingle",
+            "--without-gossip",
+            "-n",
+            f"{name}@%h",
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=self.output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL, like the OOM killer or a pulled plug: no shutdown handlers run."""
+        if self.alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.process.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        self.output.close()
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def wait_for(check: Callable[[], object], timeout: float, what: str, every: float = 0.1):
+    """Poll `check` until it returns something true; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(every)
+
+
+def _configure_isolated_worker_app():
+    """In a worker subprocess only: the annotator app on queue and cache folders of its own."""
+    folder = Path(os.environ[QUEUE_FOLDER_ENV])
+    from django.conf import settings
+
+    from annotator.celery import app as annotator_app
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(folder / "cache"),
+        }
+    }
+    annotator_app.conf.broker_url = "filesystem://"
+    annotator_app.conf.broker_transport_options = filesystem_options(folder)
+    return annotator_app
+
+
+if os.environ.get(QUEUE_FOLDER_ENV):
+    app = _configure_isolated_worker_app()
