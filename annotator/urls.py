@@ -40,6 +40,9 @@ urlpatterns = [
     path("documents/<int:pk>/repair/", views.document_repair, name="annotator-document-repair"),
     path("documents/<int:pk>/compare/", views.document_compare, name="annotator-document-compare"),
     path("documents/<int:pk>/take/", views.document_take, name="annotator-document-take"),
+    path(
+        "documents/<int:pk>/take-all/", views.document_take_all, name="annotator-document-take-all"
+    ),
     path("documents/<int:pk>/next/", views.document_next, name="annotator-document-next"),
     path(
         "documents/<int:pk>/sentences/<int:sentence_id>/history/",

@@ -23,6 +23,7 @@ from annotator.services.editing import (
     relabel,
     repair_document,
     replace_tags,
+    take_layer,
     take_region,
     undo,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "relabel",
     "repair_document",
     "replace_tags",
+    "take_layer",
     "take_region",
     "undo",
 ]

@@ -414,3 +414,19 @@ def take_region(
             state=TagChange.State.DROPPED
         )
     return row
+
+
+@transaction.atomic
+def take_layer(*, user: AbstractBaseUser, layer: TagLayer, source: TagLayer) -> int:
+    """Accept another layer in whole: every sentence where it differs takes its tags."""
+    if not layer.editable:
+        raise EditRejected("the imported tags are kept as they came; choose another target")
+    theirs = dict(SentenceTags.objects.filter(layer=source).values_list("sentence_id", "tags"))
+    changed = 0
+    rows = SentenceTags.objects.select_for_update().select_related("sentence").filter(layer=layer)
+    for row in rows:
+        tags = theirs.get(row.sentence_id)
+        if tags is not None and tags != row.tags:
+            _write(row, layer, tags, user, f"take all {source.name}", state=TagChange.State.LOG)
+            changed += 1
+    return changed

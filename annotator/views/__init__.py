@@ -1,6 +1,6 @@
 """Pages and htmx fragments. Thin: access checks via selectors, writes via services."""
 
-from annotator.views.compare import document_compare, document_take
+from annotator.views.compare import document_compare, document_take, document_take_all
 from annotator.views.jobs import job_cancel, job_progress, project_jobs, start_preannotation
 from annotator.views.pages import (
     document_detail,
@@ -47,6 +47,7 @@ __all__ = [
     "task_action",
     "document_compare",
     "document_take",
+    "document_take_all",
     "document_detail",
     "document_export",
     "document_next",

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from annotator import access, compare, services
@@ -111,3 +115,20 @@ def _position(document: Document, sentence_id: int) -> int:
 
 def _version(layer: TagLayer, sentence_id: int) -> int | None:
     return layer.rows.filter(sentence_id=sentence_id).values_list("version", flat=True).first()
+
+
+@login_required
+@require_POST
+def document_take_all(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept the left layer in whole into the target (gold, or the editable right layer)."""
+    document, _ = access.document_access(request.user, pk, access.REVIEWER)
+    layers, left, right = _layers(document, request.POST)
+    target = right if right.editable else services.ensure_working_layer(document, services.GOLD)
+    target.document = document
+    try:
+        changed = services.take_layer(user=request.user, layer=target, source=left)
+        messages.success(request, f"{changed} sentence{'s' * (changed != 1)} took {left.name}.")
+    except services.EditRejected as error:
+        messages.error(request, str(error))
+    query = urlencode({"left": left.name, "right": right.name})
+    return redirect(reverse("annotator-document-compare", args=[document.pk]) + "?" + query)
