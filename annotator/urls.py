@@ -28,6 +28,11 @@ urlpatterns = [
     path("projects/<int:pk>/settings/", views.project_settings, name="annotator-settings"),
     path("projects/<int:pk>/jobs/", views.project_jobs, name="annotator-project-jobs"),
     path("projects/<int:pk>/preannotate/", views.start_preannotation, name="annotator-preannotate"),
+    path(
+        "projects/<int:pk>/models/remote/",
+        views.register_remote_model,
+        name="annotator-remote-model",
+    ),
     path("jobs/<int:pk>/", views.job_progress, name="annotator-job-progress"),
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="annotator-job-cancel"),
     path("tasks/<int:pk>/", views.task_action, name="annotator-task-action"),

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from annotator import bulk
 from annotator.models import Document, SentenceTags, TaggerModel, TagLayer
-from annotator.nlp import crf, scheme
+from annotator.nlp import crf, remote, scheme
 from annotator.services.corpus import TAG_FIELDS
 from annotator.services.jobs import JobFailed, complete, runner
 
@@ -104,7 +104,7 @@ def run_preannotate(job, progress) -> None:
     model = TaggerModel.objects.filter(pk=params["model"], project=job.project).first()
     if model is None:
         raise JobFailed("that model no longer exists")
-    tagger = crf.Tagger(Path(settings.MODEL_ROOT) / model.path)
+    tagger = _tagger(model)
     documents = job.project.documents.order_by("position")
     if params.get("documents"):
         documents = documents.filter(pk__in=params["documents"])
@@ -121,20 +121,70 @@ def run_preannotate(job, progress) -> None:
         )
 
 
+class _Remote:
+    """A remote model as a tagger; checks its labels against the project's."""
+
+    def __init__(self, model: TaggerModel):
+        self.url = model.url
+        self.labels = set(model.project.labels)
+
+    def tag_many(self, sentences: list[list[str]]) -> list[list[str]]:
+        try:
+            tagged = remote.tag_all(self.url, sentences)
+        except remote.RemoteError as error:
+            raise JobFailed(str(error)) from error
+        unknown = scheme.labels(t for row in tagged for t in row) - self.labels
+        if unknown:
+            raise JobFailed(
+                f"the model answered labels the project does not have: {', '.join(sorted(unknown))}"
+                " (add them on the Settings page first)"
+            )
+        return tagged
+
+
+class _Local:
+    def __init__(self, model: TaggerModel):
+        self.tagger = crf.Tagger(Path(settings.MODEL_ROOT) / model.path)
+
+    def tag_many(self, sentences: list[list[str]]) -> list[list[str]]:
+        return [self.tagger.tag(tokens) for tokens in sentences]
+
+
+def _tagger(model: TaggerModel):
+    return _Remote(model) if model.kind == TaggerModel.Kind.REMOTE else _Local(model)
+
+
+def register_remote(*, user, project, name: str, url: str) -> TaggerModel:
+    with transaction.atomic():
+        top = (
+            TaggerModel.objects.select_for_update()
+            .filter(project=project, name=name)
+            .aggregate(top=Max("version"))["top"]
+        )
+        return TaggerModel.objects.create(
+            project=project,
+            name=name,
+            version=(top or 0) + 1,
+            kind=TaggerModel.Kind.REMOTE,
+            url=url,
+            created_by=user,
+        )
+
+
 def _tag_document(document: Document, tagger, name: str, progress, done: int, total: int) -> int:
     layer = TagLayer.objects.create(document=document, name=name, kind=TagLayer.Kind.MODEL)
-    rows = []
-    sentences = document.sentences.order_by("position").values_list("pk", "tokens")
-    for sentence_id, tokens in sentences.iterator(chunk_size=2000):
-        tags = scheme.convert(tagger.tag(tokens), "iob2", document.scheme)
-        invalid = scheme.invalid_positions(tags, document.scheme) or None
-        rows.append(
-            (layer.pk, sentence_id, bulk.dump_json(tags), bulk.dump_json(invalid), 1, False)
-        )
-        done += 1
-        if len(rows) >= 500:
-            bulk.insert_rows(SentenceTags, TAG_FIELDS, rows)
-            rows = []
-            progress(done, total, f"Tagging {document.name}")
-    bulk.insert_rows(SentenceTags, TAG_FIELDS, rows)
+    sentences = list(document.sentences.order_by("position").values_list("pk", "tokens"))
+    for start in range(0, len(sentences), 500):
+        chunk = sentences[start : start + 500]
+        tagged = tagger.tag_many([tokens for _, tokens in chunk])
+        rows = []
+        for (sentence_id, _), iob2 in zip(chunk, tagged, strict=True):
+            tags = scheme.convert(iob2, "iob2", document.scheme)
+            invalid = scheme.invalid_positions(tags, document.scheme) or None
+            rows.append(
+                (layer.pk, sentence_id, bulk.dump_json(tags), bulk.dump_json(invalid), 1, False)
+            )
+        bulk.insert_rows(SentenceTags, TAG_FIELDS, rows)
+        done += len(chunk)
+        progress(done, total, f"Tagging {document.name}")
     return done

@@ -1,7 +1,13 @@
 """Pages and htmx fragments. Thin: access checks via selectors, writes via services."""
 
 from annotator.views.compare import document_compare, document_take, document_take_all
-from annotator.views.jobs import job_cancel, job_progress, project_jobs, start_preannotation
+from annotator.views.jobs import (
+    job_cancel,
+    job_progress,
+    project_jobs,
+    register_remote_model,
+    start_preannotation,
+)
 from annotator.views.pages import (
     document_detail,
     document_export,
@@ -36,6 +42,7 @@ __all__ = [
     "job_cancel",
     "job_progress",
     "project_jobs",
+    "register_remote_model",
     "start_preannotation",
     "assign",
     "dashboard",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
@@ -95,4 +98,23 @@ def start_preannotation(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         raise Http404("Unknown job kind.")
     services.start_job(kind=kind, user=request.user, project=who.project, params=params)
+    return redirect("annotator-project-jobs", pk=pk)
+
+
+@login_required
+@require_POST
+def register_remote_model(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a remote model: an HTTP endpoint that follows the tagging contract (README)."""
+    who = access.project_access(request.user, pk, MANAGER)
+    name = (request.POST.get("name") or "").strip()[:100]
+    url = (request.POST.get("url") or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        messages.error(request, f"{url!r} is not an http(s) address.")
+        return redirect("annotator-project-jobs", pk=pk)
+    model = services.register_remote(
+        user=request.user, project=who.project, name=name or "remote", url=url
+    )
+    messages.success(request, f"Added {model}; pre-annotate with it below.")
     return redirect("annotator-project-jobs", pk=pk)
