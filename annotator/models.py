@@ -380,6 +380,7 @@ class TaggerModel(models.Model):
     class Kind(models.TextChoices):
         CRF = "crf", "CRF"
         REMOTE = "remote", "Remote (HTTP)"
+        SPACY = "spacy", "spaCy pipeline"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="models")
     name = models.CharField(max_length=100)
@@ -387,6 +388,12 @@ class TaggerModel(models.Model):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CRF)
     path = models.CharField(max_length=500, blank=True, help_text="Relative to MODEL_ROOT.")
     url = models.URLField(blank=True, help_text="For a remote model: where to POST sentences.")
+    pipeline = models.CharField(
+        max_length=300, blank=True, help_text="For spaCy: an installed package name or a path."
+    )
+    mapping = models.JSONField(
+        default=dict, blank=True, help_text="For spaCy: its entity labels -> the project's."
+    )
     trained_on = models.JSONField(default=dict, help_text="Layer, documents, sentences, tokens.")
     evaluation = models.JSONField(default=dict, help_text="Held-out exact-span P/R/F1 per label.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)

@@ -33,6 +33,11 @@ urlpatterns = [
         views.register_remote_model,
         name="annotator-remote-model",
     ),
+    path(
+        "projects/<int:pk>/models/spacy/",
+        views.register_spacy_model,
+        name="annotator-spacy-model",
+    ),
     path("jobs/<int:pk>/", views.job_progress, name="annotator-job-progress"),
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="annotator-job-cancel"),
     path("tasks/<int:pk>/", views.task_action, name="annotator-task-action"),

@@ -566,7 +566,14 @@ ROUTES = [
 ]
 
 # Views reached through other tests' objects (a job's own pages are in tests/test_jobs.py).
-COVERED_ELSEWHERE = {"annotator-job-progress", "annotator-job-cancel", "home"}
+COVERED_ELSEWHERE = {
+    "annotator-job-progress",
+    "annotator-job-cancel",
+    "home",
+    # Model registration: tests/test_remote.py and tests/test_spacy.py check who may add one.
+    "annotator-remote-model",
+    "annotator-spacy-model",
+}
 
 
 def test_every_url_of_the_app_is_in_the_matrix() -> None:

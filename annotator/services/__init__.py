@@ -28,7 +28,7 @@ from annotator.services.editing import (
     undo,
 )
 from annotator.services.jobs import cancel_job, live, start_job, workers_alive
-from annotator.services.models import register_remote
+from annotator.services.models import register_remote, register_spacy
 from annotator.services.tasks import (
     TaskError,
     approve,
@@ -46,6 +46,7 @@ from annotator.services.tasks import (
 __all__ = [
     "cancel_job",
     "register_remote",
+    "register_spacy",
     "live",
     "start_job",
     "workers_alive",

@@ -14,6 +14,7 @@ from django.utils import timezone
 from annotator import bulk
 from annotator.models import Document, SentenceTags, TaggerModel, TagLayer
 from annotator.nlp import crf, remote, scheme
+from annotator.nlp.spacy_tagger import SpacyTagger
 from annotator.services.corpus import TAG_FIELDS
 from annotator.services.jobs import JobFailed, complete, runner
 
@@ -151,7 +152,37 @@ class _Local:
 
 
 def _tagger(model: TaggerModel):
-    return _Remote(model) if model.kind == TaggerModel.Kind.REMOTE else _Local(model)
+    if model.kind == TaggerModel.Kind.REMOTE:
+        return _Remote(model)
+    if model.kind == TaggerModel.Kind.SPACY:
+        try:
+            return SpacyTagger(model.pipeline, model.mapping)
+        except (ImportError, OSError) as error:
+            raise JobFailed(
+                f"spaCy pipeline {model.pipeline!r} cannot be loaded: {error}"
+            ) from error
+    return _Local(model)
+
+
+def register_spacy(*, user, project, name: str, pipeline: str, mapping: dict) -> TaggerModel:
+    unknown = set(mapping.values()) - set(project.labels)
+    if unknown:
+        raise ValueError(f"not labels of the project: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        top = (
+            TaggerModel.objects.select_for_update()
+            .filter(project=project, name=name)
+            .aggregate(top=Max("version"))["top"]
+        )
+        return TaggerModel.objects.create(
+            project=project,
+            name=name,
+            version=(top or 0) + 1,
+            kind=TaggerModel.Kind.SPACY,
+            pipeline=pipeline,
+            mapping=mapping,
+            created_by=user,
+        )
 
 
 def register_remote(*, user, project, name: str, url: str) -> TaggerModel:

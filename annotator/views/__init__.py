@@ -6,6 +6,7 @@ from annotator.views.jobs import (
     job_progress,
     project_jobs,
     register_remote_model,
+    register_spacy_model,
     start_preannotation,
 )
 from annotator.views.pages import (
@@ -43,6 +44,7 @@ __all__ = [
     "job_progress",
     "project_jobs",
     "register_remote_model",
+    "register_spacy_model",
     "start_preannotation",
     "assign",
     "dashboard",

@@ -14,6 +14,7 @@ from django_htmx.http import HttpResponseStopPolling
 from annotator import access, services
 from annotator.access import MANAGER, REVIEWER
 from annotator.models import Job, TagLayer
+from annotator.nlp.spacy_tagger import parse_mapping
 
 TEMPLATE = "annotator/jobs.html"
 
@@ -117,4 +118,29 @@ def register_remote_model(request: HttpRequest, pk: int) -> HttpResponse:
         user=request.user, project=who.project, name=name or "remote", url=url
     )
     messages.success(request, f"Added {model}; pre-annotate with it below.")
+    return redirect("annotator-project-jobs", pk=pk)
+
+
+@login_required
+@require_POST
+def register_spacy_model(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add an installed spaCy pipeline (package name or path) with a label mapping."""
+    who = access.project_access(request.user, pk, MANAGER)
+    pipeline = (request.POST.get("pipeline") or "").strip()
+    mapping = parse_mapping(request.POST.get("mapping") or "")
+    if not pipeline or not mapping:
+        messages.error(request, "Name the pipeline and map at least one of its labels.")
+        return redirect("annotator-project-jobs", pk=pk)
+    try:
+        model = services.register_spacy(
+            user=request.user,
+            project=who.project,
+            name=(request.POST.get("name") or "spacy").strip()[:100],
+            pipeline=pipeline,
+            mapping=mapping,
+        )
+    except ValueError as error:
+        messages.error(request, f"Not added: {error}.")
+    else:
+        messages.success(request, f"Added {model}.")
     return redirect("annotator-project-jobs", pk=pk)

@@ -1,0 +1,116 @@
+"""spaCy pre-annotation with a blank pipeline and an entity ruler, and who may add models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from annotator import services
+from annotator.models import Job, Membership, SentenceTags, TaggerModel, TagLayer
+from annotator.nlp.spacy_tagger import SpacyTagger, parse_mapping
+from annotator.services import jobs
+
+spacy = pytest.importorskip("spacy")
+SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory) -> str:
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler")
+    ruler.add_patterns(
+        [
+            {"label": "ORG", "pattern": [{"LOWER": "pytorch"}]},
+            {"label": "PRODUCT", "pattern": [{"LOWER": "recurrent"}, {"LOWER": "neural"}]},
+            {"label": "GPE", "pattern": "Paris"},
+        ]
+    )
+    path = tmp_path_factory.mktemp("spacy") / "ruler"
+    nlp.to_disk(path)
+    return str(path)
+
+
+def test_the_mapping_text_is_read_leniently() -> None:
+    assert parse_mapping("ORG=Library, PRODUCT = Algorithm\n=x, junk") == {
+        "ORG": "Library",
+        "PRODUCT": "Algorithm",
+    }
+
+
+def test_entities_are_mapped_and_unmapped_labels_left_out(pipeline) -> None:
+    tagger = SpacyTagger(pipeline, {"ORG": "Library", "PRODUCT": "Algorithm"})
+    tokens = ["PyTorch", "beats", "recurrent", "neural", "nets", "in", "Paris"]
+    assert tagger.tag(tokens) == ["B-Library", "O", "B-Algorithm", "I-Algorithm", "O", "O", "O"]
+
+
+@pytest.fixture
+def project(db):
+    with SAMPLE.open("rb") as stream:
+        return services.import_conll(project_name="Spacy", files=[(SAMPLE.name, stream)]).project
+
+
+def test_preannotation_with_the_pipeline_writes_a_suggestions_layer(project, pipeline) -> None:
+    model = services.register_spacy(
+        user=None, project=project, name="ruler", pipeline=pipeline, mapping={"ORG": "Library"}
+    )
+    job = Job.objects.create(kind="preannotate", project=project, params={"model": model.pk})
+    jobs.run_job(job.pk)
+    job.refresh_from_db()
+
+    assert job.state == Job.State.DONE, job.error
+    layer = TagLayer.objects.get(name=job.result["layer"])
+    tagged = [
+        tags
+        for tokens, tags in SentenceTags.objects.filter(layer=layer).values_list(
+            "sentence__tokens", "tags"
+        )
+        if "PyTorch" in tokens
+    ]
+    assert tagged and all("B-Library" in tags for tags in tagged)
+
+
+def test_a_mapping_to_labels_the_project_lacks_is_refused(project, pipeline) -> None:
+    with pytest.raises(ValueError, match="Spaceship"):
+        services.register_spacy(
+            user=None, project=project, name="x", pipeline=pipeline, mapping={"ORG": "Spaceship"}
+        )
+
+
+def test_a_pipeline_that_cannot_be_loaded_fails_the_job_with_the_reason(project) -> None:
+    model = services.register_spacy(
+        user=None,
+        project=project,
+        name="gone",
+        pipeline="/nowhere/at/all",
+        mapping={"ORG": "Library"},
+    )
+    job = Job.objects.create(kind="preannotate", project=project, params={"model": model.pk})
+    jobs.run_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and "/nowhere/at/all" in job.error
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("manager", 302), ("annotator", 403), ("reviewer", 403), (None, 404)]
+)
+@pytest.mark.parametrize(
+    ("url_name", "data"),
+    [
+        ("annotator-spacy-model", {"pipeline": "x", "mapping": "ORG=Library"}),
+        ("annotator-remote-model", {"name": "r", "url": "http://127.0.0.1:9/"}),
+    ],
+)
+def test_only_managers_add_models(project, django_user_model, role, status, url_name, data) -> None:
+    user = django_user_model.objects.create_user("someone", password="pw-123456")
+    if role:
+        Membership.objects.create(project=project, user=user, role=role)
+    client = Client()
+    client.force_login(user)
+
+    response = client.post(reverse(url_name, args=[project.pk]), data)
+
+    assert response.status_code == status
+    assert TaggerModel.objects.filter(project=project).exists() == (status == 302)
