@@ -38,6 +38,7 @@ def filesystem_options(folder: Path) -> dict:
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
     }
 
@@ -50,7 +51,7 @@ def sender(broker_url: str, folder: Path | None = None):
     app.conf.task_ignore_result = True
     if folder is not None:
         options = filesystem_options(folder)
-        for key in ("data_folder_in", "processed_folder"):
+        for key in ("data_folder_in", "processed_folder", "control_folder"):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
         app.conf.broker_transport_options = options
     return app
