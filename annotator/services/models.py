@@ -12,7 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from annotator import bulk
-from annotator.models import Document, SentenceTags, TaggerModel, TagLayer
+from annotator.models import Document, Project, SentenceTags, TaggerModel, TagLayer
 from annotator.nlp import crf, remote, scheme
 from annotator.nlp.spacy_tagger import SpacyTagger
 from annotator.services.corpus import TAG_FIELDS
@@ -61,12 +61,7 @@ def run_train(job, progress) -> None:
         tagger = crf.Tagger(scratch_path)
         evaluation = crf.evaluate([t for _, t in held_out], [tagger.tag(w) for w, _ in held_out])
         with transaction.atomic():
-            version = (
-                TaggerModel.objects.select_for_update()
-                .filter(project=project, name=params["name"])
-                .aggregate(top=Max("version"))["top"]
-                or 0
-            ) + 1
+            version = next_version(project, params["name"])
             relative = f"project-{project.pk}/{_safe(params['name'])}-v{version}.crfsuite"
             final = Path(settings.MODEL_ROOT) / relative
             scratch_path.replace(final)
@@ -164,42 +159,35 @@ def _tagger(model: TaggerModel):
     return _Local(model)
 
 
+def next_version(project: Project, name: str) -> int:
+    """The version a new model of this name gets; call inside a transaction.
+
+    The project row is locked so two trainings of the same name cannot take the same number
+    (PostgreSQL refuses FOR UPDATE with MAX(), so the lock is on the project, not the models).
+    """
+    Project.objects.select_for_update().filter(pk=project.pk).first()
+    top = TaggerModel.objects.filter(project=project, name=name).aggregate(top=Max("version"))
+    return (top["top"] or 0) + 1
+
+
 def register_spacy(*, user, project, name: str, pipeline: str, mapping: dict) -> TaggerModel:
     unknown = set(mapping.values()) - set(project.labels)
     if unknown:
         raise ValueError(f"not labels of the project: {', '.join(sorted(unknown))}")
-    with transaction.atomic():
-        top = (
-            TaggerModel.objects.select_for_update()
-            .filter(project=project, name=name)
-            .aggregate(top=Max("version"))["top"]
-        )
-        return TaggerModel.objects.create(
-            project=project,
-            name=name,
-            version=(top or 0) + 1,
-            kind=TaggerModel.Kind.SPACY,
-            pipeline=pipeline,
-            mapping=mapping,
-            created_by=user,
-        )
+    return _register(
+        project, name, user, kind=TaggerModel.Kind.SPACY, pipeline=pipeline, mapping=mapping
+    )
 
 
 def register_remote(*, user, project, name: str, url: str) -> TaggerModel:
-    with transaction.atomic():
-        top = (
-            TaggerModel.objects.select_for_update()
-            .filter(project=project, name=name)
-            .aggregate(top=Max("version"))["top"]
-        )
-        return TaggerModel.objects.create(
-            project=project,
-            name=name,
-            version=(top or 0) + 1,
-            kind=TaggerModel.Kind.REMOTE,
-            url=url,
-            created_by=user,
-        )
+    return _register(project, name, user, kind=TaggerModel.Kind.REMOTE, url=url)
+
+
+@transaction.atomic
+def _register(project: Project, name: str, user, **fields) -> TaggerModel:
+    return TaggerModel.objects.create(
+        project=project, name=name, version=next_version(project, name), created_by=user, **fields
+    )
 
 
 def _tag_document(document: Document, tagger, name: str, progress, done: int, total: int) -> int:
