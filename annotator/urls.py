@@ -27,6 +27,7 @@ urlpatterns = [
     path("projects/<int:pk>/members/", views.members, name="annotator-members"),
     path("projects/<int:pk>/settings/", views.project_settings, name="annotator-settings"),
     path("projects/<int:pk>/jobs/", views.project_jobs, name="annotator-project-jobs"),
+    path("projects/<int:pk>/likely-errors/", views.likely_errors, name="annotator-likely-errors"),
     path("projects/<int:pk>/preannotate/", views.start_preannotation, name="annotator-preannotate"),
     path(
         "projects/<int:pk>/models/remote/",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 from pathlib import Path
@@ -30,6 +31,19 @@ EDIT_PG_URL = f"{PG_SERVER}/{EDIT_PG_NAME}"
 EDIT_PROJECT = "edits"
 EDITORS = 8
 EDITOR_PASSWORD = "bench-only-password"  # noqa: S105 (throwaway users in a scratch database)
+
+# Auto-assignment: 10,000 one-sentence documents (one file, -DOCSTART- between documents).
+DOCS = VAR / "bench-10k-docs.conll"
+DOC_COUNT = 10_000
+ASSIGN_SQLITE_DB = VAR / "bench-assign.sqlite3"
+ASSIGN_PG_NAME = "annotator_bench_assign"
+ASSIGN_PG_URL = f"{PG_SERVER}/{ASSIGN_PG_NAME}"
+
+
+def p95(values: list[float]) -> float:
+    """Nearest-rank 95th percentile."""
+    ordered = sorted(values)
+    return ordered[math.ceil(0.95 * len(ordered)) - 1]
 
 
 def sample_path() -> Path:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from common import (
     BIG,
+    DOC_COUNT,
+    DOCS,
     EDIT,
     EDIT_SENTENCES,
     PAGE,
@@ -62,6 +64,18 @@ def first(sentences: list[list[str]], count: int) -> Iterator[list[str]]:
         yield lines
 
 
+def write_documents(path: Path, sentences: list[list[str]], count: int, width: int = 8) -> int:
+    """count documents of one short sentence each (a sample sentence's first `width` tokens),
+    each opened by a -DOCSTART- line; returns the tokens written."""
+    tokens = 0
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        for _, lines in zip(range(count), cycle(sentences), strict=False):
+            short = lines[:width]
+            out.write("-DOCSTART-\tO\n\n" + "".join(line + "\n" for line in short) + "\n")
+            tokens += len(short)
+    return tokens
+
+
 def main() -> None:
     VAR.mkdir(parents=True, exist_ok=True)
     source = sample_path()
@@ -70,6 +84,7 @@ def main() -> None:
     page = write(PAGE, first(sentences, PAGE_SENTENCES))
     small = write(SMALL, first(sentences, SMALL_SENTENCES))
     edit = write(EDIT, first(sentences, EDIT_SENTENCES))
+    doc_tokens = write_documents(DOCS, sentences, DOC_COUNT)
     emit(
         {
             "sample": str(source),
@@ -81,6 +96,8 @@ def main() -> None:
             "edit_sentences": edit[0],
             "edit_tokens": edit[1],
             "edit_bytes": EDIT.stat().st_size,
+            "doc_count": DOC_COUNT,
+            "doc_tokens": doc_tokens,
         }
     )
 

@@ -2,6 +2,11 @@
 
 Each Django measurement runs in its own subprocess (measure.py) so its peak memory is its own.
 A step that fails is reported as an error and the rest still run; the exit status is then 1.
+
+BENCH_ONLY=paint,search (comma-separated step names, see STEPS) runs only those steps (inputs are
+always generated); their results replace the same steps' in var/bench/results.json and the
+report is rendered from the merge, saying which steps this run measured. Without an `import`
+step, the existing bench databases are reused (steps that need data import it when missing).
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from pathlib import Path
 import psycopg
 import report
 from common import (
+    ASSIGN_PG_NAME,
+    ASSIGN_PG_URL,
+    ASSIGN_SQLITE_DB,
     BIG,
     EDIT_PG_NAME,
     EDIT_PG_URL,
@@ -36,6 +44,12 @@ LOAD_SECONDS = os.environ.get("BENCH_LOAD_SECONDS", "30")  # the concurrent edit
 # Sync workers for 2 cores: an edit is ~10 ms of Python with short waits on the database, so
 # two per core keep both busy while one waits; more only add SQLite lock retries and switches.
 WORKERS = os.environ.get("BENCH_WORKERS", "4")
+STEPS = ("floor", "import", "export", "page", "paint", "search", "edits", "load", "assign")
+ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
+
+
+def wanted(name: str) -> bool:
+    return not ONLY or name in ONLY
 
 
 def step(title: str, script: str, *args: str, env: dict | None = None) -> dict:
@@ -81,12 +95,16 @@ def reset_sqlite(db: Path = SQLITE_DB) -> None:
         Path(f"{db}{suffix}").unlink(missing_ok=True)
 
 
-def reset_postgres(name: str = PG_NAME, create: bool = True) -> str:
-    """Drop and recreate (or just drop) a bench database; returns the server version."""
+def reset_postgres(name: str = PG_NAME, create: bool = True, keep: bool = False) -> str:
+    """Drop and recreate (or just drop) a bench database; returns the server version.
+    keep: create it only if it does not exist."""
     error = None
     for maintenance in ("postgres", "test"):
         try:
             with psycopg.connect(f"{PG_SERVER}/{maintenance}", autocommit=True) as db:
+                exists = db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+                if keep and exists.fetchone():
+                    return db.execute("SHOW server_version").fetchone()[0]
                 db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 if create:
                     db.execute(f'CREATE DATABASE "{name}"')
@@ -113,60 +131,130 @@ def best_import(label: str, reset: Callable[[], object], env: dict) -> dict:
 
 
 def run_database(label: str, url: str, reset: Callable[[], object]) -> dict:
-    env = django_env(url)
-    out = {"import": best_import(label, reset, env)}
-    if "error" not in out["import"]:
+    """Import, export, page, first paint and search, on one database (reset by the import)."""
+    env = dict(django_env(url), BENCH_LABEL=label)
+    out = {}
+    if wanted("import"):
+        out["import"] = best_import(label, reset, env)
+    if wanted("export") and "error" not in out.get("import", {}):
         exported = VAR / f"export-{label.lower()}.conll"
         exported.unlink(missing_ok=True)
         out["export"] = step(f"{label}: export", "measure.py", "export", str(exported), env=env)
         if "error" not in out["export"]:
             out["export"]["identical"] = filecmp.cmp(BIG, exported, shallow=False)
-    out["page"] = step(f"{label}: document page", "measure.py", "page", env=env)
+    if wanted("page"):
+        out["page"] = step(f"{label}: document page", "measure.py", "page", env=env)
+    if wanted("paint"):
+        out["paint"] = step(f"{label}: first paint in Chromium", "paint.py", env=env)
+    if wanted("search"):
+        out["search"] = step(f"{label}: search 1M tokens", "search.py", env=env)
     return out
 
 
-def run_edits(label: str, url: str, reset: Callable[[], object]) -> dict:
+def run_edits(label: str, url: str, reset: Callable[[], object]) -> dict | None:
     """The review UI on one 100k-sentence database, built once: one editor, then eight."""
+    if not (wanted("edits") or wanted("load")):
+        return None
     env = django_env(url)
     reset()
     out = {"setup": step(f"{label}: import 100k sentences for edits", "edits.py", "setup", env=env)}
     if "error" in out["setup"]:
         return out
-    out["single"] = step(f"{label}: one editor, sequential edits", "edits.py", "single", env=env)
-    out["load"] = step(f"{label}: {WORKERS} gunicorn workers, 8 editors, {LOAD_SECONDS} s",
-                       "load.py", LOAD_SECONDS, WORKERS, env=env)  # fmt: skip
+    if wanted("edits"):
+        out["single"] = step(f"{label}: one editor, sequential edits", "edits.py", "single",
+                             env=env)  # fmt: skip
+    if wanted("load"):
+        out["load"] = step(f"{label}: {WORKERS} gunicorn workers, 8 editors, {LOAD_SECONDS} s",
+                           "load.py", LOAD_SECONDS, WORKERS, env=env)  # fmt: skip
     return out
 
 
+def run_assign(label: str, url: str, reset: Callable[[], object]) -> dict | None:
+    """Auto-assignment of 10,000 documents, in a database of its own, made fresh."""
+    if not wanted("assign"):
+        return None
+    reset()
+    env = dict(django_env(url), BENCH_LABEL=label)
+    return step(f"{label}: auto-assign 10,000 documents", "assign.py", label, env=env)
+
+
+def merge(previous: dict, new: dict) -> dict:
+    """A partial run's results over the previous run's, step by step."""
+    merged = dict(previous)
+    for key, value in new.items():
+        old = merged.get(key)
+        if isinstance(old, dict) and isinstance(value, dict) and key in ("SQLite", "PostgreSQL"):
+            if "skipped" in old or "skipped" in value:
+                merged[key] = value
+            else:
+                merged[key] = {**old, **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def store(db: dict, key: str, value: dict | None) -> None:
+    if value is not None:
+        db[key] = value
+
+
 def main() -> int:
+    unknown = ONLY - set(STEPS)
+    if unknown:
+        print(f"bench: unknown BENCH_ONLY steps {sorted(unknown)}; known: {', '.join(STEPS)}",
+              file=sys.stderr)  # fmt: skip
+        return 2
     VAR.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]  # other work on the machine skews the numbers; say how much
     results = {"generate": step("generate inputs", "generate.py")}
     if "error" in results["generate"]:
         return 1
-    results["floor"] = step("floor (plain sqlite3, best of 3)", "floor.py")
+    if wanted("floor"):
+        results["floor"] = step("floor (plain sqlite3, best of 3)", "floor.py")
     results["SQLite"] = run_database("SQLite", f"sqlite:///{SQLITE_DB}", reset_sqlite)
-    results["SQLite"]["edits"] = run_edits(
+    store(results["SQLite"], "edits", run_edits(
         "SQLite", f"sqlite:///{EDIT_SQLITE_DB}", lambda: reset_sqlite(EDIT_SQLITE_DB)
-    )
+    ))  # fmt: skip
+    store(results["SQLite"], "assign", run_assign(
+        "SQLite", f"sqlite:///{ASSIGN_SQLITE_DB}", lambda: reset_sqlite(ASSIGN_SQLITE_DB)
+    ))  # fmt: skip
     try:
-        pg_version = reset_postgres()
+        pg_version = reset_postgres() if wanted("import") else reset_postgres(keep=True)
     except RuntimeError as exc:
         pg_version = None
         results["PostgreSQL"] = {"skipped": str(exc)}
         print(f"bench: {exc}; skipping PostgreSQL", file=sys.stderr)
     else:
         results["PostgreSQL"] = run_database("PostgreSQL", PG_URL, reset_postgres)
-        results["PostgreSQL"]["edits"] = run_edits(
-            "PostgreSQL", EDIT_PG_URL, lambda: reset_postgres(EDIT_PG_NAME)
+        edits = run_edits("PostgreSQL", EDIT_PG_URL, lambda: reset_postgres(EDIT_PG_NAME))
+        store(results["PostgreSQL"], "edits", edits)
+        if edits is not None:
+            reset_postgres(EDIT_PG_NAME, create=False)  # 100k sentences: do not leave them around
+        assign = run_assign("PostgreSQL", ASSIGN_PG_URL, lambda: reset_postgres(ASSIGN_PG_NAME))
+        store(results["PostgreSQL"], "assign", assign)
+        if assign is not None:
+            reset_postgres(ASSIGN_PG_NAME, create=False)
+    failed = '"error"' in json.dumps(results)  # this run's steps only, before any merge
+    info = report.machine(pg_version, load)
+    path = VAR / "results.json"
+    if ONLY:
+        previous = json.loads(path.read_text()) if path.exists() else {}
+        full_at = previous.get("full_run_at") or previous.get("info", {}).get("Run at")
+        info["Steps measured in this run"] = (
+            f"{', '.join(s for s in STEPS if s in ONLY)} (BENCH_ONLY); the other tables are "
+            + (f"from the full run of {full_at}" if full_at else "from earlier runs, if any")
         )
-        reset_postgres(EDIT_PG_NAME, create=False)  # 100k sentences: do not leave them around
-    (VAR / "results.json").write_text(json.dumps(results, indent=2))
-    section = report.render(results, report.machine(pg_version, load))
+        results = merge(previous, results)
+        results["full_run_at"] = full_at
+    else:
+        results["full_run_at"] = info["Run at"]
+    results["info"] = info
+    path.write_text(json.dumps(results, indent=2))
+    section = report.render(results, info)
     print(section)
     report.write(ROOT / "BENCHMARKS.md", section)
     print("bench: wrote BENCHMARKS.md", flush=True)
-    return 1 if '"error"' in json.dumps(results) else 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

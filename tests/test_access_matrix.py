@@ -555,6 +555,7 @@ ROUTES = [
         check=taken,
     ),
     Route("project-jobs", "GET", p("annotator-project-jobs"), REVIEWERS),
+    Route("likely-errors", "GET", p("annotator-likely-errors"), REVIEWERS),
     Route(
         "preannotate",
         "POST",

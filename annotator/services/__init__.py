@@ -1,6 +1,6 @@
 """Every write, as plain functions that views, commands and tasks call."""
 
-from annotator.services import models, preannotate  # noqa: F401 - registers the job runners
+from annotator.services import errors, models, preannotate  # noqa: F401 - registers the job runners
 from annotator.services.corpus import (
     GOLD,
     IMPORTED,

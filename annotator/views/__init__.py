@@ -1,6 +1,7 @@
 """Pages and htmx fragments. Thin: access checks via selectors, writes via services."""
 
 from annotator.views.compare import document_compare, document_take, document_take_all
+from annotator.views.errors import likely_errors
 from annotator.views.jobs import (
     job_cancel,
     job_progress,
@@ -40,6 +41,7 @@ from annotator.views.tasks import (
 )
 
 __all__ = [
+    "likely_errors",
     "job_cancel",
     "job_progress",
     "project_jobs",

@@ -96,6 +96,13 @@ def start_preannotation(request: HttpRequest, pk: int) -> HttpResponse:
             "name": name,
             "documents": documents,
         }
+    elif kind == "likely-errors":
+        folds, iterations = request.POST.get("folds", ""), request.POST.get("iterations", "")
+        params = {
+            "layer": request.POST.get("layer") or "gold",
+            "folds": min(10, max(2, int(folds))) if folds.isdigit() else 5,
+            "iterations": min(200, max(5, int(iterations))) if iterations.isdigit() else 50,
+        }
     else:
         raise Http404("Unknown job kind.")
     services.start_job(kind=kind, user=request.user, project=who.project, params=params)
