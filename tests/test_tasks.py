@@ -288,7 +288,7 @@ def test_assign_by_hand_gives_every_document_to_every_chosen_annotator(corpus) -
     again = services.assign(
         manager=user("manny"), project=corpus, documents=[one, two], annotators=[ann1, ann2]
     )
-    assert again == []
+    assert list(again) == []
     assert Task.objects.filter(project=corpus).count() == 4
 
 
@@ -391,7 +391,7 @@ def test_rerunning_auto_assign_never_duplicates_work(corpus) -> None:
     )
     assert len(triples) == len(set(triples)), "the same sentences twice to the same person"
     # Every document already had its k annotators: a second run has nothing to add.
-    assert second == [], f"a rerun added {len(second)} tasks to fully staffed documents"
+    assert list(second) == [], f"a rerun added {len(second)} tasks to fully staffed documents"
     for document in docs(corpus):
         assert Task.objects.filter(document=document).count() == corpus.annotators_per_document
 

@@ -13,16 +13,17 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from annotator import assignment
+from annotator import assignment, bulk
 from annotator.models import (
     GOLD,
     IMPORTED,
     Document,
     Membership,
     Project,
+    Sentence,
     SentenceTags,
     TagChange,
     TagLayer,
@@ -50,27 +51,98 @@ class TaskError(ValueError):
 
 def annotator_layer(document: Document, user: AbstractBaseUser, start_layer: str) -> TagLayer:
     """The user's layer of the document, created from the starting layer (or empty)."""
-    layer = TagLayer.objects.filter(document=document, owner=user).first()
-    if layer is not None:
-        return layer
-    name = f"annotator {user.get_username()}"
-    if start_layer == "empty":
-        layer = TagLayer.objects.create(
-            document=document, name=name, kind=TagLayer.Kind.ANNOTATOR, owner=user
+    layer_id = annotator_layers({(document.pk, user.pk)}, start_layer)[document.pk, user.pk]
+    return TagLayer.objects.get(pk=layer_id)
+
+
+def annotator_layers(pairs: set[tuple[int, int]], start_layer: str) -> dict[tuple[int, int], int]:
+    """The layer ids of many (document, annotator) pairs, the missing ones created in bulk.
+
+    A few statements whatever the number of pairs: one bulk insert of the layers and one
+    INSERT ... SELECT per chunk of them for their tags (auto-assignment creates thousands).
+    """
+    documents = {d for d, _ in pairs}
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in={u for _, u in pairs})}
+    existing = TagLayer.objects.filter(document_id__in=documents, owner_id__in=users)
+    layers = {(d, o): pk for d, o, pk in existing.values_list("document_id", "owner_id", "pk")}
+    missing = sorted(pairs - set(layers))
+    if not missing:
+        return layers
+    sources = {}
+    if start_layer != "empty":
+        sources = dict(
+            TagLayer.objects.filter(
+                document_id__in={d for d, _ in missing}, name=start_layer
+            ).values_list("document_id", "invalid_count")
         )
-        _fill_empty(layer)
-        return layer
-    layer = ensure_working_layer(document, name, source=start_layer)
-    layer.owner = user
-    layer.kind = TagLayer.Kind.ANNOTATOR
-    layer.save(update_fields=["owner", "kind"])
-    return layer
+        lacking = {d for d, _ in missing} - set(sources)
+        if lacking:
+            raise TaskError(f"{len(lacking)} documents have no layer {start_layer!r} to start from")
+    # Raw rows with reserved ids: tens of thousands of model instances would cost seconds.
+    ids = bulk.reserve_ids(TagLayer, len(missing))
+    now = timezone.now()
+    bulk.insert_rows(
+        TagLayer,
+        [
+            "id",
+            "document",
+            "name",
+            "kind",
+            "owner",
+            "invalid_count",
+            "reviewed_count",
+            "created_at",
+        ],
+        [
+            (
+                pk,
+                document,
+                f"annotator {users[user].get_username()}",
+                TagLayer.Kind.ANNOTATOR,
+                user,
+                sources.get(document, 0),
+                0,
+                now,
+            )
+            for pk, (document, user) in zip(ids, missing, strict=True)
+        ],
+    )
+    if start_layer == "empty":
+        for pk, (document, _) in zip(ids, missing, strict=True):
+            _fill_empty(pk, document)
+    else:
+        _copy_tags_into(ids, start_layer)
+    layers.update(zip(missing, ids, strict=True))
+    return layers
 
 
-def _fill_empty(layer: TagLayer) -> None:
-    rows = layer.document.sentences.values_list("pk", "tokens")
-    SentenceTags.objects.bulk_create(
-        SentenceTags(layer=layer, sentence_id=pk, tags=["O"] * len(tokens)) for pk, tokens in rows
+def _copy_tags_into(created: list[int], start_layer: str) -> None:
+    table = SentenceTags._meta.db_table
+    layer_table = TagLayer._meta.db_table
+    for start in range(0, len(created), 500):
+        ids = created[start : start + 500]
+        marks = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (layer_id, sentence_id, tags, invalid, version, reviewed) "  # noqa: S608
+                f"SELECT new.id, st.sentence_id, st.tags, st.invalid, st.version, %s "
+                f"FROM {layer_table} new "
+                f"JOIN {layer_table} src ON src.document_id = new.document_id AND src.name = %s "
+                f"JOIN {table} st ON st.layer_id = src.id "
+                f"WHERE new.id IN ({marks})",
+                [False, start_layer, *ids],
+            )
+
+
+def _fill_empty(layer_id: int, document_id: int) -> None:
+    rows = Sentence.objects.filter(document_id=document_id).values_list("pk", "tokens")
+    bulk.insert_rows(
+        SentenceTags,
+        ["layer", "sentence", "tags", "invalid", "version", "reviewed"],
+        [
+            (layer_id, pk, bulk.dump_json(["O"] * len(tokens)), None, 1, False)
+            for pk, tokens in rows
+        ],
     )
 
 
@@ -87,7 +159,7 @@ def assign(
     annotators: Sequence[AbstractBaseUser],
     start_layer: str = IMPORTED,
     due=None,
-) -> list[Task]:
+) -> QuerySet[Task]:
     """Assign by hand: every document (split by the project's task size) to every annotator."""
     Project.objects.select_for_update().get(pk=project.pk)
     units = [
@@ -112,7 +184,7 @@ def auto_assign(
     annotators: Sequence[AbstractBaseUser] | None = None,
     start_layer: str = IMPORTED,
     due=None,
-) -> tuple[list[Task], list]:
+) -> tuple[QuerySet[Task], list]:
     """Every document to k distinct annotators (all of them for calibration documents),
     balancing open work; returns the tasks and the units that could not be fully staffed."""
     Project.objects.select_for_update().get(pk=project.pk)
@@ -152,39 +224,60 @@ def _open_work(project: Project) -> dict[int, int]:
     return {row["annotator_id"]: row["open"] for row in rows}
 
 
-def _create_tasks(manager, project, pairs, start_layer, due) -> list[Task]:
-    documents = {d.pk: d for d in project.documents.filter(pk__in={u.document for u, _ in pairs})}
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in={a for _, a in pairs})}
-    layers: dict[tuple[int, int], TagLayer] = {}
-    tasks = []
-    for unit, annotator_id in pairs:
-        key = (unit.document, annotator_id)
-        if key not in layers:
-            layers[key] = annotator_layer(
-                documents[unit.document], users[annotator_id], start_layer
-            )
-        tasks.append(
-            Task(
-                project=project,
-                document_id=unit.document,
-                annotator_id=annotator_id,
-                layer=layers[key],
-                first_sentence=unit.first,
-                end_sentence=unit.end,
-                start_layer=start_layer,
-                due=due,
-            )
-        )
+def _create_tasks(manager, project, pairs, start_layer, due) -> QuerySet[Task]:
+    layers = annotator_layers({(u.document, a) for u, a in pairs}, start_layer)
+    ids = bulk.reserve_ids(Task, len(pairs))
+    now = timezone.now()
     try:
         with transaction.atomic():
-            created = Task.objects.bulk_create(tasks)
+            bulk.insert_rows(
+                Task,
+                TASK_FIELDS,
+                [
+                    (
+                        pk,
+                        project.pk,
+                        unit.document,
+                        annotator,
+                        layers[unit.document, annotator],
+                        unit.first,
+                        unit.end,
+                        start_layer,
+                        State.ASSIGNED,
+                        due,
+                        "",
+                        now,
+                        now,
+                    )
+                    for pk, (unit, annotator) in zip(ids, pairs, strict=True)
+                ],
+            )
     except IntegrityError as error:
         raise TaskError("some of this work was assigned at the same moment; reload") from error
-    if connection.features.can_return_rows_from_bulk_insert:
-        TaskEvent.objects.bulk_create(
-            TaskEvent(task=t, user=manager, to_state=State.ASSIGNED) for t in created
-        )
-    return created
+    bulk.insert_rows(
+        TaskEvent,
+        ["task", "user", "created_at", "from_state", "to_state", "comment"],
+        [(pk, manager.pk, now, "", State.ASSIGNED, "") for pk in ids],
+    )
+    # Lazy: callers that only count the new tasks do not load thousands of them.
+    return Task.objects.filter(project=project, pk__in=ids).order_by("pk")
+
+
+TASK_FIELDS = [
+    "id",
+    "project",
+    "document",
+    "annotator",
+    "layer",
+    "first_sentence",
+    "end_sentence",
+    "start_layer",
+    "state",
+    "due",
+    "comment",
+    "created_at",
+    "updated_at",
+]
 
 
 @transaction.atomic

@@ -200,7 +200,8 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
                     start_layer=data["start_layer"],
                     due=data["due"],
                 )
-            messages.success(request, f"Created {len(tasks)} task{'s' * (len(tasks) != 1)}.")
+            created = tasks.count()
+            messages.success(request, f"Created {created} task{'s' * (created != 1)}.")
         except services.TaskError as error:
             messages.error(request, f"Nothing assigned: {error}.")
         return redirect("annotator-assign", pk=pk)
