@@ -73,8 +73,7 @@ def find(project: Project, phrase: str, *, document: Document | None = None) -> 
     words = phrase_words(phrase)
     if not words:
         return Result(phrase, [], 0, False)
-    candidates = _candidates(project, words, document)
-    truncated = sum(len(p) for p in candidates.values()) > MAX_SENTENCES
+    candidates, truncated = _candidates(project, words, document)
     groups: dict[str, Group] = {}
     total = 0
     for occurrence in _occurrences(project, candidates, words):
@@ -85,8 +84,9 @@ def find(project: Project, phrase: str, *, document: Document | None = None) -> 
     return Result(phrase, ordered, total, truncated)
 
 
-def _candidates(project: Project, words: list[str], document: Document | None) -> dict:
-    """Document id -> sentence positions that contain every word of the phrase."""
+def _candidates(project: Project, words: list[str], document: Document | None):
+    """Document id -> sentence positions that contain every word of the phrase (at most
+    MAX_SENTENCES in all), and whether more were left out."""
     rows = TokenIndex.objects.filter(project=project, text__in=set(words))
     if document is not None:
         rows = rows.filter(document=document)
@@ -95,17 +95,21 @@ def _candidates(project: Project, words: list[str], document: Document | None) -
         postings[document_id][text].update(sentences)
     found: dict[int, list[int]] = {}
     budget = MAX_SENTENCES
+    truncated = False
     for document_id in sorted(postings):
         by_word = postings[document_id]
         if len(by_word) < len(set(words)):
             continue
-        positions = sorted(set.intersection(*by_word.values()))[:budget]
+        positions = sorted(set.intersection(*by_word.values()))
+        if len(positions) > budget:
+            positions, truncated = positions[:budget], True
         if positions:
             found[document_id] = positions
             budget -= len(positions)
         if budget <= 0:
+            truncated = truncated or document_id != max(postings)
             break
-    return found
+    return found, truncated
 
 
 def _occurrences(project: Project, candidates: dict, words: list[str]):
