@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import transaction
 
 from annotator.models import SentenceTags
-from annotator.nlp import errors, scheme
+from annotator.nlp import scheme
 from annotator.services.jobs import JobFailed, complete, runner
 
 KIND = "likely-errors"
@@ -42,6 +42,10 @@ def layer_sentences(project, layer: str) -> list[tuple]:
 
 @runner(KIND)
 def run_likely_errors(job, progress) -> None:
+    # Imported here: cleanlab brings numpy, pandas and scikit-learn (1.5 s and 130 MB), which
+    # only the worker running this job needs, not every web process.
+    from annotator.nlp import errors
+
     params = job.params
     layer = params["layer"]
     folds = int(params.get("folds", 5))
