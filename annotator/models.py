@@ -112,7 +112,10 @@ class Document(models.Model):
 
 
 class Sentence(models.Model):
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="sentences")
+    # No index of its own: the unique (document, position) index serves it, one less to write.
+    document = models.ForeignKey(
+        Document, on_delete=models.CASCADE, related_name="sentences", db_index=False
+    )
     position = models.PositiveIntegerField()
     tokens = models.JSONField()
     extras = models.JSONField(null=True, blank=True, help_text="Other CoNLL columns per token.")
@@ -167,7 +170,10 @@ class TagLayer(models.Model):
 class SentenceTags(models.Model):
     """The tags of one sentence in one layer; `version` rises with each edit (stale edits: 409)."""
 
-    layer = models.ForeignKey(TagLayer, on_delete=models.CASCADE, related_name="rows")
+    # Served by the unique (layer, sentence) index.
+    layer = models.ForeignKey(
+        TagLayer, on_delete=models.CASCADE, related_name="rows", db_index=False
+    )
     sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="tag_rows")
     tags = models.JSONField()
     invalid = models.JSONField(
@@ -231,7 +237,9 @@ class TagChange(models.Model):
 class TokenIndex(models.Model):
     """Where a token text occurs: the sentence positions of one document, for corpus search."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, db_index=False
+    )  # (project, text)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
     text = models.CharField(max_length=200, help_text="The token, case-folded.")
     sentences = models.JSONField(help_text="Sentence positions in the document, ascending.")
