@@ -134,8 +134,12 @@ def _occurrences(project: Project, candidates: dict, words: list[str]):
     )
     width = len(words)
     for document_id, name, sentence_id, position, version, tokens, tags in rows:
-        folded = [token.casefold() for token in tokens]
-        for start in range(len(tokens) - width + 1):
+        # One casefold per sentence (not per token), then only where the first word is.
+        folded = "\0".join(tokens).casefold().split("\0")
+        if len(folded) != len(tokens):  # a token with a NUL in it: fold one by one
+            folded = [token.casefold() for token in tokens]
+        first = words[0]
+        for start in (i for i, word in enumerate(folded) if word == first):
             if folded[start : start + width] == words:
                 yield Occurrence(
                     document_id,
