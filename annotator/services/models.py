@@ -9,14 +9,12 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
-from annotator import bulk
-from annotator.models import Document, Project, SentenceTags, TaggerModel, TagLayer
+from annotator.models import Project, SentenceTags, TaggerModel
 from annotator.nlp import crf, remote, scheme
 from annotator.nlp.spacy_tagger import SpacyTagger
-from annotator.services.corpus import TAG_FIELDS
 from annotator.services.jobs import JobFailed, complete, runner
+from annotator.services.preannotate import write_suggestions
 
 HELD_OUT = 0.1
 
@@ -100,21 +98,7 @@ def run_preannotate(job, progress) -> None:
     model = TaggerModel.objects.filter(pk=params["model"], project=job.project).first()
     if model is None:
         raise JobFailed("that model no longer exists")
-    tagger = _tagger(model)
-    documents = job.project.documents.order_by("position")
-    if params.get("documents"):
-        documents = documents.filter(pk__in=params["documents"])
-    documents = list(documents)
-    name = f"suggestions: {model} at {timezone.now():%Y-%m-%d %H:%M:%S} (job {job.pk})"
-    total, done = sum(d.sentence_count for d in documents), 0
-    with transaction.atomic():
-        for document in documents:
-            done = _tag_document(document, tagger, name, progress, done, total)
-        complete(
-            job,
-            {"layer": name, "documents": len(documents), "model": str(model)},
-            message=f"Wrote layer {name!r} for {len(documents)} documents.",
-        )
+    write_suggestions(job, _tagger(model), str(model), progress, {"model": str(model)})
 
 
 class _Remote:
@@ -188,22 +172,3 @@ def _register(project: Project, name: str, user, **fields) -> TaggerModel:
     return TaggerModel.objects.create(
         project=project, name=name, version=next_version(project, name), created_by=user, **fields
     )
-
-
-def _tag_document(document: Document, tagger, name: str, progress, done: int, total: int) -> int:
-    layer = TagLayer.objects.create(document=document, name=name, kind=TagLayer.Kind.MODEL)
-    sentences = list(document.sentences.order_by("position").values_list("pk", "tokens"))
-    for start in range(0, len(sentences), 500):
-        chunk = sentences[start : start + 500]
-        tagged = tagger.tag_many([tokens for _, tokens in chunk])
-        rows = []
-        for (sentence_id, _), iob2 in zip(chunk, tagged, strict=True):
-            tags = scheme.convert(iob2, "iob2", document.scheme)
-            invalid = scheme.invalid_positions(tags, document.scheme) or None
-            rows.append(
-                (layer.pk, sentence_id, bulk.dump_json(tags), bulk.dump_json(invalid), 1, False)
-            )
-        bulk.insert_rows(SentenceTags, TAG_FIELDS, rows)
-        done += len(chunk)
-        progress(done, total, f"Tagging {document.name}")
-    return done

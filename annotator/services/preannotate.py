@@ -29,48 +29,68 @@ def build_gazetteer(project: Project, *, source: str, case_sensitive: bool) -> G
     return gazetteer
 
 
+class GazetteerTagger:
+    """The gazetteer as a tagger: IOB2 tags from its longest-first matches."""
+
+    def __init__(self, gazetteer: Gazetteer):
+        self.gazetteer = gazetteer
+
+    def tag_many(self, sentences: list[list[str]]) -> list[list[str]]:
+        return [
+            scheme.tags_from_spans(self.gazetteer.match(tokens), len(tokens), "iob2")
+            for tokens in sentences
+        ]
+
+
 @runner("gazetteer")
 def run_gazetteer(job, progress) -> None:
-    project = job.project
     params = job.params
     gazetteer = build_gazetteer(
-        project, source=params.get("source", "gold"), case_sensitive=params.get("case", False)
+        job.project, source=params.get("source", "gold"), case_sensitive=params.get("case", False)
     )
     if not len(gazetteer):
         raise JobFailed(
             f"no confirmed spans in the {params.get('source', 'gold')} layers to learn from"
         )
-    documents = project.documents.order_by("position")
-    if params.get("documents"):
-        documents = documents.filter(pk__in=params["documents"])
+    write_suggestions(
+        job, GazetteerTagger(gazetteer), "gazetteer", progress, {"phrases": len(gazetteer)}
+    )
+
+
+def write_suggestions(job, tagger, source: str, progress, result: dict) -> None:
+    """Tag the job's documents (all, or params["documents"]) into one new layer each,
+    "suggestions: SOURCE at TIME", and complete the job in the same transaction."""
+    documents = job.project.documents.order_by("position")
+    if job.params.get("documents"):
+        documents = documents.filter(pk__in=job.params["documents"])
     documents = list(documents)
-    name = f"suggestions: gazetteer at {timezone.now():%Y-%m-%d %H:%M:%S} (job {job.pk})"
-    total = sum(d.sentence_count for d in documents)
-    done = 0
+    name = f"suggestions: {source} at {timezone.now():%Y-%m-%d %H:%M:%S} (job {job.pk})"
+    total, done = sum(d.sentence_count for d in documents), 0
     with transaction.atomic():
         for document in documents:
-            done = _suggest(document, gazetteer, name, progress, done, total)
+            done = _suggest(document, tagger, name, progress, done, total)
         complete(
             job,
-            {"layer": name, "documents": len(documents), "phrases": len(gazetteer)},
+            {"layer": name, "documents": len(documents), **result},
             message=f"Wrote layer {name!r} for {len(documents)} documents.",
         )
 
 
-def _suggest(
-    document: Document, gazetteer: Gazetteer, name: str, progress, done: int, total: int
-) -> int:
+def _suggest(document: Document, tagger, name: str, progress, done: int, total: int) -> int:
     layer = TagLayer.objects.create(document=document, name=name, kind=TagLayer.Kind.MODEL)
-    rows = []
-    sentences = document.sentences.order_by("position").values_list("pk", "tokens")
-    for sentence_id, tokens in sentences.iterator(chunk_size=2000):
-        tags = scheme.tags_from_spans(gazetteer.match(tokens), len(tokens), document.scheme)
-        rows.append((layer.pk, sentence_id, bulk.dump_json(tags), None, 1, False))
-        done += 1
-        if len(rows) >= 2000:
-            bulk.insert_rows(SentenceTags, TAG_FIELDS, rows)
-            rows = []
-            progress(done, total, f"Tagging {document.name}")
-    bulk.insert_rows(SentenceTags, TAG_FIELDS, rows)
-    progress(done, total, f"Tagged {document.name}")
+    sentences = list(document.sentences.order_by("position").values_list("pk", "tokens"))
+    for start in range(0, len(sentences), 500):
+        chunk = sentences[start : start + 500]
+        rows = []
+        for (sentence_id, _), iob2 in zip(
+            chunk, tagger.tag_many([tokens for _, tokens in chunk]), strict=True
+        ):
+            tags = scheme.convert(iob2, "iob2", document.scheme)
+            invalid = scheme.invalid_positions(tags, document.scheme) or None
+            rows.append(
+                (layer.pk, sentence_id, bulk.dump_json(tags), bulk.dump_json(invalid), 1, False)
+            )
+        bulk.insert_rows(SentenceTags, TAG_FIELDS, rows)
+        done += len(chunk)
+        progress(done, total, f"Tagging {document.name}")
     return done
