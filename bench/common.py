@@ -39,6 +39,10 @@ ASSIGN_SQLITE_DB = VAR / "bench-assign.sqlite3"
 ASSIGN_PG_NAME = "annotator_bench_assign"
 ASSIGN_PG_URL = f"{PG_SERVER}/{ASSIGN_PG_NAME}"
 
+# Jobs through a real Celery worker: a fresh SQLite file and a flushed Redis database each run.
+JOBS_SQLITE_DB = VAR / "bench-jobs.sqlite3"
+JOBS_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+
 
 def p95(values: list[float]) -> float:
     """Nearest-rank 95th percentile."""

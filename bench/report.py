@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import report_models as models
 import report_review as review
 import report_scale as scale
 from common import ROOT
@@ -197,6 +198,9 @@ def render(results: dict, info: dict[str, str]) -> str:
         f"### Eight concurrent editors under gunicorn ({review.workers(results)}, 2 cores)",
         review.LOAD_INTRO,
         safe_table(review.load_rows, results),
+        "### Workers and models",
+        models.INTRO,
+        safe_table(models.rows, results),
     ]
     return "\n\n".join(parts)
 

@@ -29,6 +29,8 @@ from common import (
     EDIT_PG_NAME,
     EDIT_PG_URL,
     EDIT_SQLITE_DB,
+    JOBS_REDIS_URL,
+    JOBS_SQLITE_DB,
     PG_NAME,
     PG_SERVER,
     PG_URL,
@@ -44,7 +46,9 @@ LOAD_SECONDS = os.environ.get("BENCH_LOAD_SECONDS", "30")  # the concurrent edit
 # Sync workers for 2 cores: an edit is ~10 ms of Python with short waits on the database, so
 # two per core keep both busy while one waits; more only add SQLite lock retries and switches.
 WORKERS = os.environ.get("BENCH_WORKERS", "4")
-STEPS = ("floor", "import", "export", "page", "paint", "search", "edits", "load", "assign")
+STEPS = (
+    "floor", "import", "export", "page", "paint", "search", "edits", "load", "assign", "models",
+)  # fmt: skip
 ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
 
 
@@ -178,6 +182,21 @@ def run_assign(label: str, url: str, reset: Callable[[], object]) -> dict | None
     return step(f"{label}: auto-assign 10,000 documents", "assign.py", label, env=env)
 
 
+def run_models() -> dict:
+    """CRF training, tagging and F1; gazetteer pre-annotation; job overhead through Redis."""
+    out = {"crf": step("models: CRF train 200k tokens, tag, held-out F1", "models.py",
+                       env=django_env(f"sqlite:///{SQLITE_DB}"))}  # fmt: skip
+    env = django_env(f"sqlite:///{SQLITE_DB}")
+    out["gazetteer"] = step("models: gazetteer pre-annotation, 1M tokens", "workers.py",
+                            "gazetteer", env=env)  # fmt: skip
+    reset_sqlite(JOBS_SQLITE_DB)
+    env = dict(django_env(f"sqlite:///{JOBS_SQLITE_DB}"), REDIS_URL=JOBS_REDIS_URL,
+               MEDIA_ROOT=str(VAR / "media-jobs"))  # fmt: skip
+    out["overhead"] = step("models: job queue-to-start through Redis", "workers.py", "overhead",
+                           env=env)  # fmt: skip
+    return out
+
+
 def merge(previous: dict, new: dict) -> dict:
     """A partial run's results over the previous run's, step by step."""
     merged = dict(previous)
@@ -218,6 +237,8 @@ def main() -> int:
     store(results["SQLite"], "assign", run_assign(
         "SQLite", f"sqlite:///{ASSIGN_SQLITE_DB}", lambda: reset_sqlite(ASSIGN_SQLITE_DB)
     ))  # fmt: skip
+    if wanted("models"):
+        results["models"] = run_models()
     try:
         pg_version = reset_postgres() if wanted("import") else reset_postgres(keep=True)
     except RuntimeError as exc:
