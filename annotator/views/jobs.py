@@ -41,6 +41,7 @@ def project_jobs(request: HttpRequest, pk: int) -> HttpResponse:
         "workers_alive": services.workers_alive(),
         "layers": _layer_names(who.project),
         "models": who.project.models.all(),
+        "documents": who.project.documents.order_by("position").only("pk", "name"),
     }
     return render(request, TEMPLATE, context)
 
