@@ -209,7 +209,7 @@ class TagChange(models.Model):
     sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="changes")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
-    action = models.CharField(max_length=40)
+    action = models.CharField(max_length=255)  # may name a layer ("take suggestions: ...")
     old_tags = models.JSONField()
     new_tags = models.JSONField()
     version = models.PositiveIntegerField(help_text="The row's version after this change.")

@@ -116,7 +116,7 @@ def _write(
         layer=layer,
         sentence_id=row.sentence_id,
         user=user,
-        action=action,
+        action=action[:255],
         old_tags=old_tags,
         new_tags=new_tags,
         version=row.version,

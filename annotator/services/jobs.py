@@ -106,6 +106,8 @@ class Superseded(Exception):
 
 def _finish(job: Job, state: str, *, attempt: int | None = None, **fields) -> bool:
     """Record the outcome, unless the job already finished or a later attempt owns it."""
+    if "message" in fields:
+        fields["message"] = fields["message"][:300]  # it may quote a long layer name
     rows = Job.objects.filter(pk=job.pk).exclude(state__in=Job.FINISHED)
     if attempt is not None:
         rows = rows.filter(attempts=attempt)
