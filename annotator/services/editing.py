@@ -91,6 +91,22 @@ def _check_version(row: SentenceTags, version: int | None) -> None:
         raise StaleEdit(row, f"This sentence was changed{by} since you loaded it; here it is now.")
 
 
+def _editable_row(layer: TagLayer, sentence_id: int, version: int | None) -> SentenceTags:
+    """The sentence's row of an editable layer, locked, at the version the client saw."""
+    if not layer.editable:
+        raise EditRejected("the imported tags are kept as they came; edit another layer")
+    row = _locked_row(layer, sentence_id)
+    _check_version(row, version)
+    return row
+
+
+def _end_redo_chain(layer: TagLayer, user: AbstractBaseUser) -> None:
+    """A new edit ends the author's redo chain in this layer."""
+    TagChange.objects.filter(layer=layer, user=user, state=TagChange.State.UNDONE).update(
+        state=TagChange.State.DROPPED
+    )
+
+
 def _write(
     row: SentenceTags,
     layer: TagLayer,
@@ -137,23 +153,17 @@ def edit_sentence(
     label: str | None = None,
 ) -> SentenceTags:
     """Apply one span operation; the B-/I- prefixes follow from the spans."""
-    if not layer.editable:
-        raise EditRejected("the imported tags are kept as they came; edit another layer")
     if operation not in OPERATIONS:
         raise EditRejected(f"unknown operation {operation!r}")
     if operation == "label" and label not in layer.document.project.labels:
         raise EditRejected(f"{label!r} is not one of the project's labels")
-    row = _locked_row(layer, sentence_id)
-    _check_version(row, version)
+    row = _editable_row(layer, sentence_id, version)
     try:
         new_tags = OPERATIONS[operation](row.tags, layer.document.scheme, start, end, label)
     except edits.EditError as error:
         raise EditRejected(str(error)) from error
     if _write(row, layer, new_tags, user, operation):
-        # A new edit ends the author's redo chain in this layer.
-        TagChange.objects.filter(layer=layer, user=user, state=TagChange.State.UNDONE).update(
-            state=TagChange.State.DROPPED
-        )
+        _end_redo_chain(layer, user)
     return row
 
 
@@ -167,11 +177,8 @@ def replace_tags(
     tags: Sequence[str],
     action: str,
 ) -> SentenceTags:
-    """Set a sentence's tags wholesale (bulk relabel, repair all, take left/right)."""
-    if not layer.editable:
-        raise EditRejected("the imported tags are kept as they came; edit another layer")
-    row = _locked_row(layer, sentence_id)
-    _check_version(row, version)
+    """Set a sentence's tags wholesale, checked and recorded (not in the undo stack)."""
+    row = _editable_row(layer, sentence_id, version)
     tags = list(tags)
     if len(tags) != len(row.tags):
         raise EditRejected("the new tags do not match the sentence's length")
@@ -234,9 +241,7 @@ def redo(*, user: AbstractBaseUser, layer: TagLayer) -> SentenceTags | None:
 def mark_reviewed(
     *, user: AbstractBaseUser, layer: TagLayer, sentence_id: int, reviewed: bool = True
 ) -> SentenceTags:
-    if not layer.editable:
-        raise EditRejected("the imported layer cannot be reviewed; review another layer")
-    row = _locked_row(layer, sentence_id)
+    row = _editable_row(layer, sentence_id, None)
     if row.reviewed != reviewed:
         row.reviewed = reviewed
         row.save(update_fields=["reviewed"])
@@ -401,18 +406,13 @@ def take_region(
     end: int,
 ) -> SentenceTags:
     """Copy another layer's tags for tokens [start, end) into `layer` (compare: take left/right)."""
-    if not layer.editable:
-        raise EditRejected("the imported tags are kept as they came; choose another target")
-    row = _locked_row(layer, sentence_id)
-    _check_version(row, version)
+    row = _editable_row(layer, sentence_id, version)
     if not 0 <= start < end <= len(row.tags):
         raise EditRejected(f"range {start}-{end} is outside the sentence")
     taken = SentenceTags.objects.get(layer=source, sentence_id=sentence_id).tags[start:end]
     new_tags = row.tags[:start] + taken + row.tags[end:]
     if _write(row, layer, new_tags, user, f"take {source.name}"):
-        TagChange.objects.filter(layer=layer, user=user, state=TagChange.State.UNDONE).update(
-            state=TagChange.State.DROPPED
-        )
+        _end_redo_chain(layer, user)
     return row
 
 
