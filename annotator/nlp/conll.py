@@ -198,7 +198,6 @@ def _byte_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> It
         if cut == 0:
             continue
         chunk, rest = rest[:cut], rest[cut:]
-        complete = chunk.endswith(b"\n")
         try:
             text = chunk.decode(codec)
         except UnicodeDecodeError:
@@ -208,13 +207,20 @@ def _byte_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> It
             line = number + text[: text.index("\0")].count("\n") + 1
             state.fail(line, "this is a binary file, not CoNLL text (NUL byte)")
             return
-        lines, uniform = _split_lines(text)
-        if complete:
-            lines.pop()
-        number += len(lines)
-        yield lines, complete, uniform
+        block = _block(text)
+        number += len(block[0])
+        yield block
         if not data:
             return
+
+
+def _block(text: str) -> Block:
+    """A decoded run of whole lines (the last maybe without its newline) as a Block."""
+    lines, uniform = _split_lines(text)
+    complete = text.endswith("\n")
+    if complete:
+        lines.pop()
+    return lines, complete, uniform
 
 
 def _split_lines(text: str) -> tuple[list[str], str | None]:
@@ -259,12 +265,9 @@ def _wide_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> It
         cut = len(text) if not data else text.rfind("\n") + 1
         block, rest = text[:cut], text[cut:]
         if block:
-            lines, uniform = _split_lines(block)
-            complete = block.endswith("\n")
-            if complete:
-                lines.pop()
-            number += len(lines)
-            yield lines, complete, uniform
+            block = _block(block)
+            number += len(block[0])
+            yield block
         if not data:
             return
         data = stream.read(BLOCK_SIZE)
