@@ -81,3 +81,31 @@ def outsider_client(outsider) -> Client:
     client = Client()
     client.force_login(outsider)
     return client
+
+
+# Real-worker tests (tests/test_worker.py, tests/browser/test_models_flow.py).
+
+
+@pytest.fixture
+def worker_db_url(transactional_db) -> str:
+    """The test database as a DATABASE_URL for a worker process; skips on in-memory SQLite."""
+    from tests.workerutil import worker_database_url
+
+    return worker_database_url()
+
+
+@pytest.fixture
+def redis_db(worker_db_url):
+    """The worker tests' Redis database, flushed before and after; skips without Redis."""
+    from tests.workerutil import REDIS_URL
+
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError as error:
+        pytest.skip(f"no Redis at {REDIS_URL}: {error}")
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()

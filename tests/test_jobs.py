@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -608,3 +609,18 @@ def test_several_uploads_that_together_pass_the_threshold_become_one_job(
     assert job.params["names"] == ["part1.conll", "part2.conll"]
     jobs.run_job(job.pk)
     assert documents_of(project) == ["small.conll", "part1.conll", "part2.conll"]
+
+
+def test_an_attempt_superseded_by_a_redelivery_writes_nothing(project, member):
+    """Two deliveries of one job: the older attempt's output rolls back, the newer one's stays."""
+    job = Job.objects.create(
+        kind="import", project=project, user=member, attempts=1, state=Job.State.RUNNING
+    )
+    Job.objects.filter(pk=job.pk).update(attempts=2)  # a redelivery started meanwhile
+    before = Document.objects.count()
+    with pytest.raises(jobs.Superseded), transaction.atomic():
+        Document.objects.create(project=project, position=99, name="x", source_name="x")
+        jobs.complete(job, {"documents": 1})
+    assert Document.objects.count() == before
+    job.refresh_from_db()
+    assert job.state == Job.State.RUNNING and job.attempts == 2

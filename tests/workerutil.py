@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 QUEUE_FOLDER_ENV = "ANNOTATOR_TEST_QUEUE_FOLDER"
@@ -138,3 +139,30 @@ def _configure_isolated_worker_app():
 
 if os.environ.get(QUEUE_FOLDER_ENV):
     app = _configure_isolated_worker_app()
+
+
+# A Redis database of the worker tests' own (flushed before and after each test).
+REDIS_URL = os.environ.get("TEST_WORKER_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def worker_database_url() -> str:  # skips the test where no worker can share the DB
+    """The test database, as a DATABASE_URL for the worker process."""
+    import pytest  # here: worker processes import this module too
+    from django.db import connection
+
+    settings = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = quote(settings["USER"] or "", safe="")
+        password = quote(settings["PASSWORD"] or "", safe="")
+        auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+        host = settings["HOST"] or "localhost"
+        port = f":{settings['PORT']}" if settings["PORT"] else ""
+        return f"postgres://{auth}{host}{port}/{settings['NAME']}"
+    if connection.vendor == "sqlite":
+        if connection.creation.is_in_memory_db(settings["NAME"]):
+            pytest.skip(
+                "the SQLite test database is in memory, so a worker process cannot see it; "
+                "run with DATABASE_URL=postgres://... or TEST_DATABASE_NAME=/tmp/test.sqlite3"
+            )
+        return f"sqlite:///{settings['NAME']}"
+    pytest.skip(f"no worker test setup for {connection.vendor}")

@@ -18,8 +18,7 @@ from annotator.models import Job, Membership, SentenceTags, TagChange, TaggerMod
 from annotator.services import GOLD
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import DEMO, has_class, project_with, sign_in
-from tests.test_worker import REDIS_URL, worker_database_url
-from tests.workerutil import QUEUE_FOLDER_ENV, TASK_NAME, Worker, sender, wait_for
+from tests.workerutil import QUEUE_FOLDER_ENV, REDIS_URL, TASK_NAME, Worker, sender, wait_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,27 +32,7 @@ REVIEWED = 60  # sentences of the sample's gold layer marked reviewed before tra
 
 
 @pytest.fixture
-def worker_db(transactional_db) -> str:
-    """The test database as a DATABASE_URL for the worker; skips on in-memory SQLite."""
-    return worker_database_url()
-
-
-@pytest.fixture
-def redis_db(worker_db):
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.exceptions.ConnectionError as error:
-        pytest.skip(f"no Redis at {REDIS_URL}: {error}")
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
-
-
-@pytest.fixture
-def worker(redis_db, worker_db, tmp_path, monkeypatch):
+def worker(redis_db, worker_db_url, tmp_path, monkeypatch):
     """A real worker on Redis; the live server's start_job queues to it. Killed at the end."""
     from annotator import tasks
 
@@ -66,7 +45,7 @@ def worker(redis_db, worker_db, tmp_path, monkeypatch):
         if key not in ("REDIS_URL", "CELERY_VISIBILITY_TIMEOUT", "MODEL_ROOT", QUEUE_FOLDER_ENV)
     }
     env.update(
-        DATABASE_URL=worker_db,
+        DATABASE_URL=worker_db_url,
         DJANGO_SETTINGS_MODULE="annotator.settings",
         CELERY_TASK_ALWAYS_EAGER="0",
         DB_CONN_MAX_AGE="0",
