@@ -74,6 +74,8 @@ class ProjectSettingsForm(forms.ModelForm):
             "max_open_tasks",
             "abandon_after_hours",
             "task_size",
+            "adjudication_rule",
+            "agreement_open",
         ]
 
     def __init__(self, *args, **kwargs):

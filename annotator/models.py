@@ -48,6 +48,15 @@ class Project(models.Model):
         blank=True,
         help_text="Split documents into tasks of this many sentences (empty: whole documents).",
     )
+    adjudication_rule = models.CharField(
+        max_length=10,
+        choices=[("majority", "Majority agrees"), ("all", "All agree")],
+        default="majority",
+        help_text="When adjudicating, spans this many annotators agree on go into gold unasked.",
+    )
+    agreement_open = models.BooleanField(
+        default=False, help_text="Annotators may read the agreement report too."
+    )
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="projects", blank=True
     )
@@ -417,3 +426,44 @@ class TaggerModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+
+class AgreementReport(models.Model):
+    """Agreement measures over chosen layers and documents, as computed by a job."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="reports")
+    job = models.ForeignKey("Job", null=True, on_delete=models.SET_NULL, related_name="+")
+    params = models.JSONField(default=dict, help_text="Layers, gold, documents, finished only.")
+    # The measures (nlp.agreement's report), disagreement cells for drill-down, the queue order.
+    result = models.JSONField(default=dict)
+    cells = models.JSONField(default=dict)
+    queue = models.JSONField(default=dict)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"agreement of {self.project} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Decision(models.Model):
+    """A reviewer's settlement of one disputed region of a sentence, kept even when it says O."""
+
+    layer = models.ForeignKey(TagLayer, on_delete=models.CASCADE, related_name="decisions")
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="decisions")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    chosen = models.JSONField(help_text="The spans kept, as [start, end, label]; [] = nothing.")
+    rejected = models.JSONField(help_text="Spans turned down, as [start, end, label, [voters]].")
+    voters = models.JSONField(default=list, help_text="Whose reading was taken, if anyone's.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sentence", "start", "-created_at"]
+        indexes = [models.Index(fields=["layer", "sentence"])]
+
+    def __str__(self) -> str:
+        return f"decision on {self.sentence} [{self.start}-{self.end})"

@@ -39,6 +39,18 @@ urlpatterns = [
         views.register_spacy_model,
         name="annotator-spacy-model",
     ),
+    path("projects/<int:pk>/agreement/", views.agreement_report, name="annotator-agreement"),
+    path(
+        "projects/<int:pk>/agreement/<int:report_id>/cell/",
+        views.agreement_cell,
+        name="annotator-agreement-cell",
+    ),
+    path(
+        "projects/<int:pk>/adjudicate/",
+        views.adjudication_queue,
+        name="annotator-adjudication-queue",
+    ),
+    path("projects/<int:pk>/adjudicate/vote/", views.majority_vote, name="annotator-majority-vote"),
     path("jobs/<int:pk>/", views.job_progress, name="annotator-job-progress"),
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="annotator-job-cancel"),
     path("tasks/<int:pk>/", views.task_action, name="annotator-task-action"),
@@ -53,6 +65,21 @@ urlpatterns = [
     path("documents/<int:pk>/take/", views.document_take, name="annotator-document-take"),
     path(
         "documents/<int:pk>/take-all/", views.document_take_all, name="annotator-document-take-all"
+    ),
+    path(
+        "documents/<int:pk>/adjudicate/",
+        views.document_adjudicate,
+        name="annotator-document-adjudicate",
+    ),
+    path(
+        "documents/<int:pk>/adjudicate/decide/",
+        views.document_decide,
+        name="annotator-document-decide",
+    ),
+    path(
+        "documents/<int:pk>/adjudicate/apply/",
+        views.document_apply_agreed,
+        name="annotator-document-adjudicate-apply",
     ),
     path("documents/<int:pk>/next/", views.document_next, name="annotator-document-next"),
     path(

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import report_agreement as agreement
 import report_models as models
 import report_review as review
 import report_scale as scale
@@ -201,6 +202,9 @@ def render(results: dict, info: dict[str, str]) -> str:
         "### Workers and models",
         models.INTRO,
         safe_table(models.rows, results),
+        "### Agreement: three annotators over 1,000,000 tokens",
+        agreement.INTRO,
+        safe_table(agreement.rows, results),
     ]
     return "\n\n".join(parts)
 

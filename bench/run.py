@@ -48,6 +48,7 @@ LOAD_SECONDS = os.environ.get("BENCH_LOAD_SECONDS", "30")  # the concurrent edit
 WORKERS = os.environ.get("BENCH_WORKERS", "4")
 STEPS = (
     "floor", "import", "export", "page", "paint", "search", "edits", "load", "assign", "models",
+    "agreement",
 )  # fmt: skip
 ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
 
@@ -152,6 +153,9 @@ def run_database(label: str, url: str, reset: Callable[[], object]) -> dict:
         out["paint"] = step(f"{label}: first paint in Chromium", "paint.py", env=env)
     if wanted("search"):
         out["search"] = step(f"{label}: search 1M tokens", "search.py", env=env)
+    if wanted("agreement"):
+        out["agreement"] = step(f"{label}: agreement job, 3 annotators x 1M tokens",
+                                "agreement_db.py", env=env)  # fmt: skip
     return out
 
 
@@ -239,6 +243,8 @@ def main() -> int:
     ))  # fmt: skip
     if wanted("models"):
         results["models"] = run_models()
+    if wanted("agreement"):
+        results["agreement_math"] = step("agreement measures alone, 3 x 1M tokens", "agreement.py")
     try:
         pg_version = reset_postgres() if wanted("import") else reset_postgres(keep=True)
     except RuntimeError as exc:

@@ -1,6 +1,12 @@
 """Every write, as plain functions that views, commands and tasks call."""
 
-from annotator.services import errors, models, preannotate  # noqa: F401 - registers the job runners
+from annotator.services import (  # noqa: F401 - registers the job runners
+    adjudication,
+    agreement,
+    errors,
+    models,
+    preannotate,
+)
 from annotator.services.corpus import (
     GOLD,
     IMPORTED,

@@ -1,5 +1,16 @@
 """Pages and htmx fragments. Thin: access checks via selectors, writes via services."""
 
+from annotator.views.adjudicate import (
+    document_adjudicate,
+    document_apply_agreed,
+    document_decide,
+)
+from annotator.views.agreement import (
+    adjudication_queue,
+    agreement_cell,
+    agreement_report,
+    majority_vote,
+)
 from annotator.views.compare import document_compare, document_take, document_take_all
 from annotator.views.errors import likely_errors
 from annotator.views.jobs import (
@@ -41,6 +52,13 @@ from annotator.views.tasks import (
 )
 
 __all__ = [
+    "document_adjudicate",
+    "document_apply_agreed",
+    "document_decide",
+    "adjudication_queue",
+    "agreement_cell",
+    "agreement_report",
+    "majority_vote",
     "likely_errors",
     "job_cancel",
     "job_progress",

@@ -37,8 +37,11 @@ def document_compare(request: HttpRequest, pk: int) -> HttpResponse:
     pages = max(1, -(-len(positions) // PER_PAGE))
     try:
         page = min(max(1, int(request.GET.get("page", 1))), pages)
+        wanted = int(request.GET.get("position", -1))  # drill-down links open its page
     except ValueError:
-        page = 1
+        page, wanted = 1, -1
+    if wanted in positions:
+        page = positions.index(wanted) // PER_PAGE + 1
     shown = positions[(page - 1) * PER_PAGE : page * PER_PAGE]
     context = {
         "document": document,
