@@ -138,6 +138,10 @@ def disagreement(readings: Sequence[Sequence[str]]) -> int:
     """Tokens of one sentence where the given tag lists do not all have the same token label
     (entity type or O); orders a review queue. Fewer than two lists never disagree."""
     _length(readings)
+    first = readings[0] if readings else None
+    if all(reading == first for reading in readings):
+        return 0  # most sentences: checked at C speed, no label parsing
     return sum(
-        len({token_label(tag) for tag in column}) > 1 for column in zip(*readings, strict=True)
+        len(set(column)) > 1 and len({token_label(tag) for tag in column}) > 1
+        for column in zip(*readings, strict=True)
     )

@@ -7,10 +7,12 @@ documents ordered by how much all the compared layers disagree (the adjudication
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from annotator.models import AgreementReport, Document, Project, SentenceTags, TagLayer, Task
 from annotator.nlp import adjudication, scheme
@@ -81,10 +83,15 @@ def collect(
         .order_by("layer__document__position", "sentence__position")
         .values_list("layer_id", "sentence__position", "tags")
     )
-    for layer_id, position, tags in rows.iterator(chunk_size=5000):
+    for layer_id, position, tags in _raw_rows(rows):
         name, kind, document_id, doc_scheme = info[layer_id]
-        if kind == TagLayer.Kind.ANNOTATOR and not _covered(ranges.get(layer_id, ()), position):
-            continue
+        if kind == TagLayer.Kind.ANNOTATOR:
+            covered = ranges.get(layer_id, ())
+            if len(covered) == 1:  # the usual case: one task, checked inline
+                if not covered[0][0] <= position < covered[0][1]:
+                    continue
+            elif not _covered(covered, position):
+                continue
         key = (document_id, position)
         slot = slots.get(key)
         if slot is None:
@@ -96,6 +103,20 @@ def collect(
             tags = scheme.convert(tags, doc_scheme, "iob2")
         collected.layers[name][slot] = tags
     return collected
+
+
+def _raw_rows(rows: QuerySet, batch: int = 5000):
+    """The rows without the ORM's per-value converters: a million tokens' JSON is decoded in
+    one json.loads per row here, half the cost of going through JSONField.from_db_value."""
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(batch):
+            texts = [row[-1] for row in chunk]
+            if texts and isinstance(texts[0], str):  # one decode call per batch, not per row
+                texts = json.loads("[" + ",".join(texts) + "]")
+            for row, tags in zip(chunk, texts, strict=True):
+                yield (*row[:-1], tags)
 
 
 def _covered(ranges, position: int) -> bool:
