@@ -116,7 +116,11 @@ def _decisions(gold: TagLayer | None, found: dict) -> dict[int, dict]:
     if gold is None:
         return {}
     latest: dict[int, dict] = {}
-    rows = Decision.objects.filter(layer=gold, sentence_id__in=found).order_by("created_at", "pk")
+    rows = (
+        Decision.objects.filter(layer=gold, sentence_id__in=found)
+        .select_related("user")
+        .order_by("created_at", "pk")
+    )
     for decision in rows:
         latest.setdefault(decision.sentence_id, {})[decision.start, decision.end] = decision
     return latest
@@ -136,6 +140,14 @@ def _replace_region(tags: list[str], doc_scheme: str, start: int, end: int, chos
     return scheme.tags_from_spans([*kept, *chosen], len(tags), doc_scheme)
 
 
+def hand_edited(gold: TagLayer) -> set[int]:
+    """Sentences of gold that someone edited by hand (not by adjudicating) and did not undo."""
+    edits = TagChange.objects.filter(layer=gold, state=TagChange.State.DONE).exclude(
+        action__startswith="adjudicate"
+    )
+    return set(edits.values_list("sentence_id", flat=True))
+
+
 @transaction.atomic
 def apply_agreed(
     *,
@@ -145,7 +157,10 @@ def apply_agreed(
     rule: str | None = None,
     finished_only: bool = True,
 ) -> tuple[int, list[tuple[Item, adjudication.Dispute]]]:
-    """Write the agreed spans (and earlier decisions) into gold; returns (changed, open ties)."""
+    """Write the agreed spans (and earlier decisions) into gold; returns (changed, open ties).
+
+    Sentences a reviewer edited in gold by hand keep those edits; their disputes stay listed.
+    """
     rule = rule or document.project.adjudication_rule
     items = load_items(document, names=names, rule=rule, finished_only=finished_only)
     gold = ensure_working_layer(document, GOLD)
@@ -158,7 +173,11 @@ def apply_agreed(
     }
     changed, ties = 0, []
     action = f"adjudicate: agreed spans ({rule})"
+    by_hand = hand_edited(gold)
     for item in items:
+        if item.sentence_id in by_hand:
+            ties.extend((item, dispute) for dispute in item.open_disputes)
+            continue  # a reviewer's own edits of gold are not overwritten by the vote
         if _write(
             rows[item.sentence_id],
             gold,

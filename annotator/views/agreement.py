@@ -127,9 +127,14 @@ def _report_context(report: AgreementReport, query) -> dict:
         "pair_index": index,
         "label_bars": _label_bars(pair, result["labels"]) if pair else [],
         "confusion": _confusion(pair) if pair else None,
-        "against_gold": result.get("against_gold", {}),
+        "against_gold": _in_order(result.get("against_gold", {}), names),
         "queue_size": report.queue.get("sentence_count", 0),
     }
+
+
+def _in_order(by_name: dict, names: list[str]) -> dict:
+    """PostgreSQL's jsonb keeps keys in its own order; show them in the report's."""
+    return {name: by_name[name] for name in names if name in by_name}
 
 
 def _pair_index(pairs: list, wanted: str | None) -> int:
@@ -184,6 +189,8 @@ def _confusion(pair: dict) -> dict:
 def agreement_cell(request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
     """The sentences behind one cell: where a and b disagree (on a label, or A for B)."""
     who = _reader(request, pk)
+    if not who.sees_everything:
+        raise PermissionDenied("In a blind project the sentences behind the figures are hidden.")
     report = get_object_or_404(AgreementReport, pk=report_id, project=who.project)
     a, b, cell = request.GET.get("a", ""), request.GET.get("b", ""), request.GET.get("cell", "any")
     pair = report.cells.get(f"{a}|{b}")
@@ -299,7 +306,7 @@ def majority_vote(request: HttpRequest, pk: int) -> HttpResponse:
     params = {
         "documents": documents,
         "rule": "all" if request.POST.get("rule") == "all" else "majority",
-        "finished_only": request.POST.get("finished_only", "1") == "1",
+        "finished_only": request.POST.get("finished_only") == "1",
     }
     job = services.start_job(
         kind=adjudication.KIND, user=request.user, project=project, params=params

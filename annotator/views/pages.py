@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from annotator import access, selectors, services
-from annotator.access import MANAGER
+from annotator.access import MANAGER, REVIEWER
 from annotator.forms import ExportForm, UploadForm
 from annotator.nlp import conll
 
@@ -187,7 +187,7 @@ def _page_number(value: str | None, pages: int) -> int:
 @login_required
 @require_GET
 def document_export(request: HttpRequest, pk: int) -> HttpResponse:
-    document, _ = access.document_access(request.user, pk, MANAGER)
+    document, _ = access.document_access(request.user, pk, REVIEWER)
     form = ExportForm(request.GET)
     if not form.is_valid():
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
