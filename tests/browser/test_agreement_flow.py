@@ -197,8 +197,11 @@ def test_a_reviewer_reads_the_report_drills_down_adjudicates_and_a_manager_expor
         )
     )
     items = adjudication.load_items(corpus.document)
+    gold_layer = corpus.document.layers.get(name=GOLD)
+    by_hand = adjudication.hand_edited(gold_layer)  # the corpus's reviewer edited some by hand
     for each in items:
-        assert gold[each.sentence_id] == adjudication.proposed_tags(each, "iob2")
+        if each.sentence_id not in by_hand:
+            assert gold[each.sentence_id] == adjudication.proposed_tags(each, "iob2")
     settled = next(i for i in items if i.sentence_id == settled_id)
     for span in chosen.spans:
         assert gold[settled_id][span.start] == f"B-{span.label}"
