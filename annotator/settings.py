@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -22,7 +23,10 @@ DEBUG = envbool("DEBUG", "1")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (the same value on every web process and "
+            "worker), e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
     SECRET_KEY = "dev-only-insecure-key-set-SECRET_KEY-in-production"  # noqa: S105
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -36,6 +40,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from our own static files, no CDN
     "annotator",
 ]
 
@@ -104,8 +111,18 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "staticfiles"))
 WHITENOISE_USE_FINDERS = DEBUG
+# In production `collectstatic` writes hashed, compressed copies that WhiteNoise serves with a
+# far-future cache header; with DEBUG on (runserver, tests) files come straight from static/.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 # Uploads above this size are spooled to disk by Django rather than held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = envint("FILE_UPLOAD_MAX_MEMORY_SIZE", 5 * 1024 * 1024)
@@ -114,21 +131,91 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 100
 # How many sentences a document page shows at once.
 SENTENCES_PER_PAGE = envint("SENTENCES_PER_PAGE", 50)
 
+# The API (annotator/api/, README "API"): tokens for scripts, the session (with CSRF) for the
+# browser. Token first, so an anonymous request is answered 401 with a WWW-Authenticate header.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "annotator.api.exceptions.handler",
+    # Token clients only (session users are people at a page); counted in the shared cache.
+    "DEFAULT_THROTTLE_CLASSES": ["annotator.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("API_RATE", "600/minute")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "annotator API",
+    "DESCRIPTION": "Projects, documents (CoNLL in and out), sentences and span edits, tasks, "
+    'jobs and models of the annotator. Errors are {"detail": ...}.',
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "TAGS": [  # the order of the interactive page
+        {"name": "projects", "description": "Labels, scheme, settings, members."},
+        {"name": "documents", "description": "Upload and download CoNLL, JSONL."},
+        {"name": "sentences", "description": "Tags per layer; span edits; review marks."},
+        {"name": "tasks", "description": "Assignment and the review workflow."},
+        {"name": "jobs", "description": "Pre-annotation, training, likely errors: start, poll."},
+        {"name": "models", "description": "Pre-annotation models."},
+    ],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "TagSchemeEnum": "annotator.models.SCHEME_CHOICES",
+        "UploadSchemeEnum": "annotator.forms.SCHEMES",
+        "TaskStateEnum": "annotator.models.Task.State",
+        "JobStateEnum": "annotator.models.Job.State",
+        "RoleEnum": "annotator.models.Membership.Role",
+        "ModelKindEnum": "annotator.models.TaggerModel.Kind",
+        "LayerKindEnum": "annotator.models.TagLayer.Kind",
+    },
 }
 
+# Everything to stdout, where containers and process managers collect it. Django's, Celery's
+# and our loggers have no handler of their own: they propagate to the root's console.
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "plain",
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {name: {"level": LOG_LEVEL} for name in ("django", "celery", "annotator")},
 }
 
+# Production: HTTPS only, secure cookies and headers (`manage.py check --deploy` is clean with
+# the defaults). TLS usually ends at a proxy in front of gunicorn: name the header it sets
+# (SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto) so Django knows a request came over HTTPS.
 if not DEBUG:
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "1")
+    SECURE_REDIRECT_EXEMPT = [r"^health/$"]  # container health checks call it over plain HTTP
+    _proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "").strip()
+    if _proxy_header:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", "1")
+    SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", "1")
+    # Off only for a plain-HTTP run (CI's smoke test): browsers drop secure cookies over HTTP.
     SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = envbool("SECURE_COOKIES", "1")
     SECURE_CONTENT_TYPE_NOSNIFF = True
+    SECURE_REFERRER_POLICY = "same-origin"
+    SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
 
 # Celery. With REDIS_URL: Redis as broker and result backend. Without it (the `make run`

@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from annotator import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("health/", views.health, name="annotator-health"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
@@ -13,6 +14,8 @@ urlpatterns = [
         auth_views.PasswordChangeView.as_view(success_url="/"),
         name="password_change",
     ),
+    path("accounts/token/", views.account_token, name="annotator-account-token"),
+    path("api/", include("annotator.api.urls")),
     path("projects/", views.project_list, name="annotator-project-list"),
     path("projects/<int:pk>/", views.project_detail, name="annotator-project-detail"),
     path("projects/<int:pk>/upload/", views.project_upload, name="annotator-project-upload"),

@@ -1,10 +1,10 @@
 """Who may reach what: every URL of annotator/urls.py (admin and auth aside) for every kind of user.
 
-The rules (annotator/access.py): anonymous users are sent to log in; someone who is not a member
-of the project gets 404 for everything of it (its ids tell nothing); a member without the needed
-role gets 403; managers may do all a reviewer does. In a blind project (the default) annotators
-see only their own tasks' documents and there only their own layer and their task's starting
-layer: anything else is 404 to them, as if it did not exist.
+The rules (annotator/access.py): anonymous users are sent to log in (/health/ aside: it is public);
+someone who is not a member of the project gets 404 for everything of it (its ids tell nothing);
+a member without the needed role gets 403; managers may do all a reviewer does. In a blind
+project (the default) annotators see only their own tasks' documents and there only their own
+layer and their task's starting layer: anything else is 404 to them, as if it did not exist.
 
 Two projects: A ("Alpha project": alpha-one.conll with a gold layer and two annotator tasks,
 alpha-two.conll without tasks) and B ("Beta project", managed by `member_of_b`).
@@ -24,7 +24,10 @@ from django.urls import reverse
 
 from annotator import search, services
 from annotator.models import (
+    AgreementReport,
+    Decision,
     Document,
+    Job,
     Membership,
     Project,
     SentenceTags,
@@ -203,6 +206,7 @@ class Route:
     hidden: frozenset = frozenset()
     setup: Callable[[World], None] | None = None
     check: Callable[[World, str], None] | None = None  # the effect, for allowed requests
+    json: bool = False  # send `data` as a JSON body (the API) instead of a form
 
 
 def p(name: str, *args) -> Callable[[World], str]:
@@ -295,6 +299,7 @@ def settings_data(w: World, role: str) -> dict:
         "blind": "on",
         "annotators_per_document": 3,
         "labels_text": "\n".join(w.project_a.labels),
+        "adjudication_rule": "majority",  # the settings form asks for it since issue 6
     }
 
 
@@ -323,7 +328,48 @@ HISTORY = lambda w: reverse(  # noqa: E731
 )
 OTHER_LAYER = "annotator other"
 
+
+def open_agreement(w: World) -> None:
+    Project.objects.filter(pk=w.project_a.pk).update(agreement_open=True)
+
+
+def with_report(w: World) -> None:
+    """A stored agreement report whose drill-down lists alpha-one's first sentence."""
+    pair = {"any": {"count": 1, "sentences": [[w.doc_one.pk, 0]]}}
+    w.extra["report"] = AgreementReport.objects.create(
+        project=w.project_a,
+        params={"layers": ["annotator ann", OTHER_LAYER], "gold": "", "finished_only": True},
+        cells={f"annotator ann|{OTHER_LAYER}": pair},
+    )
+
+
+def report_cell(w: World) -> str:
+    url = reverse("annotator-agreement-cell", args=[w.project_a.pk, w.extra["report"].pk])
+    return url + "?a=annotator+ann&b=annotator+other&cell=any"
+
+
+def in_dispute(w: World) -> None:
+    """Both annotators hand in alpha-one; "other" reads Paris as ORG where "ann" has LOC."""
+    Task.objects.filter(pk__in=[w.task.pk, w.other_task.pk]).update(state=Task.State.SUBMITTED)
+    SentenceTags.objects.filter(
+        layer__document=w.doc_one, layer__name=OTHER_LAYER, sentence__position=0
+    ).update(tags=["B-PER", "O", "B-ORG", "O"])
+
+
+def decide_data(w: World, role: str) -> dict:
+    return {"sentence": w.sid(w.doc_one), "start": 2, "end": 3, "choice": "reading-1"}
+
+
+def decided(w: World, role: str) -> None:
+    assert Decision.objects.get().chosen == [[2, 3, "ORG"]]
+    assert tags_at(w, GOLD)[2] == "B-ORG"
+
+
+AGREEMENT_POST = {"layers": ["annotator ann", OTHER_LAYER], "gold": GOLD, "finished_only": "1"}
+
 ROUTES = [
+    # Public: container health checks and load balancers have no login (tests/test_health.py).
+    Route("health", "GET", lambda w: reverse("annotator-health"), frozenset(ROLES)),
     Route("project-list", "GET", lambda w: reverse("annotator-project-list"), MEMBERS_OF_A),
     Route("project-detail", "GET", p("annotator-project-detail"), MEMBERS_OF_A),
     Route(
@@ -455,7 +501,7 @@ ROUTES = [
         REVIEWERS,
         hidden=BLIND_HIDDEN | {"annotator"},
     ),
-    Route("document-export", "GET", d("annotator-document-export"), MANAGERS, hidden=BLIND_HIDDEN),
+    Route("document-export", "GET", d("annotator-document-export"), REVIEWERS, hidden=BLIND_HIDDEN),
     Route(
         "document-edit",
         "POST",
@@ -556,6 +602,89 @@ ROUTES = [
     ),
     Route("project-jobs", "GET", p("annotator-project-jobs"), REVIEWERS),
     Route("likely-errors", "GET", p("annotator-likely-errors"), REVIEWERS),
+    # Agreement and adjudication: reviewers; annotators read the report only when it is opened.
+    Route("agreement", "GET", p("annotator-agreement"), REVIEWERS),
+    Route(
+        "agreement-open",
+        "GET",
+        p("annotator-agreement"),
+        MEMBERS_OF_A,
+        setup=open_agreement,
+    ),
+    Route(
+        "agreement-post",
+        "POST",
+        p("annotator-agreement"),
+        REVIEWERS,
+        ok=(302,),
+        data=lambda w, r: AGREEMENT_POST,
+        check=lambda w, r: Job.objects.get(kind="agreement"),
+    ),
+    Route(
+        "agreement-post-open",
+        "POST",
+        p("annotator-agreement"),
+        REVIEWERS,
+        ok=(302,),
+        data=lambda w, r: AGREEMENT_POST,
+        setup=open_agreement,
+        check=lambda w, r: Job.objects.get(kind="agreement"),
+    ),
+    Route("agreement-cell", "GET", report_cell, REVIEWERS, setup=with_report),
+    Route(
+        "agreement-cell-open",
+        "GET",
+        report_cell,
+        REVIEWERS,  # project A is blind: its annotators see the figures, not the sentences
+        setup=lambda w: (with_report(w), open_agreement(w)),
+    ),
+    Route("adjudication-queue", "GET", p("annotator-adjudication-queue"), REVIEWERS),
+    Route(
+        "adjudication-queue-open",
+        "GET",
+        p("annotator-adjudication-queue"),
+        REVIEWERS,
+        setup=open_agreement,
+    ),
+    Route(
+        "majority-vote",
+        "POST",
+        p("annotator-majority-vote"),
+        REVIEWERS,
+        ok=(302,),
+        data=lambda w, r: {"rule": "majority", "finished_only": "1"},
+        check=lambda w, r: Job.objects.get(kind="majority-vote"),
+    ),
+    Route(
+        "document-adjudicate",
+        "GET",
+        d("annotator-document-adjudicate"),
+        REVIEWERS,
+        hidden=BLIND_HIDDEN,
+        setup=in_dispute,
+    ),
+    Route(
+        "document-decide",
+        "POST",
+        d("annotator-document-decide"),
+        REVIEWERS,
+        ok=(302,),
+        data=decide_data,
+        hidden=BLIND_HIDDEN,
+        setup=in_dispute,
+        check=decided,
+    ),
+    Route(
+        "document-adjudicate-apply",
+        "POST",
+        d("annotator-document-adjudicate-apply"),
+        REVIEWERS,
+        ok=(302,),
+        hidden=BLIND_HIDDEN,
+        setup=in_dispute,
+        # The reviewer labelled "visited" in gold by hand (the world's gold_edit): kept.
+        check=lambda w, r: tags_at(w, GOLD)[1] != "O" or pytest.fail("hand edit overwritten"),
+    ),
     Route(
         "preannotate",
         "POST",
@@ -564,7 +693,281 @@ ROUTES = [
         ok=(302,),
         data=lambda w, r: {"kind": "gazetteer", "source": GOLD},
     ),
+    Route(
+        "account-token",
+        "GET",
+        lambda w: reverse("annotator-account-token"),
+        frozenset(ROLES) - {"anonymous"},
+    ),
 ]
+
+# --- the API (annotator/api/): the same rules, through the same access code. An anonymous
+# client gets 401 instead of a redirect to the login page; bodies are JSON.
+
+
+def api_p(name: str) -> Callable[[World], str]:
+    return lambda w: reverse(name, args=[w.project_a.pk])
+
+
+def api_s(name: str) -> Callable[[World], str]:
+    """A sentence URL: alpha-one's first sentence."""
+    return lambda w: reverse(name, args=[w.doc_one.pk, w.sid(w.doc_one)])
+
+
+def api_t(w: World) -> str:
+    return reverse("annotator-api-task-transition", args=[w.task.pk])
+
+
+def a_job(w: World) -> None:
+    w.extra["job"] = services.start_job(
+        kind="gazetteer", user=w.users["manager"], project=w.project_a, params={}
+    )
+
+
+def api_j(name: str) -> Callable[[World], str]:
+    return lambda w: reverse(name, args=[w.extra["job"].pk])
+
+
+def job_is(state: str) -> Callable[[World, str], None]:
+    def check(w: World, role: str) -> None:
+        w.extra["job"].refresh_from_db()
+        assert w.extra["job"].state == state
+
+    return check
+
+
+NOT_REVIEWERS = MEMBERS_OF_A - REVIEWERS
+
+API_ROUTES = [
+    Route("api-schema", "GET", lambda w: reverse("annotator-api-schema"), frozenset(ROLES)),
+    Route("api-docs", "GET", lambda w: reverse("annotator-api-docs"), frozenset(ROLES)),
+    Route(
+        "api-project-list",
+        "GET",
+        lambda w: reverse("annotator-api-project-list"),
+        MEMBERS_OF_A | {"member_of_b"},  # everybody's own list
+    ),
+    Route("api-project-detail", "GET", api_p("annotator-api-project-detail"), MEMBERS_OF_A),
+    Route("api-project-members", "GET", api_p("annotator-api-project-members"), MANAGERS),
+    Route(
+        "api-project-members-add",
+        "POST",
+        api_p("annotator-api-project-members"),
+        MANAGERS,
+        ok=(201,),
+        data=lambda w, r: {"username": "newbie", "password": "pw-new-1234", "roles": ["reviewer"]},
+        check=lambda w, r: Membership.objects.get(project=w.project_a, user__username="newbie"),
+        json=True,
+    ),
+    Route("api-document-list", "GET", api_p("annotator-api-document-list"), MEMBERS_OF_A),
+    Route(
+        "api-document-list-upload",
+        "POST",
+        api_p("annotator-api-document-list"),
+        MANAGERS,
+        ok=(201,),
+        data=upload_data,
+        check=lambda w, r: w.project_a.documents.get(name="alpha-three.conll"),
+    ),
+    Route("api-project-conll", "GET", api_p("annotator-api-project-conll"), MANAGERS),
+    Route(
+        "api-document-detail",
+        "GET",
+        d("annotator-api-document-detail"),
+        SEES_DOC_ONE,
+        hidden=BLIND_HIDDEN,
+    ),
+    Route(
+        "api-document-conll",
+        "GET",
+        d("annotator-api-document-conll"),
+        REVIEWERS,
+        hidden=BLIND_HIDDEN,
+    ),
+    Route(
+        "api-document-jsonl",
+        "GET",
+        d("annotator-api-document-jsonl"),
+        REVIEWERS,
+        hidden=BLIND_HIDDEN,
+    ),
+    Route(
+        "api-sentence-list",
+        "GET",
+        d("annotator-api-sentence-list"),
+        SEES_DOC_ONE,
+        hidden=BLIND_HIDDEN,
+    ),
+    Route(
+        "api-sentence-list-gold",
+        "GET",
+        d("annotator-api-sentence-list", "?layer=gold"),
+        REVIEWERS,
+        hidden=BLIND_HIDDEN | {"annotator"},
+    ),
+    Route(
+        "api-sentence-detail",
+        "GET",
+        api_s("annotator-api-sentence-detail"),
+        SEES_DOC_ONE,
+        hidden=BLIND_HIDDEN,
+    ),
+    Route(
+        "api-sentence-edit",
+        "POST",
+        api_s("annotator-api-sentence-edit"),
+        SEES_DOC_ONE,
+        data=edit_data,
+        hidden=BLIND_HIDDEN,
+        check=edited,
+        json=True,
+    ),
+    Route(
+        "api-sentence-edit-gold",
+        "POST",
+        api_s("annotator-api-sentence-edit"),
+        REVIEWERS,
+        data=layer_edit(lambda w: GOLD),
+        hidden=BLIND_HIDDEN,
+        json=True,
+    ),
+    Route(
+        "api-sentence-edit-other-layer",
+        "POST",
+        api_s("annotator-api-sentence-edit"),
+        REVIEWERS,
+        data=layer_edit(lambda w: OTHER_LAYER),
+        hidden=BLIND_HIDDEN | {"annotator"},
+        json=True,
+    ),
+    Route(
+        "api-sentence-review",
+        "POST",
+        api_s("annotator-api-sentence-review"),
+        SEES_DOC_ONE,
+        data=lambda w, r: {"layer": own_layer(w, r)},
+        hidden=BLIND_HIDDEN,
+        json=True,
+    ),
+    Route("api-task-list", "GET", api_p("annotator-api-task-list"), ANNOTATING),
+    Route(
+        "api-task-list-assign",
+        "POST",
+        api_p("annotator-api-task-list"),
+        MANAGERS,
+        ok=(201,),
+        data=lambda w, r: {"mode": "auto", "documents": [w.doc_two.pk], "start_layer": IMPORTED},
+        check=lambda w, r: Task.objects.get(document=w.doc_two),
+        json=True,
+    ),
+    Route(
+        "api-task-detail",
+        "GET",
+        lambda w: reverse("annotator-api-task-detail", args=[w.task.pk]),
+        REVIEWERS | {"annotator"},
+        hidden=frozenset({"annotator_without_task"}),
+    ),
+    Route(
+        "api-task-transition-start",
+        "POST",
+        api_t,
+        frozenset({"annotator"}),
+        data=lambda w, r: {"action": "start"},
+        hidden=MEMBERS_OF_A - {"annotator"},
+        check=task_is(Task.State.IN_PROGRESS),
+        json=True,
+    ),
+    Route(
+        "api-task-transition-submit",
+        "POST",
+        api_t,
+        frozenset({"annotator"}),
+        data=lambda w, r: {"action": "submit"},
+        hidden=MEMBERS_OF_A - {"annotator"},
+        setup=task_state(Task.State.IN_PROGRESS),
+        check=task_is(Task.State.SUBMITTED),
+        json=True,
+    ),
+    Route(
+        "api-task-transition-approve",
+        "POST",
+        api_t,
+        REVIEWERS,
+        data=lambda w, r: {"action": "approve", "copy_to_gold": True},
+        setup=task_state(Task.State.SUBMITTED),
+        check=task_is(Task.State.APPROVED),
+        json=True,
+    ),
+    Route(
+        "api-task-transition-changes",
+        "POST",
+        api_t,
+        REVIEWERS,
+        data=lambda w, r: {"action": "changes", "comment": "tag the city"},
+        setup=task_state(Task.State.SUBMITTED),
+        check=task_is(Task.State.CHANGES_REQUESTED),
+        json=True,
+    ),
+    Route(
+        "api-task-transition-reassign",
+        "POST",
+        api_t,
+        MANAGERS,
+        data=lambda w, r: {"action": "reassign", "to": w.users["annotator_without_task"].pk},
+        check=task_is(Task.State.ASSIGNED, "annotator_without_task"),
+        json=True,
+    ),
+    Route(
+        "api-task-transition-withdraw",
+        "POST",
+        api_t,
+        MANAGERS,
+        data=lambda w, r: {"action": "withdraw"},
+        check=task_is(Task.State.WITHDRAWN),
+        json=True,
+    ),
+    Route("api-job-list", "GET", api_p("annotator-api-job-list"), REVIEWERS),
+    Route(
+        "api-job-list-start",
+        "POST",
+        api_p("annotator-api-job-list"),
+        MANAGERS,
+        ok=(202,),
+        data=lambda w, r: {"kind": "gazetteer", "source": GOLD},
+        json=True,
+    ),
+    # A job of the manager's: reviewers see it, annotators do not (it is not theirs).
+    Route(
+        "api-job-detail",
+        "GET",
+        api_j("annotator-api-job-detail"),
+        REVIEWERS,
+        hidden=NOT_REVIEWERS,
+        setup=a_job,
+    ),
+    Route(
+        "api-job-cancel",
+        "POST",
+        api_j("annotator-api-job-cancel"),
+        REVIEWERS,
+        hidden=NOT_REVIEWERS,
+        setup=a_job,
+        check=job_is("cancelled"),
+        json=True,
+    ),
+    Route("api-model-list", "GET", api_p("annotator-api-model-list"), REVIEWERS),
+    Route(
+        "api-model-list-register",
+        "POST",
+        api_p("annotator-api-model-list"),
+        MANAGERS,
+        ok=(201,),
+        data=lambda w, r: {"kind": "remote", "name": "r", "url": "http://127.0.0.1:9/"},
+        check=lambda w, r: w.project_a.models.get(name="r"),
+        json=True,
+    ),
+]
+ROUTES += API_ROUTES
 
 # Views reached through other tests' objects (a job's own pages are in tests/test_jobs.py).
 COVERED_ELSEWHERE = {
@@ -578,11 +981,18 @@ COVERED_ELSEWHERE = {
 
 
 def test_every_url_of_the_app_is_in_the_matrix() -> None:
-    from django.urls import get_resolver
+    from django.urls import URLResolver, get_resolver
+
+    def walk(patterns):  # included URL modules (the API) too
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns)
+            else:
+                yield pattern
 
     names = {
         pattern.name
-        for pattern in get_resolver().url_patterns
+        for pattern in walk(get_resolver().url_patterns)
         if getattr(pattern, "name", None) and pattern.name.startswith(("annotator-", "home"))
     }
     # Route ids name the URL without its "annotator-" prefix, some by another word.
@@ -604,12 +1014,12 @@ def test_every_url_of_the_app_is_in_the_matrix() -> None:
 
 
 def expected(route: Route, role: str) -> str:
+    if role in route.allowed:  # only a public route allows anonymous users and outsiders
+        return "ok"
     if role == "anonymous":
-        return "login"
+        return "401" if route.id.startswith("api-") else "login"
     if role == "member_of_b":
         return "404"
-    if role in route.allowed:
-        return "ok"
     if role in route.hidden:
         return "404"
     return "403"
@@ -628,6 +1038,8 @@ def request(client: Client, route: Route, world: World, role: str):
     url = route.url(world)
     if route.method == "GET":
         return client.get(url)
+    if route.json:
+        return client.post(url, route.data(world, role), content_type="application/json")
     return client.post(url, route.data(world, role))
 
 

@@ -13,6 +13,7 @@ from annotator.views.agreement import (
 )
 from annotator.views.compare import document_compare, document_take, document_take_all
 from annotator.views.errors import likely_errors
+from annotator.views.health import health
 from annotator.views.jobs import (
     job_cancel,
     job_progress,
@@ -50,8 +51,10 @@ from annotator.views.tasks import (
     start_next,
     task_action,
 )
+from annotator.views.tokens import account_token
 
 __all__ = [
+    "account_token",
     "document_adjudicate",
     "document_apply_agreed",
     "document_decide",
@@ -59,6 +62,7 @@ __all__ = [
     "agreement_cell",
     "agreement_report",
     "majority_vote",
+    "health",
     "likely_errors",
     "job_cancel",
     "job_progress",

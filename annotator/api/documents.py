@@ -1,0 +1,280 @@
+"""Documents: list, upload (CoNLL, as the project page does), detail, download (CoNLL, JSONL)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+
+from django.db import transaction
+from django.db.models import Max
+from django.http import Http404, StreamingHttpResponse
+from django.urls import path, reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from annotator import access, services
+from annotator.api import permissions
+from annotator.api.exceptions import invalid, validated
+from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
+from annotator.api.schema import InvalidInputSerializer, responses
+from annotator.api.serializers import (
+    ConllErrorSerializer,
+    DocumentDetailSerializer,
+    DocumentQuerySerializer,
+    DocumentSerializer,
+    ExportQuerySerializer,
+    ImportedSerializer,
+    JobSerializer,
+    UploadSerializer,
+)
+from annotator.forms import UploadForm
+from annotator.models import Document, Project, SentenceTags, TagLayer
+from annotator.nlp import conll, scheme
+from annotator.views import pages
+
+TAGS = ["documents"]
+JSONL = "application/x-ndjson"
+OCTETS = "application/octet-stream"
+
+
+class AnyAccept(DefaultContentNegotiation):
+    """Downloads answer their own type whatever the client accepts; their errors are JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+def any_accept(view):
+    view.content_negotiation_class = AnyAccept
+    return view
+
+
+@extend_schema(
+    tags=TAGS,
+    methods=["GET"],
+    operation_id="projects_documents_list",
+    summary="The project's documents you may see",
+    parameters=[DocumentQuerySerializer, *PAGE_PARAMETERS],
+    responses=responses({200: page_of(DocumentSerializer)}, 400, 404),
+)
+@extend_schema(
+    tags=TAGS,
+    methods=["POST"],
+    operation_id="projects_documents_create",
+    summary="Upload CoNLL files (managers)",
+    description="The project page's importer: all or nothing. Uploads above "
+    "IMPORT_JOB_THRESHOLD bytes are imported by a job (202, poll it); a broken file is refused "
+    "(400) with every problem's file and line, and nothing is written.",
+    request={"multipart/form-data": UploadSerializer},
+    responses=responses(
+        {
+            201: ImportedSerializer,
+            202: OpenApiResponse(JobSerializer, description="Large upload: an import job."),
+            400: OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="UploadError",
+                    serializers=[ConllErrorSerializer, InvalidInputSerializer],
+                    resource_type_field_name=None,
+                ),
+                description="A file that cannot be imported (errors: file, line, message), "
+                "or invalid fields.",
+            ),
+        },
+        403,
+        404,
+    ),
+)
+@api_view(["GET", "POST"])
+def document_list(request: Request, pk: int) -> Response:
+    if request.method == "POST":
+        return _upload(request, permissions.project(request, pk, access.MANAGER))
+    who = permissions.project(request, pk)
+    query = validated(DocumentQuerySerializer, request.query_params)
+    documents = who.documents().order_by("position")
+    if query.get("name"):
+        documents = documents.filter(name=query["name"])
+    if query.get("search"):
+        documents = documents.filter(name__icontains=query["search"])
+    return paginated(request, documents, DocumentSerializer)
+
+
+def _upload(request: Request, who: access.Access) -> Response:
+    fields = request.data if isinstance(request.data, Mapping) else {}
+    form = UploadForm(  # the page's form: the same checks
+        {
+            "scheme": fields.get("scheme") or "auto",
+            "encoding": fields.get("encoding") or "",
+            "tag_column": fields.get("tag_column") or "",
+        },
+        request.FILES,
+    )
+    if not form.is_valid():
+        raise invalid(form.errors)
+    data = form.cleaned_data
+    if not data["files"]:  # the form takes an empty list
+        raise invalid({"files": ["No file was submitted."]})
+    if pages._is_large(data["files"]):
+        job = pages._import_by_job(request, who.project, data)
+        body = JobSerializer(job, context={"workers_alive": services.workers_alive()}).data
+        headers = {"Location": reverse("annotator-api-job-detail", args=[job.pk])}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
+    try:
+        summary, documents = _import(who.project, data)
+    except conll.ConllError as error:
+        problems = [{"file": p.file, "line": p.line, "message": p.message} for p in error.problems]
+        body = {"detail": "Nothing was imported: " + str(error.problems[0]), "errors": problems}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    body = {
+        "documents": DocumentSerializer(documents, many=True).data,
+        "sentences": summary.sentences,
+        "tokens": summary.tokens,
+        "new_labels": summary.new_labels,
+        "warning_count": summary.warning_count,
+        "warnings": [
+            {"file": w.file, "line": w.line, "message": w.message} for w in summary.warnings
+        ],
+    }
+    return Response(body, status=status.HTTP_201_CREATED)
+
+
+@transaction.atomic
+def _import(project: Project, data: dict) -> tuple[services.ImportSummary, list[Document]]:
+    """Import, and tell which documents it made (the project row is locked meanwhile)."""
+    Project.objects.select_for_update().get(pk=project.pk)
+    last = project.documents.aggregate(top=Max("position"))["top"]
+    summary = services.import_conll(
+        project_name=project.name,
+        files=[(f.name, f) for f in data["files"]],
+        scheme_name=data["scheme"],
+        encoding=data["encoding"],
+        tag_column=data["tag_column"],
+    )
+    created = project.documents.order_by("position")
+    if last is not None:
+        created = created.filter(position__gt=last)
+    return summary, list(created)
+
+
+@extend_schema(
+    tags=TAGS,
+    operation_id="documents_retrieve",
+    summary="A document with the tag layers you may see",
+    responses=responses({200: DocumentDetailSerializer}, 404),
+)
+@api_view(["GET"])
+def document_detail(request: Request, pk: int) -> Response:
+    document, who = permissions.document(request, pk)
+    layers = list(permissions.visible_layers(document, who).values())
+    return Response(DocumentDetailSerializer(document, context={"layers": layers}).data)
+
+
+DOWNLOAD = "Streamed; scheme converts the tags (keep: as imported, byte for byte)."
+
+
+@extend_schema(
+    tags=TAGS,
+    operation_id="documents_conll_retrieve",
+    summary="Download the document as CoNLL (reviewers and managers)",
+    description=DOWNLOAD + " In the document's own encoding, named in the Content-Type.",
+    parameters=[ExportQuerySerializer],
+    responses=responses(
+        {(200, "text/plain"): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")},
+        400,
+        403,
+        404,
+    ),
+)
+@api_view(["GET"])
+@any_accept
+def document_conll(request: Request, pk: int) -> StreamingHttpResponse:
+    document, _ = permissions.document(request, pk, access.REVIEWER)
+    layer, target = _export_choice(document, request)
+    chunks = services.export_document(document, layer_name=layer.name, scheme_name=target)
+    content_type = f"text/plain; charset={document.encoding}"
+    return pages._download(chunks, pages._export_name(document.name), content_type)
+
+
+@extend_schema(
+    tags=TAGS,
+    operation_id="documents_jsonl_retrieve",
+    summary="Download the document as JSON Lines (reviewers and managers)",
+    description=DOWNLOAD + ' One object a sentence: {"sentence": position, "tokens": [...], '
+    '"tags": [...]}.',
+    parameters=[ExportQuerySerializer],
+    responses=responses(
+        {(200, JSONL): OpenApiResponse(OpenApiTypes.BINARY, description="One line a sentence.")},
+        400,
+        403,
+        404,
+    ),
+)
+@api_view(["GET"])
+@any_accept
+def document_jsonl(request: Request, pk: int) -> StreamingHttpResponse:
+    document, _ = permissions.document(request, pk, access.REVIEWER)
+    layer, target = _export_choice(document, request)
+    name = pages._export_name(document.name).rsplit(".", 1)[0] + ".jsonl"
+    return pages._download(_jsonl_lines(document, layer, target), name, JSONL)
+
+
+def _export_choice(document: Document, request: Request) -> tuple[TagLayer, str]:
+    query = validated(ExportQuerySerializer, request.query_params)
+    name = query.get("layer") or services.default_layer_name(document)
+    layer = document.layers.filter(name=name).first()
+    if layer is None:
+        raise Http404("No such layer.")
+    return layer, query["scheme"]
+
+
+def _jsonl_lines(document: Document, layer: TagLayer, target: str) -> Iterator[bytes]:
+    target = document.scheme if target == "keep" else target
+    rows = (
+        SentenceTags.objects.filter(layer=layer)
+        .order_by("sentence__position")
+        .values_list("sentence__position", "sentence__tokens", "tags")
+    )
+    for position, tokens, tags in rows.iterator(chunk_size=2000):
+        if target != document.scheme:
+            tags = scheme.convert(tags, document.scheme, target)
+        line = {"sentence": position, "tokens": tokens, "tags": tags}
+        yield (json.dumps(line, ensure_ascii=False) + "\n").encode()
+
+
+@extend_schema(
+    tags=TAGS,
+    operation_id="projects_conll_retrieve",
+    summary="Download every document of the project as one CoNLL stream (managers)",
+    description=DOWNLOAD + " Every document needs the layer named.",
+    parameters=[ExportQuerySerializer],
+    responses=responses(
+        {(200, OCTETS): OpenApiResponse(OpenApiTypes.BINARY, description="The files.")},
+        400,
+        403,
+        404,
+    ),
+)
+@api_view(["GET"])
+@any_accept
+def project_conll(request: Request, pk: int) -> StreamingHttpResponse:
+    project = permissions.project(request, pk, access.MANAGER).project
+    query = validated(ExportQuerySerializer, request.query_params)
+    layer = query.get("layer")
+    if layer and project.documents.exclude(layers__name=layer).exists():
+        raise invalid({"layer": [f"Not every document has a layer named {layer!r}."]})
+    chunks = services.export_project(project, layer_name=layer, scheme_name=query["scheme"])
+    # Documents may differ in encoding: no one charset names the whole stream.
+    return pages._download(chunks, pages._export_name(project.name), OCTETS)
+
+
+urlpatterns = [
+    path("projects/<int:pk>/documents/", document_list, name="annotator-api-document-list"),
+    path("projects/<int:pk>/conll/", project_conll, name="annotator-api-project-conll"),
+    path("documents/<int:pk>/", document_detail, name="annotator-api-document-detail"),
+    path("documents/<int:pk>/conll/", document_conll, name="annotator-api-document-conll"),
+    path("documents/<int:pk>/jsonl/", document_jsonl, name="annotator-api-document-jsonl"),
+]

@@ -1,0 +1,81 @@
+"""One error shape for the whole API: {"detail": "..."}, plus "errors" for invalid input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import BadRequest
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from annotator import services
+
+INVALID = "Invalid input."
+
+
+def handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, with field errors flattened under "errors" and the services' expected
+    refusals turned into answers (an edit that does not fit: 422; a task step that is not
+    possible now: 409)."""
+    if isinstance(exc, BadRequest):
+        exc = exceptions.ParseError(str(exc))
+    elif isinstance(exc, services.EditRejected):
+        exc = Unprocessable(str(exc))
+    elif isinstance(exc, services.TaskError):
+        exc = Conflict(str(exc))
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"detail": INVALID, "errors": field_errors(exc.detail)}
+    elif not isinstance(response.data, dict) or "detail" not in response.data:
+        response.data = {"detail": str(response.data)}
+    return response
+
+
+def field_errors(detail: Any) -> dict[str, list[str]]:
+    """{field: [message, ...]}; nested errors (a list item, a nested field) get a path prefix."""
+    if not isinstance(detail, dict):
+        detail = {"non_field_errors": detail}
+    flat: dict[str, list[str]] = {}
+    for field, value in detail.items():
+        flat[str(field)] = list(_messages(value))
+    return flat
+
+
+def _messages(value: Any, prefix: str = ""):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _messages(inner, f"{prefix}{key}: ")
+    elif isinstance(value, list):
+        for inner in value:
+            yield from _messages(inner, prefix)
+    else:
+        yield f"{prefix}{value}"
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This is not possible in the object's current state."
+    default_code = "conflict"
+
+
+class Unprocessable(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This change does not fit."
+    default_code = "unprocessable"
+
+
+def invalid(errors: dict[str, list[str]]) -> exceptions.ValidationError:
+    """A ValidationError from a Django form's errors (the UI's forms validate the API too)."""
+    return exceptions.ValidationError(
+        {("non_field_errors" if k == "__all__" else k): list(v) for k, v in errors.items()}
+    )
+
+
+def validated(serializer_class, data) -> dict:
+    """The serializer's validated data, or a 400 naming each field's problem."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,124 @@
+"""Projects (list, detail with labels, scheme and settings) and their members (managers)."""
+
+from __future__ import annotations
+
+from django.db.models import Sum
+from django.urls import path
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from annotator import access
+from annotator.api import permissions
+from annotator.api.exceptions import invalid, validated
+from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
+from annotator.api.schema import responses
+from annotator.api.serializers import (
+    MemberCreateSerializer,
+    MemberSerializer,
+    ProjectDetailSerializer,
+    ProjectQuerySerializer,
+    ProjectSerializer,
+)
+from annotator.forms import MemberForm
+from annotator.models import Membership
+from annotator.views.tasks import _add_member
+
+TAGS = ["projects"]
+
+
+@extend_schema(
+    tags=TAGS,
+    operation_id="projects_list",
+    summary="The projects you are a member of",
+    parameters=[ProjectQuerySerializer, *PAGE_PARAMETERS],
+    responses=responses({200: page_of(ProjectSerializer)}, 400, 404),
+)
+@api_view(["GET"])
+def project_list(request: Request) -> Response:
+    projects = access.projects_for(request.user).order_by("name")
+    search = validated(ProjectQuerySerializer, request.query_params).get("search")
+    if search:
+        projects = projects.filter(name__icontains=search)
+    return paginated(request, projects, ProjectSerializer)
+
+
+@extend_schema(
+    tags=TAGS,
+    operation_id="projects_retrieve",
+    summary="A project: labels, scheme, workload settings, your roles",
+    responses=responses({200: ProjectDetailSerializer}, 404),
+)
+@api_view(["GET"])
+def project_detail(request: Request, pk: int) -> Response:
+    who = permissions.project(request, pk)
+    documents = who.documents()
+    totals = documents.aggregate(sentences=Sum("sentence_count"), tokens=Sum("token_count"))
+    totals = {
+        "documents": documents.count(),
+        "sentences": totals["sentences"] or 0,
+        "tokens": totals["tokens"] or 0,
+    }
+    context = {"access": who, "totals": totals}
+    return Response(ProjectDetailSerializer(who.project, context=context).data)
+
+
+@extend_schema(
+    tags=TAGS,
+    methods=["GET"],
+    operation_id="projects_members_list",
+    summary="The project's members and their roles (managers)",
+    parameters=PAGE_PARAMETERS,
+    responses=responses({200: page_of(MemberSerializer)}, 403, 404),
+)
+@extend_schema(
+    tags=TAGS,
+    methods=["POST"],
+    operation_id="projects_members_create",
+    summary="Add a member with roles, creating the account if needed (managers)",
+    description="The Members page's form and rules. A new account needs a password.",
+    request=MemberCreateSerializer,
+    responses=responses({201: MemberSerializer}, 400, 403, 404),
+)
+@api_view(["GET", "POST"])
+def project_members(request: Request, pk: int) -> Response:
+    who = permissions.project(request, pk, access.MANAGER)
+    if request.method == "POST":
+        return _add(request, who)
+    rows = (
+        Membership.objects.filter(project=who.project)
+        .select_related("user")
+        .order_by("user__username", "role")
+    )
+    members: dict[int, dict] = {}
+    for row in rows:
+        member = members.setdefault(
+            row.user_id, {"id": row.user_id, "username": row.user.get_username(), "roles": []}
+        )
+        member["roles"].append(row.role)
+    return paginated(request, list(members.values()), MemberSerializer)
+
+
+def _add(request: Request, who: access.Access) -> Response:
+    data = validated(MemberCreateSerializer, request.data)
+    form = MemberForm({"password": "", **data})  # the page's form: the same rules
+    if not form.is_valid():
+        raise invalid(form.errors)
+    error = _add_member(who.project, form.cleaned_data)
+    if error:
+        raise invalid({"password": [error]})
+    rows = Membership.objects.filter(
+        project=who.project, user__username=form.cleaned_data["username"]
+    ).select_related("user")
+    user = rows[0].user
+    member = {"id": user.pk, "username": user.get_username(), "roles": [r.role for r in rows]}
+    return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
+
+
+urlpatterns = [
+    path("projects/", project_list, name="annotator-api-project-list"),
+    path("projects/<int:pk>/", project_detail, name="annotator-api-project-detail"),
+    path("projects/<int:pk>/members/", project_members, name="annotator-api-project-members"),
+]

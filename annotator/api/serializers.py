@@ -1,0 +1,464 @@
+"""What the API reads and answers. Writes are validated here (or by the pages' own forms) and
+done by annotator.services; nothing here saves a model."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.fields import empty
+
+from annotator.forms import SCHEMES
+from annotator.models import (
+    Document,
+    Job,
+    Membership,
+    Project,
+    TaggerModel,
+    TagLayer,
+    Task,
+)
+from annotator.services.editing import OPERATIONS
+
+EXPORT_SCHEMES = [("keep", "As imported"), *SCHEMES[1:]]
+ID = {"min_value": 1, "max_value": 2**63 - 1}
+NAME = {"max_length": 200}
+
+# --- projects and members ----------------------------------------------------------------------
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Project
+        fields = ["id", "name", "labels", "scheme", "blind", "created_at"]
+
+    labels = serializers.ListField(child=serializers.CharField())
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    class Meta(ProjectSerializer.Meta):
+        fields = [
+            *ProjectSerializer.Meta.fields,
+            "annotators_per_document",
+            "max_open_tasks",
+            "abandon_after_hours",
+            "task_size",
+            "roles",
+            "documents",
+            "sentences",
+            "tokens",
+        ]
+
+    roles = serializers.SerializerMethodField(help_text="Your roles in the project.")
+    documents = serializers.SerializerMethodField(help_text="Documents you may see.")
+    sentences = serializers.SerializerMethodField()
+    tokens = serializers.SerializerMethodField()
+
+    def get_roles(self, project) -> list[str]:
+        return sorted(self.context["access"].roles)
+
+    def get_documents(self, project) -> int:
+        return self.context["totals"]["documents"]
+
+    def get_sentences(self, project) -> int:
+        return self.context["totals"]["sentences"]
+
+    def get_tokens(self, project) -> int:
+        return self.context["totals"]["tokens"]
+
+
+class ProjectQuerySerializer(serializers.Serializer):
+    search = serializers.CharField(
+        required=False, allow_blank=True, help_text="Names containing this.", **NAME
+    )
+
+
+class MemberSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Membership.Role.choices))
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    """Checked by the Members page's form; shown here for the schema."""
+
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(
+        required=False,
+        write_only=True,
+        help_text="Needed for a new account; leave out to add an existing user.",
+    )
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=Membership.Role.choices), min_length=1
+    )
+
+    def validate_username(self, value: str) -> str:
+        """As an account stores it (NFKC-normalised), and a name Django's login accepts."""
+        User = get_user_model()
+        value = User.normalize_username(value)
+        try:
+            User._meta.get_field(User.USERNAME_FIELD).run_validators(value)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(list(error.messages)) from error
+        return value
+
+
+# --- documents ---------------------------------------------------------------------------------
+
+
+class LayerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TagLayer
+        fields = ["name", "kind", "owner", "editable", "invalid_count", "reviewed_count"]
+
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    editable = serializers.BooleanField(read_only=True)
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "project",
+            "position",
+            "name",
+            "source_name",
+            "scheme",
+            "encoding",
+            "sentence_count",
+            "token_count",
+            "calibration",
+            "created_at",
+        ]
+
+
+class DocumentDetailSerializer(DocumentSerializer):
+    class Meta(DocumentSerializer.Meta):
+        fields = [*DocumentSerializer.Meta.fields, "layers"]
+
+    layers = serializers.SerializerMethodField(help_text="The tag layers you may see.")
+
+    @extend_schema_field(LayerSerializer(many=True))
+    def get_layers(self, document) -> list[dict]:
+        return LayerSerializer(self.context["layers"], many=True).data
+
+
+class DocumentQuerySerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, help_text="Exactly this name.", **NAME)
+    search = serializers.CharField(
+        required=False, allow_blank=True, help_text="Names containing this.", **NAME
+    )
+
+
+class UploadSerializer(serializers.Serializer):
+    """Checked by the project page's upload form; shown here for the schema."""
+
+    files = serializers.ListField(
+        child=serializers.FileField(), help_text="One or more CoNLL files.", min_length=1
+    )
+    scheme = serializers.ChoiceField(choices=SCHEMES, default="auto")
+    encoding = serializers.CharField(
+        required=False, max_length=40, help_text="Default: UTF-8 (with or without a BOM)."
+    )
+    tag_column = serializers.IntegerField(
+        required=False, help_text="1-based; negative counts from the end. Default: the last."
+    )
+
+
+class ProblemSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    line = serializers.IntegerField()
+    message = serializers.CharField()
+
+
+class ConllErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = ProblemSerializer(many=True, help_text="Every problem found (up to 50 per file).")
+
+
+class ImportedSerializer(serializers.Serializer):
+    documents = DocumentSerializer(many=True)
+    sentences = serializers.IntegerField()
+    tokens = serializers.IntegerField()
+    new_labels = serializers.ListField(child=serializers.CharField())
+    warning_count = serializers.IntegerField()
+    warnings = ProblemSerializer(many=True, help_text="Invalid transitions (kept and flagged).")
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    layer = serializers.CharField(
+        required=False, help_text="Default: gold where it exists, else the imported tags.", **NAME
+    )
+    scheme = serializers.ChoiceField(choices=EXPORT_SCHEMES, default="keep")
+
+
+# --- sentences ---------------------------------------------------------------------------------
+
+
+class SentenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField(help_text="0-based, in the document.")
+    line = serializers.IntegerField(help_text="Line of its first token in the imported file.")
+    layer = serializers.CharField()
+    tokens = serializers.ListField(child=serializers.CharField(allow_blank=True))
+    tags = serializers.ListField(child=serializers.CharField())
+    invalid = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Token positions with invalid transitions."
+    )
+    version = serializers.IntegerField(help_text="Send it back with an edit (409 if stale).")
+    reviewed = serializers.BooleanField()
+
+
+class SentenceQuerySerializer(serializers.Serializer):
+    layer = serializers.CharField(
+        required=False,
+        help_text="Default: as the document page (an annotator's own layer, else gold, else "
+        "the imported tags).",
+        **NAME,
+    )
+    flagged = serializers.BooleanField(required=False, allow_null=True, default=None)
+    reviewed = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class LayerQuerySerializer(serializers.Serializer):
+    layer = serializers.CharField(required=False, **NAME)
+
+
+class EditSerializer(serializers.Serializer):
+    layer = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Where the edit goes; empty (or gold/imported): gold, for reviewers. "
+        "Annotators name their own layer.",
+        **NAME,
+    )
+    version = serializers.IntegerField(min_value=0, help_text="The version you read.")
+    op = serializers.ChoiceField(choices=sorted(OPERATIONS))
+    start = serializers.IntegerField(min_value=0, help_text="First token, 0-based.")
+    end = serializers.IntegerField(
+        min_value=1, required=False, help_text="After the last token (default start + 1)."
+    )
+    label = serializers.CharField(required=False, help_text="For op=label.", **NAME)
+
+
+class _BooleanOrDefault(serializers.BooleanField):
+    """A form without the field means its default (DRF's BooleanField would read False)."""
+
+    default_empty_html = empty
+
+
+class ReviewSerializer(serializers.Serializer):
+    layer = serializers.CharField(required=False, allow_blank=True, default="", **NAME)
+    reviewed = _BooleanOrDefault(default=True)
+
+
+class StaleSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    sentence = SentenceSerializer(help_text="The sentence as it is now.")
+
+
+# --- tasks -------------------------------------------------------------------------------------
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "project",
+            "document",
+            "annotator",
+            "layer",
+            "first_sentence",
+            "end_sentence",
+            "start_layer",
+            "state",
+            "due",
+            "comment",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+        ]
+
+    annotator = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Null: in the pool."
+    )
+    layer = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+
+
+class TaskQuerySerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=Task.State.choices, required=False)
+    annotator = serializers.CharField(required=False, help_text="A username.", max_length=150)
+    document = serializers.IntegerField(required=False, **ID)
+
+
+class AssignSerializer(serializers.Serializer):
+    """Checked by the Assign page's form; shown here for the schema."""
+
+    mode = serializers.ChoiceField(choices=[("auto", "auto"), ("hand", "hand")], default="auto")
+    documents = serializers.ListField(child=serializers.IntegerField(**ID), min_length=1)
+    annotators = serializers.ListField(
+        child=serializers.IntegerField(**ID),
+        required=False,
+        help_text="User ids (see members). Auto: empty shares among all annotators.",
+    )
+    start_layer = serializers.CharField(
+        default="imported", help_text="imported, empty, or a model layer's name.", **NAME
+    )
+    due = serializers.DateField(required=False, allow_null=True)
+
+
+class AssignedSerializer(serializers.Serializer):
+    tasks = TaskSerializer(many=True)
+    unstaffed = serializers.IntegerField(help_text="Parts that could not get k annotators.")
+
+
+class TransitionSerializer(serializers.Serializer):
+    ACTIONS = ["start", "submit", "approve", "changes", "reassign", "withdraw"]
+
+    action = serializers.ChoiceField(
+        choices=ACTIONS,
+        help_text="start, submit: the task's annotator; approve, changes: reviewers; "
+        "reassign, withdraw: managers.",
+    )
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Required for changes."
+    )
+    copy_to_gold = serializers.BooleanField(default=False, help_text="For approve.")
+    to = serializers.IntegerField(required=False, help_text="For reassign: a user id.", **ID)
+
+    def validate(self, data: dict) -> dict:
+        if data["action"] == "changes" and not data["comment"].strip():
+            raise serializers.ValidationError({"comment": ["Say what should change."]})
+        if data["action"] == "reassign" and "to" not in data:
+            raise serializers.ValidationError({"to": ["Pick an annotator of this project."]})
+        return data
+
+
+# --- jobs and models ---------------------------------------------------------------------------
+
+
+class JobSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "project",
+            "state",
+            "done",
+            "total",
+            "percent",
+            "message",
+            "result",
+            "error",
+            "params",
+            "user",
+            "cancel_requested",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "waiting_for_worker",
+        ]
+
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    percent = serializers.IntegerField(read_only=True)
+    result = serializers.DictField(help_text="What the job produced (e.g. the layer's name).")
+    params = serializers.DictField()
+    waiting_for_worker = serializers.SerializerMethodField(
+        help_text="Queued while no worker is running."
+    )
+
+    def get_waiting_for_worker(self, job) -> bool:
+        return job.state == Job.State.QUEUED and not self.context.get("workers_alive", True)
+
+
+class JobQuerySerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=Job.State.choices, required=False)
+    kind = serializers.CharField(required=False, max_length=40)
+
+
+class JobStartSerializer(serializers.Serializer):
+    KINDS = ["gazetteer", "preannotate", "train-crf", "likely-errors"]
+
+    kind = serializers.ChoiceField(
+        choices=KINDS,
+        help_text="gazetteer: match the confirmed spans (source) over the documents; "
+        "preannotate: tag with a model; train-crf: train a CRF on a layer; likely-errors: "
+        "rank doubtful tags of a layer.",
+    )
+    documents = serializers.ListField(
+        child=serializers.IntegerField(**ID),
+        required=False,
+        help_text="Document ids (gazetteer, preannotate, train-crf); none: all.",
+    )
+    source = serializers.CharField(
+        default="gold",
+        help_text="gazetteer: gold, approved, or a layer's name.",
+        **NAME,
+    )
+    case = serializers.BooleanField(default=False, help_text="gazetteer: case-sensitive.")
+    model = serializers.IntegerField(required=False, help_text="preannotate: a model id.", **ID)
+    name = serializers.CharField(default="crf", max_length=100, help_text="train-crf: its name.")
+    layer = serializers.CharField(
+        default="gold", help_text="train-crf, likely-errors: the layer to learn from.", **NAME
+    )
+    folds = serializers.IntegerField(default=5, min_value=2, max_value=10)
+    iterations = serializers.IntegerField(
+        required=False, min_value=5, max_value=200, help_text="Default 100 (train), 50 (errors)."
+    )
+
+
+class TaggerModelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TaggerModel
+        fields = [
+            "id",
+            "name",
+            "version",
+            "kind",
+            "url",
+            "pipeline",
+            "mapping",
+            "trained_on",
+            "evaluation",
+            "created_by",
+            "created_at",
+        ]
+
+    mapping = serializers.DictField(child=serializers.CharField())
+    trained_on = serializers.DictField()
+    evaluation = serializers.DictField()
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+
+
+class TaggerModelCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[("remote", "remote"), ("spacy", "spacy")])
+    name = serializers.CharField(max_length=100)
+    url = serializers.CharField(
+        required=False,
+        max_length=200,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="remote: where to POST sentences (README, Remote models).",
+    )
+    pipeline = serializers.CharField(
+        required=False, max_length=300, help_text="spacy: an installed package name or a path."
+    )
+    mapping = serializers.DictField(
+        child=serializers.CharField(max_length=200),
+        required=False,
+        help_text="spacy: its entity labels -> the project's.",
+    )
+
+    def validate(self, data: dict) -> dict:
+        needed = ["url"] if data["kind"] == "remote" else ["pipeline", "mapping"]
+        missing = {name: ["This field is required."] for name in needed if not data.get(name)}
+        if missing:
+            raise serializers.ValidationError(missing)
+        return data
