@@ -977,6 +977,8 @@ COVERED_ELSEWHERE = {
     # Model registration: tests/test_remote.py and tests/test_spacy.py check who may add one.
     "annotator-remote-model",
     "annotator-spacy-model",
+    # Any unknown path under /api/: JSON 404 for everyone, tests/api/test_not_found.py.
+    "annotator-api-not-found",
 }
 
 

@@ -29,6 +29,9 @@ DESCRIPTIONS = {
     422: "The change does not fit (the message says why); nothing was written.",
     429: "Too many requests from this token (API_RATE); `Retry-After` says when to try again.",
 }
+# Answered by the HTTP server itself (gunicorn's limit_request_line), before the app: no body
+# of ours. Documented so that clients (and the schema checks) know it can happen.
+URI_TOO_LONG = OpenApiResponse(description="The request line is longer than the server accepts.")
 SERIALIZERS = {400: InvalidInputSerializer}
 
 
@@ -40,4 +43,5 @@ def responses(ok: dict, *codes: int) -> dict:
             code,
             OpenApiResponse(SERIALIZERS.get(code, ErrorSerializer), description=DESCRIPTIONS[code]),
         )
+    answer.setdefault(414, URI_TOO_LONG)
     return answer

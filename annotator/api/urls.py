@@ -5,12 +5,20 @@ A new resource is a module with its own `urlpatterns`, added to RESOURCES.
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from annotator.api import documents, jobs, projects, sentences, taggers, tasks
 
 RESOURCES = [projects, documents, sentences, tasks, jobs, taggers]
+
+
+@csrf_exempt  # a POST to no endpoint is a 404, whatever its cookies; it changes nothing
+def not_found(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"detail": "Not found."}, status=404)
+
 
 urlpatterns = [
     path("v1/", include([pattern for module in RESOURCES for pattern in module.urlpatterns])),
@@ -20,4 +28,6 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="annotator-api-schema"),
         name="annotator-api-docs",
     ),
+    # Anything else under /api/ (e.g. /api/v1/tasks/abc/): JSON like every API error, not HTML.
+    re_path(r"^.*$", not_found, name="annotator-api-not-found"),
 ]
