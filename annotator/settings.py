@@ -166,6 +166,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "tasks", "description": "Assignment and the review workflow."},
         {"name": "jobs", "description": "Pre-annotation, training, likely errors: start, poll."},
         {"name": "models", "description": "Pre-annotation models."},
+        {"name": "agreement", "description": "Agreement reports; gold by vote."},
     ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -966,6 +966,41 @@ API_ROUTES = [
         check=lambda w, r: w.project_a.models.get(name="r"),
         json=True,
     ),
+    Route("api-agreement-list", "GET", api_p("annotator-api-agreement-list"), REVIEWERS),
+    Route(
+        "api-agreement-list-open",
+        "GET",
+        api_p("annotator-api-agreement-list"),
+        MEMBERS_OF_A,
+        setup=open_agreement,
+    ),
+    Route(
+        "api-agreement-list-start",
+        "POST",
+        api_p("annotator-api-agreement-list"),
+        REVIEWERS,
+        ok=(202,),
+        data=lambda w, r: {"layers": ["annotator ann", OTHER_LAYER], "gold": GOLD},
+        check=lambda w, r: Job.objects.get(kind="agreement", project=w.project_a),
+        json=True,
+    ),
+    Route(
+        "api-agreement-detail",
+        "GET",
+        lambda w: reverse("annotator-api-agreement-detail", args=[w.extra["report"].pk]),
+        REVIEWERS,
+        setup=with_report,
+    ),
+    Route(
+        "api-majority-vote",
+        "POST",
+        api_p("annotator-api-majority-vote"),
+        REVIEWERS,
+        ok=(202,),
+        data=lambda w, r: {"rule": "majority"},
+        check=lambda w, r: Job.objects.get(kind="majority-vote", project=w.project_a),
+        json=True,
+    ),
 ]
 ROUTES += API_ROUTES
 

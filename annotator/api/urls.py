@@ -10,9 +10,9 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from annotator.api import documents, jobs, projects, sentences, taggers, tasks
+from annotator.api import agreement, documents, jobs, projects, sentences, taggers, tasks
 
-RESOURCES = [projects, documents, sentences, tasks, jobs, taggers]
+RESOURCES = [projects, documents, sentences, tasks, jobs, taggers, agreement]
 
 
 @csrf_exempt  # a POST to no endpoint is a 404, whatever its cookies; it changes nothing

@@ -66,24 +66,19 @@ def _chosen_report(project, wanted: str | None) -> AgreementReport | None:
 
 
 def _start(request: HttpRequest, project) -> HttpResponse:
-    names = {c["name"] for c in agreement.layer_choices(project)}
-    layers = [name for name in request.POST.getlist("layers") if name in names]
-    gold = request.POST.get("gold", "")
-    if len(layers) < 2:
-        messages.error(request, "Choose at least two layers to compare.")
+    documents = [int(d) for d in request.POST.getlist("documents") if d.isdigit()]
+    try:
+        agreement.start_report(
+            user=request.user,
+            project=project,
+            layers=request.POST.getlist("layers"),
+            gold=request.POST.get("gold", ""),
+            documents=documents,
+            finished_only=request.POST.get("finished_only") == "1",
+        )
+    except agreement.BadChoice as error:
+        messages.error(request, f"Not started: {error}.")
         return redirect("annotator-agreement", project.pk)
-    documents = [
-        int(d)
-        for d in request.POST.getlist("documents")
-        if d.isdigit() and project.documents.filter(pk=int(d)).exists()
-    ]
-    params = {
-        "layers": layers,
-        "gold": gold if gold in names and gold not in layers else "",
-        "documents": documents,
-        "finished_only": request.POST.get("finished_only") == "1",
-    }
-    services.start_job(kind=agreement.KIND, user=request.user, project=project, params=params)
     messages.success(request, "Agreement is being computed; the report appears when it is done.")
     return redirect("annotator-agreement", project.pk)
 
@@ -298,18 +293,16 @@ def majority_vote(request: HttpRequest, pk: int) -> HttpResponse:
     """Build gold by majority vote as a job, for chosen documents or the whole project."""
     who = access.project_access(request.user, pk, REVIEWER)
     project = who.project
-    documents = [
-        int(d)
-        for d in request.POST.getlist("documents")
-        if d.isdigit() and project.documents.filter(pk=int(d)).exists()
-    ]
-    params = {
-        "documents": documents,
-        "rule": "all" if request.POST.get("rule") == "all" else "majority",
-        "finished_only": request.POST.get("finished_only") == "1",
-    }
-    job = services.start_job(
-        kind=adjudication.KIND, user=request.user, project=project, params=params
-    )
+    try:
+        job = adjudication.start_vote(
+            user=request.user,
+            project=project,
+            documents=[int(d) for d in request.POST.getlist("documents") if d.isdigit()],
+            rule="all" if request.POST.get("rule") == "all" else "majority",
+            finished_only=request.POST.get("finished_only") == "1",
+        )
+    except agreement.BadChoice as error:
+        messages.error(request, f"Not started: {error}.")
+        return redirect(reverse("annotator-adjudication-queue", args=[project.pk]))
     messages.success(request, f"Building gold by vote (job {job.pk}); ties will be listed here.")
     return redirect(reverse("annotator-adjudication-queue", args=[project.pk]))

@@ -23,7 +23,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from annotator import services
-from annotator.models import Job, SentenceTags
+from annotator.models import AgreementReport, Job, SentenceTags
+from annotator.nlp.agreement import agreement_report
 from tests.api.conftest import SAMPLE, token_key
 from tests.conftest import import_files
 
@@ -63,7 +64,15 @@ def fuzzed(team, settings, queued) -> dict:
         user=team.manager, project=team.project, name="remote", url="http://127.0.0.1:9/"
     )
     job = Job.objects.create(kind="gazetteer", project=team.project, user=team.manager)
+    report = AgreementReport.objects.create(
+        project=team.project,
+        params={"layers": ["imported", "gold"]},
+        result=agreement_report(
+            {"imported": [["B-Algorithm", "O"]], "gold": [["B-Algorithm", "B-Library"]]}
+        ),
+    )
     return {
+        "report": report.pk,
         "headers": {"Authorization": f"Token {token_key(team.manager)}"},
         "project": team.project.pk,
         "document": document.pk,
@@ -88,7 +97,13 @@ schema = schemathesis.openapi.from_dict(generated_schema())
 def real_ids(path: str, ids: dict) -> dict:
     """The path parameters of `path` pointing at the populated objects."""
     resource = path.removeprefix("/api/v1/").split("/")[0]
-    owner = {"projects": "project", "documents": "document", "tasks": "task", "jobs": "job"}
+    owner = {
+        "projects": "project",
+        "documents": "document",
+        "tasks": "task",
+        "jobs": "job",
+        "agreement": "report",
+    }
     return {"id": ids[owner[resource]], "sentence_id": ids["sentence"]}
 
 
