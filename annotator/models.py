@@ -15,6 +15,7 @@ from django.db import models
 IMPORTED = "imported"
 GOLD = "gold"
 
+ADJUDICATION_RULES = [("majority", "Majority agrees"), ("all", "All agree")]
 SCHEME_CHOICES = [
     ("iob1", "IOB1"),
     ("iob2", "IOB2 / BIO"),
@@ -50,7 +51,7 @@ class Project(models.Model):
     )
     adjudication_rule = models.CharField(
         max_length=10,
-        choices=[("majority", "Majority agrees"), ("all", "All agree")],
+        choices=ADJUDICATION_RULES,
         default="majority",
         help_text="When adjudicating, spans this many annotators agree on go into gold unasked.",
     )

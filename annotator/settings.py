@@ -175,6 +175,7 @@ SPECTACULAR_SETTINGS = {
         "TagSchemeEnum": "annotator.models.SCHEME_CHOICES",
         "UploadSchemeEnum": "annotator.forms.SCHEMES",
         "TaskStateEnum": "annotator.models.Task.State",
+        "AdjudicationRuleEnum": "annotator.models.ADJUDICATION_RULES",
         "JobStateEnum": "annotator.models.Job.State",
         "RoleEnum": "annotator.models.Membership.Role",
         "ModelKindEnum": "annotator.models.TaggerModel.Kind",

@@ -748,6 +748,16 @@ API_ROUTES = [
         MEMBERS_OF_A | {"member_of_b"},  # everybody's own list
     ),
     Route("api-project-detail", "GET", api_p("annotator-api-project-detail"), MEMBERS_OF_A),
+    Route(
+        "api-project-detail-patch",
+        "PATCH",
+        api_p("annotator-api-project-detail"),
+        MANAGERS,
+        data=lambda w, r: {"agreement_open": True},
+        check=lambda w, r: Project.objects.get(pk=w.project_a.pk).agreement_open
+        or pytest.fail("setting not saved"),
+        json=True,
+    ),
     Route("api-project-members", "GET", api_p("annotator-api-project-members"), MANAGERS),
     Route(
         "api-project-members-add",
@@ -1076,7 +1086,8 @@ def request(client: Client, route: Route, world: World, role: str):
     if route.method == "GET":
         return client.get(url)
     if route.json:
-        return client.post(url, route.data(world, role), content_type="application/json")
+        send = client.patch if route.method == "PATCH" else client.post
+        return send(url, route.data(world, role), content_type="application/json")
     return client.post(url, route.data(world, role))
 
 

@@ -20,7 +20,7 @@ from annotator.api.exceptions import invalid, validated
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import responses
 from annotator.api.serializers import ID, JobSerializer
-from annotator.models import AgreementReport, Job
+from annotator.models import ADJUDICATION_RULES, AgreementReport, Job
 from annotator.services import adjudication, agreement
 from annotator.views.agreement import _reader
 
@@ -67,7 +67,7 @@ class ReportStartSerializer(serializers.Serializer):
 
 class VoteStartSerializer(serializers.Serializer):
     documents = serializers.ListField(child=serializers.IntegerField(**ID), required=False)
-    rule = serializers.ChoiceField(choices=["majority", "all"], default="majority")
+    rule = serializers.ChoiceField(choices=ADJUDICATION_RULES, default="majority")
     finished_only = serializers.BooleanField(default=True)
 
 

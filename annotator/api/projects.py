@@ -21,9 +21,10 @@ from annotator.api.serializers import (
     ProjectDetailSerializer,
     ProjectQuerySerializer,
     ProjectSerializer,
+    ProjectSettingsSerializer,
 )
-from annotator.forms import MemberForm
-from annotator.models import Membership
+from annotator.forms import MemberForm, ProjectSettingsForm
+from annotator.models import Membership, Project
 from annotator.views.tasks import _add_member
 
 TAGS = ["projects"]
@@ -47,13 +48,26 @@ def project_list(request: Request) -> Response:
 
 @extend_schema(
     tags=TAGS,
+    methods=["GET"],
     operation_id="projects_retrieve",
     summary="A project: labels, scheme, workload settings, your roles",
     responses=responses({200: ProjectDetailSerializer}, 404),
 )
-@api_view(["GET"])
+@extend_schema(
+    tags=TAGS,
+    methods=["PATCH"],
+    operation_id="projects_partial_update",
+    summary="Change labels and workload settings (managers), as the settings page does",
+    request=ProjectSettingsSerializer,
+    responses=responses({200: ProjectDetailSerializer}, 400, 403, 404),
+)
+@api_view(["GET", "PATCH"])
 def project_detail(request: Request, pk: int) -> Response:
-    who = permissions.project(request, pk)
+    if request.method == "PATCH":
+        who = permissions.project(request, pk, access.MANAGER)
+        _change_settings(who.project, validated(ProjectSettingsSerializer, request.data))
+    else:
+        who = permissions.project(request, pk)
     documents = who.documents()
     totals = documents.aggregate(sentences=Sum("sentence_count"), tokens=Sum("token_count"))
     totals = {
@@ -63,6 +77,20 @@ def project_detail(request: Request, pk: int) -> Response:
     }
     context = {"access": who, "totals": totals}
     return Response(ProjectDetailSerializer(who.project, context=context).data)
+
+
+def _change_settings(project: Project, changes: dict) -> None:
+    """Through ProjectSettingsForm: the same rules as the page (e.g. labels in use stay)."""
+    data = {name: getattr(project, name) for name in ProjectSettingsForm.Meta.fields}
+    data["labels_text"] = "\n".join(project.labels)
+    if "labels" in changes:
+        data["labels_text"] = "\n".join(changes.pop("labels"))
+    data.update(changes)
+    data = {k: v for k, v in data.items() if v is not None}
+    form = ProjectSettingsForm(data=data, instance=project)
+    if not form.is_valid():
+        raise invalid({"labels" if k == "labels_text" else k: v for k, v in form.errors.items()})
+    form.save()
 
 
 @extend_schema(

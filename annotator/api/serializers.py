@@ -12,6 +12,7 @@ from rest_framework.fields import empty
 
 from annotator.forms import SCHEMES
 from annotator.models import (
+    ADJUDICATION_RULES,
     Document,
     Job,
     Membership,
@@ -37,6 +38,23 @@ class ProjectSerializer(serializers.ModelSerializer):
     labels = serializers.ListField(child=serializers.CharField())
 
 
+class ProjectSettingsSerializer(serializers.Serializer):
+    """What a manager may change: the settings page's fields (its form validates them)."""
+
+    labels = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="In palette order; labels in use cannot be removed.",
+    )
+    blind = serializers.BooleanField(required=False)
+    annotators_per_document = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    max_open_tasks = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    abandon_after_hours = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    task_size = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    adjudication_rule = serializers.ChoiceField(choices=ADJUDICATION_RULES, required=False)
+    agreement_open = serializers.BooleanField(required=False)
+
+
 class ProjectDetailSerializer(ProjectSerializer):
     class Meta(ProjectSerializer.Meta):
         fields = [
@@ -45,6 +63,8 @@ class ProjectDetailSerializer(ProjectSerializer):
             "max_open_tasks",
             "abandon_after_hours",
             "task_size",
+            "adjudication_rule",
+            "agreement_open",
             "roles",
             "documents",
             "sentences",

@@ -128,3 +128,42 @@ def test_only_managers_add_members(api, team):
         )
         assert response.status_code == 403
     assert not Membership.objects.filter(user=team.outsider).exists()
+
+
+def test_a_manager_changes_labels_and_settings_as_the_settings_page_would(api, team):
+    url = f"/api/v1/projects/{team.project.pk}/"
+    labels = [*team.project.labels, "Dataset"]
+
+    response = api("manager").patch(
+        url, {"labels": labels, "adjudication_rule": "all", "task_size": 20}, format="json"
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["labels"], body["adjudication_rule"], body["task_size"]) == (labels, "all", 20)
+    team.project.refresh_from_db()
+    assert team.project.labels == labels and team.project.adjudication_rule == "all"
+    assert team.project.blind  # untouched fields keep their values
+
+
+def test_removing_a_label_in_use_is_refused_like_on_the_settings_page(api, team):
+    before = list(team.project.labels)
+
+    response = api("manager").patch(
+        f"/api/v1/projects/{team.project.pk}/", {"labels": before[1:]}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert "Removing labels" in response.json()["errors"]["labels"][0]
+    team.project.refresh_from_db()
+    assert team.project.labels == before
+
+
+@pytest.mark.parametrize("role", ["reviewer", "annotator"])
+def test_only_managers_change_settings(api, team, role):
+    response = api(role).patch(
+        f"/api/v1/projects/{team.project.pk}/", {"blind": False}, format="json"
+    )
+    assert response.status_code == 403
+    team.project.refresh_from_db()
+    assert team.project.blind
