@@ -754,8 +754,10 @@ API_ROUTES = [
         api_p("annotator-api-project-detail"),
         MANAGERS,
         data=lambda w, r: {"agreement_open": True},
-        check=lambda w, r: Project.objects.get(pk=w.project_a.pk).agreement_open
-        or pytest.fail("setting not saved"),
+        check=lambda w, r: (
+            Project.objects.get(pk=w.project_a.pk).agreement_open
+            or pytest.fail("setting not saved")
+        ),
         json=True,
     ),
     Route("api-project-members", "GET", api_p("annotator-api-project-members"), MANAGERS),
