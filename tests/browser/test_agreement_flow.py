@@ -83,7 +83,7 @@ def listed(page) -> list[int]:
     return [int(n) - 1 for n in page.locator("article.sentence .number").all_text_contents()]
 
 
-def test_a_reviewer_reads_the_report_drills_down_adjudicates_and_a_manager_exports_gold(
+def test_a_reviewer_reads_the_report_drills_down_adjudicates_and_exports_gold(
     new_page, measured
 ):
     corpus, report = measured
@@ -211,11 +211,10 @@ def test_a_reviewer_reads_the_report_drills_down_adjudicates_and_a_manager_expor
     assert (start, end) in settled.decided
     screenshot(page, "agreement-6-applied")
 
-    # --- a manager downloads gold (exports are for managers) ---
-    manager = new_page(corpus.manager)
-    manager.goto(f"/documents/{corpus.document.pk}/?layer=gold")
-    with manager.expect_download() as download:
-        manager.get_by_role("link", name="Download").click()
+    # --- the reviewer downloads the gold they adjudicated ---
+    page.goto(f"/documents/{corpus.document.pk}/?layer=gold")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download").click()
     text = Path(download.value.path()).read_text(encoding="utf-8")
     lines = [line.split("\t") for line in text.splitlines() if "\t" in line]
     rows = (
