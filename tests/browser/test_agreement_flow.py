@@ -4,7 +4,7 @@ The corpus is tests/test_agreement_report.py's: the sample article annotated by 
 (their finished work only) and a gold layer; the agreement report is computed in-process before
 the page opens. A reviewer reads the heat map, drills into a pairwise and a confusion cell,
 opens a sentence in the comparison view, then adjudicates the document (one dispute settled by
-an htmx swap, then the agreed spans taken into gold); a manager downloads the gold export.
+an htmx swap, then the agreed spans taken into gold); the reviewer downloads the gold export.
 """
 
 from __future__ import annotations
