@@ -13,8 +13,8 @@ timeout = 120
 graceful_timeout = 30
 # Recycle each worker now and then so a slow leak never grows; the jitter keeps them from
 # restarting all at once.
-max_requests = 2000
-max_requests_jitter = 200
+max_requests = 20000  # about 7 minutes of a worker at full load (50 edits/s)
+max_requests_jitter = 2000
 accesslog = "-"  # stdout, beside the app's log
 # No runtime control socket (gunicornc): it lives at one path per user, so two servers on one
 # machine (CI's smoke test beside a benchmark) would take each other's.

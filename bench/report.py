@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import report_agreement as agreement
+import report_api as api
 import report_models as models
 import report_review as review
 import report_scale as scale
@@ -199,6 +200,10 @@ def render(results: dict, info: dict[str, str]) -> str:
         f"### Eight concurrent editors under gunicorn ({review.workers(results)}, 2 cores)",
         review.LOAD_INTRO,
         safe_table(review.load_rows, results),
+        f"### The API's edit endpoint: 20 token clients under gunicorn ({api.workers(results)}, "
+        "2 cores)",
+        api.INTRO,
+        safe_table(api.rows, results),
         "### Workers and models",
         models.INTRO,
         safe_table(models.rows, results),

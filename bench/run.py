@@ -46,9 +46,11 @@ LOAD_SECONDS = os.environ.get("BENCH_LOAD_SECONDS", "30")  # the concurrent edit
 # Sync workers for 2 cores: an edit is ~10 ms of Python with short waits on the database, so
 # two per core keep both busy while one waits; more only add SQLite lock retries and switches.
 WORKERS = os.environ.get("BENCH_WORKERS", "4")
+API_SECONDS = os.environ.get("BENCH_API_SECONDS", "60")  # each of the API's two runs
+API_PACE = os.environ.get("BENCH_API_PACE", "0.5")  # seconds between a paced client's edits
 STEPS = (
-    "floor", "import", "export", "page", "paint", "search", "edits", "load", "assign", "models",
-    "agreement",
+    "floor", "import", "export", "page", "paint", "search", "edits", "load", "api", "assign",
+    "models", "agreement",
 )  # fmt: skip
 ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
 
@@ -160,8 +162,9 @@ def run_database(label: str, url: str, reset: Callable[[], object]) -> dict:
 
 
 def run_edits(label: str, url: str, reset: Callable[[], object]) -> dict | None:
-    """The review UI on one 100k-sentence database, built once: one editor, then eight."""
-    if not (wanted("edits") or wanted("load")):
+    """The review UI on one 100k-sentence database, built once: one editor, then eight; then
+    the API's edit endpoint with 20 token clients (its result is stored apart: store_edits)."""
+    if not (wanted("edits") or wanted("load") or wanted("api")):
         return None
     env = django_env(url)
     reset()
@@ -174,7 +177,23 @@ def run_edits(label: str, url: str, reset: Callable[[], object]) -> dict | None:
     if wanted("load"):
         out["load"] = step(f"{label}: {WORKERS} gunicorn workers, 8 editors, {LOAD_SECONDS} s",
                            "load.py", LOAD_SECONDS, WORKERS, env=env)  # fmt: skip
+    if wanted("api"):
+        out["api"] = step(f"{label}: API edits, {WORKERS} gunicorn workers, 20 token clients, "
+                          f"paced and closed loop, {API_SECONDS} s each", "api_load.py",
+                          API_SECONDS, WORKERS, API_PACE, env=env)  # fmt: skip
     return out
+
+
+def store_edits(db: dict, edits: dict | None) -> None:
+    """The UI's edits under "edits", the API's under "api", each only if measured in this run:
+    a merge replaces a whole key, so BENCH_ONLY=api must not blank the UI's tables."""
+    if edits is None:
+        return
+    api = edits.pop("api", None)
+    if wanted("api"):
+        db["api"] = api or {"error": "setup: " + edits["setup"].get("error", "failed")}
+    if wanted("edits") or wanted("load"):
+        db["edits"] = edits
 
 
 def run_assign(label: str, url: str, reset: Callable[[], object]) -> dict | None:
@@ -235,7 +254,7 @@ def main() -> int:
     if wanted("floor"):
         results["floor"] = step("floor (plain sqlite3, best of 3)", "floor.py")
     results["SQLite"] = run_database("SQLite", f"sqlite:///{SQLITE_DB}", reset_sqlite)
-    store(results["SQLite"], "edits", run_edits(
+    store_edits(results["SQLite"], run_edits(
         "SQLite", f"sqlite:///{EDIT_SQLITE_DB}", lambda: reset_sqlite(EDIT_SQLITE_DB)
     ))  # fmt: skip
     store(results["SQLite"], "assign", run_assign(
@@ -254,7 +273,7 @@ def main() -> int:
     else:
         results["PostgreSQL"] = run_database("PostgreSQL", PG_URL, reset_postgres)
         edits = run_edits("PostgreSQL", EDIT_PG_URL, lambda: reset_postgres(EDIT_PG_NAME))
-        store(results["PostgreSQL"], "edits", edits)
+        store_edits(results["PostgreSQL"], edits)
         if edits is not None:
             reset_postgres(EDIT_PG_NAME, create=False)  # 100k sentences: do not leave them around
         assign = run_assign("PostgreSQL", ASSIGN_PG_URL, lambda: reset_postgres(ASSIGN_PG_NAME))

@@ -83,9 +83,7 @@ def listed(page) -> list[int]:
     return [int(n) - 1 for n in page.locator("article.sentence .number").all_text_contents()]
 
 
-def test_a_reviewer_reads_the_report_drills_down_adjudicates_and_exports_gold(
-    new_page, measured
-):
+def test_a_reviewer_reads_the_report_drills_down_adjudicates_and_exports_gold(new_page, measured):
     corpus, report = measured
     result = report.result
     page = new_page(corpus.reviewer)
