@@ -13,7 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from annotator.models import Document, Membership, Project, TagLayer, Task
+from annotator.models import GOLD, IMPORTED, Document, Job, Membership, Project, TagLayer, Task
+from annotator.services.editing import ensure_working_layer
 
 MANAGER = Membership.Role.MANAGER
 REVIEWER = Membership.Role.REVIEWER
@@ -123,3 +124,102 @@ def projects_for(user: AbstractBaseUser) -> QuerySet[Project]:
     if user.is_superuser:
         return Project.objects.all()
     return Project.objects.filter(membership__user=user).distinct()
+
+
+def report_reader(*, user: AbstractBaseUser, project_pk: int) -> Access:
+    """Managers and reviewers read agreement reports; annotators only when the project opens
+    them."""
+    who = project_access(user, project_pk)
+    if not (who.is_reviewer or who.project.agreement_open):
+        raise PermissionDenied("Agreement reports are for reviewers and managers.")
+    return who
+
+
+def job_access(*, user: AbstractBaseUser, job_pk: int) -> tuple[Job, Access]:
+    """A job of a project the user belongs to: reviewers see all, others only their own."""
+    job = Job.objects.filter(pk=job_pk).select_related("project", "user").first()
+    if job is None or job.project_id is None:
+        raise Http404("No such job.")
+    who = project_access(user, job.project_id)
+    if not who.is_reviewer and job.user_id != user.pk:
+        raise Http404("No such job.")
+    return job, who
+
+
+def default_layer(*, layers: dict[str, TagLayer], who: Access) -> str:
+    """The layer a document opens with: an annotator's own; for reviewers gold where it
+    exists, else the imported tags. `layers` are the visible ones, by name, oldest first."""
+    own = [name for name, layer in layers.items() if layer.owner_id == who.user.pk]
+    if own and not who.is_reviewer:
+        return own[0]
+    for name in (GOLD, IMPORTED):
+        if name in layers:
+            return name
+    return next(iter(layers))
+
+
+def edit_target(
+    *,
+    user: AbstractBaseUser,
+    document_pk: int,
+    layer_name: str,
+    seen: tuple[Document, Access] | None = None,
+) -> tuple[Document, Access, TagLayer]:
+    """The document, the user's access and the layer an edit goes to.
+
+    Gold (created from the imported tags on the first edit) is for reviewers, and is what an
+    edit naming no layer, or the imported one, goes to; annotators edit their own layers, and
+    only inside their open tasks (checked per sentence by `may_edit_sentence`). `seen`: the
+    caller's `document_access(user, document_pk)`, not asked again.
+    """
+    document, who = seen or document_access(user, document_pk)
+    if layer_name in ("", IMPORTED, GOLD):
+        who.require(REVIEWER)
+        layer = ensure_working_layer(document)
+    else:
+        layer = document.layers.filter(who.layer_filter(document), name=layer_name).first()
+        if layer is None or not layer.editable:
+            raise Http404("No such layer, or it is read-only.")
+        if not who.is_reviewer and layer.owner_id != user.pk:
+            raise PermissionDenied("You can only edit your own layer.")
+    layer.document = document  # already loaded, with its project
+    return document, who, layer
+
+
+def may_edit_sentence(
+    *, who: Access, layer: TagLayer, document: Document, sentence_id: int | None
+) -> int | None:
+    """403 unless the user may edit this sentence of the layer (annotators: inside one of
+    their open tasks); the sentence's position for annotators, None for reviewers."""
+    if who.is_reviewer:
+        return None
+    position = document.sentences.filter(pk=sentence_id).values_list("position", flat=True).first()
+    if position is None:
+        raise Http404("No such sentence in this document.")
+    if not who.can_edit(layer, position):
+        raise PermissionDenied("This sentence is not in one of your open tasks.")
+    return position
+
+
+TASK_ACTIONS = {
+    "start": ANNOTATOR,
+    "submit": ANNOTATOR,
+    "approve": REVIEWER,
+    "changes": REVIEWER,
+    "reassign": MANAGER,
+    "withdraw": MANAGER,
+}
+
+
+def require_task_action(*, who: Access, task: Task, action: str) -> None:
+    """404 unless `action` is a workflow step and, for start and submit, the task is the
+    user's own; 403 without the role the step needs (reviewer: approve, changes; manager:
+    reassign, withdraw)."""
+    role = TASK_ACTIONS.get(action)
+    if role is None:
+        raise Http404("Unknown action.")
+    if role == ANNOTATOR:
+        if task.annotator_id != who.user.pk:
+            raise Http404("No such task.")
+    else:
+        who.require(role)

@@ -832,3 +832,104 @@ def test_assign_by_hand_from_the_assign_page(corpus) -> None:
     assert response.status_code == 302
     task = Task.objects.get(project=corpus)
     assert (task.document, task.annotator, task.start_layer) == (one, user("ann3"), "empty")
+
+
+# --- the task page's workflow buttons ------------------------------------------------------------
+
+
+def flashed(response) -> list[str]:
+    return [str(m) for m in response.wsgi_request._messages]
+
+
+def post_action(name: str, task: Task, **fields):
+    client = Client()
+    client.force_login(user(name))
+    url = reverse("annotator-task-action", args=[task.pk])
+    return client.post(url, {"action": fields.pop("action"), **fields})
+
+
+def test_each_workflow_button_says_what_it_did(corpus) -> None:
+    task = one_task(corpus)
+    steps = [
+        ("ann1", {"action": "start"}, "Started."),
+        ("ann1", {"action": "submit"}, "Submitted for review."),
+        ("rex", {"action": "changes", "comment": "PER, not LOC"}, "Changes requested."),
+        ("ann1", {"action": "start"}, "Started."),
+        ("ann1", {"action": "submit"}, "Submitted for review."),
+        ("rex", {"action": "approve", "copy_to_gold": "1"}, "Approved and copied into gold."),
+    ]
+    for name, fields, message in steps:
+        response = post_action(name, task, **fields)
+        assert response.status_code == 302
+        assert flashed(response) == [message]
+    task.refresh_from_db()
+    assert task.state == State.APPROVED
+
+
+def test_reassign_and_withdraw_buttons_say_what_they_did(corpus) -> None:
+    task = one_task(corpus)
+    response = post_action("manny", task, action="reassign", to=user("ann2").pk)
+    assert flashed(response) == ["Reassigned to ann2, with the work done so far."]
+    response = post_action("manny", task, action="reassign", to=user("rex").pk)
+    assert flashed(response) == ["Not done: pick an annotator of this project."]
+    response = post_action("manny", task, action="withdraw")
+    assert flashed(response) == ["Withdrawn; the work done is kept in its layer."]
+    response = post_action("manny", task, action="withdraw")
+    assert flashed(response) == ["Not done: this task is already closed."]
+
+
+@pytest.mark.parametrize(
+    ("name", "action", "status"),
+    [
+        ("ann2", "submit", 404),  # someone else's task
+        ("ann1", "approve", 403),
+        ("rex", "withdraw", 403),
+        ("manny", "dance", 404),
+    ],
+)
+def test_a_step_not_yours_to_take_is_refused(corpus, name, action, status) -> None:
+    task = one_task(corpus)
+    assert post_action(name, task, action=action).status_code == status
+    task.refresh_from_db()
+    assert task.state == State.ASSIGNED
+
+
+# --- the Members page ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("password", ["", "another-pass-123"], ids=["no-password", "password"])
+def test_a_member_added_by_a_name_in_another_unicode_form_gets_their_account(
+    corpus, django_user_model, password
+) -> None:
+    fiona = django_user_model.objects.create_user("\ufb01ona", password="fiona-pass-123")
+    assert fiona.username == "fiona"  # accounts store names NFKC-normalised
+
+    response = manager_client().post(
+        reverse("annotator-members", args=[corpus.pk]),
+        {"username": "\ufb01ona", "password": password, "roles": [Membership.Role.REVIEWER]},
+    )
+
+    assert response.status_code == 302
+    assert django_user_model.objects.filter(username__endswith="ona").count() == 1
+    assert Membership.objects.filter(project=corpus, user=fiona, role="reviewer").exists()
+    assert flashed(response) == ["\ufb01ona is a member now."]
+
+
+def test_a_new_account_needs_a_password_on_the_members_page(corpus, django_user_model) -> None:
+    response = manager_client().post(
+        reverse("annotator-members", args=[corpus.pk]),
+        {"username": "newcomer", "password": "", "roles": [Membership.Role.ANNOTATOR]},
+    )
+    assert response.status_code == 200
+    assert "A new account needs a password." in response.content.decode()
+    assert not django_user_model.objects.filter(username="newcomer").exists()
+
+
+def test_adding_a_member_twice_keeps_one_membership_per_role(corpus) -> None:
+    for _ in range(2):
+        member = services.add_member(
+            project=corpus, username="ann1", password="", roles=["annotator", "reviewer"]
+        )
+    assert member == user("ann1")
+    roles = Membership.objects.filter(project=corpus, user=member).values_list("role", flat=True)
+    assert sorted(roles) == ["annotator", "reviewer"]

@@ -1,7 +1,7 @@
 """Agreement reports: list, read, compute (a job); build gold by vote (a job).
 
 The same rules as the Agreement and Adjudicate pages: reviewers and managers; annotators may read
-reports when the project opens them (views.agreement._reader).
+reports when the project opens them (access.report_reader).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from annotator.api.schema import responses
 from annotator.api.serializers import ID, JobSerializer
 from annotator.models import ADJUDICATION_RULES, AgreementReport, Job
 from annotator.services import adjudication, agreement
-from annotator.views.agreement import _reader
 
 TAGS = ["agreement"]
 
@@ -103,7 +102,7 @@ def report_list(request: Request, pk: int) -> Response:
         except agreement.BadChoice as error:
             raise invalid({"__all__": [str(error)]}) from error
         return _accepted(job)
-    who = _reader(request, pk)
+    who = access.report_reader(user=request.user, project_pk=pk)
     reports = who.project.reports.select_related("created_by")
     return paginated(request, reports, ReportSummarySerializer)
 
@@ -117,7 +116,7 @@ def report_list(request: Request, pk: int) -> Response:
 @api_view(["GET"])
 def report_detail(request: Request, pk: int) -> Response:
     report = get_object_or_404(AgreementReport.objects.only("project_id"), pk=pk)
-    _reader(request, report.project_id)
+    access.report_reader(user=request.user, project_pk=report.project_id)
     report = AgreementReport.objects.select_related("created_by").get(pk=pk)
     return Response(ReportSerializer(report).data)
 

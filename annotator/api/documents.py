@@ -32,10 +32,10 @@ from annotator.api.serializers import (
     JobSerializer,
     UploadSerializer,
 )
+from annotator.downloads import download, export_name
 from annotator.forms import UploadForm
 from annotator.models import Document, Project, SentenceTags, TagLayer
 from annotator.nlp import conll, scheme
-from annotator.views import pages
 
 TAGS = ["documents"]
 JSONL = "application/x-ndjson"
@@ -118,8 +118,15 @@ def _upload(request: Request, who: access.Access) -> Response:
     data = form.cleaned_data
     if not data["files"]:  # the form takes an empty list
         raise invalid({"files": ["No file was submitted."]})
-    if pages._is_large(data["files"]):
-        job = pages._import_by_job(request, who.project, data)
+    if services.import_needs_job(data["files"]):
+        job = services.start_import_job(
+            user=request.user,
+            project=who.project,
+            files=data["files"],
+            scheme_name=data["scheme"],
+            encoding=data["encoding"],
+            tag_column=data["tag_column"],
+        )
         body = JobSerializer(job, context={"workers_alive": services.workers_alive()}).data
         headers = {"Location": reverse("annotator-api-job-detail", args=[job.pk])}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
@@ -196,7 +203,7 @@ def document_conll(request: Request, pk: int) -> StreamingHttpResponse:
     layer, target = _export_choice(document, request)
     chunks = services.export_document(document, layer_name=layer.name, scheme_name=target)
     content_type = f"text/plain; charset={document.encoding}"
-    return pages._download(chunks, pages._export_name(document.name), content_type)
+    return download(chunks, export_name(document.name), content_type)
 
 
 @extend_schema(
@@ -218,8 +225,8 @@ def document_conll(request: Request, pk: int) -> StreamingHttpResponse:
 def document_jsonl(request: Request, pk: int) -> StreamingHttpResponse:
     document, _ = permissions.document(request, pk, access.REVIEWER)
     layer, target = _export_choice(document, request)
-    name = pages._export_name(document.name).rsplit(".", 1)[0] + ".jsonl"
-    return pages._download(_jsonl_lines(document, layer, target), name, JSONL)
+    name = export_name(document.name).rsplit(".", 1)[0] + ".jsonl"
+    return download(_jsonl_lines(document, layer, target), name, JSONL)
 
 
 def _export_choice(document: Document, request: Request) -> tuple[TagLayer, str]:
@@ -268,7 +275,7 @@ def project_conll(request: Request, pk: int) -> StreamingHttpResponse:
         raise invalid({"layer": [f"Not every document has a layer named {layer!r}."]})
     chunks = services.export_project(project, layer_name=layer, scheme_name=query["scheme"])
     # Documents may differ in encoding: no one charset names the whole stream.
-    return pages._download(chunks, pages._export_name(project.name), OCTETS)
+    return download(chunks, export_name(project.name), OCTETS)
 
 
 urlpatterns = [

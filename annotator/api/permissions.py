@@ -2,21 +2,17 @@
 
 Non-members get 404 for everything of a project, members without the role 403, and a blind
 project's annotators see only their own tasks' documents and there only their own layer and
-the task's starting layer. Where a page composes those rules (which layer an edit goes to,
-whose job is visible), the API calls the page's own helper.
+the task's starting layer. Which layer an edit goes to, whose job is visible and which layer a
+document opens with are annotator.access's rules too, shared with the pages.
 """
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 from django.http import Http404
 from rest_framework.request import Request
 
 from annotator import access
 from annotator.models import Document, Job, TagLayer
-from annotator.views import jobs as job_pages
-from annotator.views import pages, review
 
 
 def project(request: Request, pk: int, *roles: str) -> access.Access:
@@ -38,27 +34,30 @@ def shown_layer(document: Document, who: access.Access, name: str | None) -> Tag
     layers = visible_layers(document, who)
     if not layers:
         raise Http404("This document has no tag layer you may see.")
-    layer = layers.get(name or pages._default_layer(layers, who))
+    layer = layers.get(name or access.default_layer(layers=layers, who=who))
     if layer is None:
         raise Http404("No such layer.")
     return layer
 
 
 def edit_target(
-    request: Request, document_pk: int, layer_name: str
+    request: Request, seen: tuple[Document, access.Access], layer_name: str
 ) -> tuple[Document, access.Access, TagLayer]:
-    """Where an edit goes, by the review page's rules (views.review._editing): gold (created
-    on the first edit) for reviewers, their own layer for annotators."""
-    form = SimpleNamespace(user=request.user, POST={"layer": layer_name})
-    return review._editing(form, document_pk)
+    """Where an edit goes: gold (created on the first edit) for reviewers, their own layer
+    for annotators. `seen`: the document and access the view already checked."""
+    return access.edit_target(
+        user=request.user, document_pk=seen[0].pk, layer_name=layer_name, seen=seen
+    )
 
 
 def may_edit(who: access.Access, layer: TagLayer, document: Document, sentence_id: int):
     """403 unless this user may edit the sentence in the layer (annotators: their open tasks);
     the sentence's position for annotators, None for reviewers."""
-    return review._may_edit(who, layer, document, sentence_id)
+    return access.may_edit_sentence(
+        who=who, layer=layer, document=document, sentence_id=sentence_id
+    )
 
 
 def job(request: Request, pk: int) -> tuple[Job, access.Access]:
     """A job of a project the user belongs to: reviewers see all, others only their own."""
-    return job_pages._job_for(request, pk)
+    return access.job_access(user=request.user, job_pk=pk)

@@ -10,7 +10,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator import access
+from annotator import access, services
 from annotator.api import permissions
 from annotator.api.exceptions import invalid, validated
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
@@ -25,7 +25,6 @@ from annotator.api.serializers import (
 )
 from annotator.forms import MemberForm, ProjectSettingsForm
 from annotator.models import Membership, Project
-from annotator.views.tasks import _add_member
 
 TAGS = ["projects"]
 
@@ -134,14 +133,18 @@ def _add(request: Request, who: access.Access) -> Response:
     form = MemberForm({"password": "", **data})  # the page's form: the same rules
     if not form.is_valid():
         raise invalid(form.errors)
-    error = _add_member(who.project, form.cleaned_data)
-    if error:
-        raise invalid({"password": [error]})
-    rows = Membership.objects.filter(
-        project=who.project, user__username=form.cleaned_data["username"]
-    ).select_related("user")
-    user = rows[0].user
-    member = {"id": user.pk, "username": user.get_username(), "roles": [r.role for r in rows]}
+    data = form.cleaned_data
+    try:
+        user = services.add_member(
+            project=who.project,
+            username=data["username"],
+            password=data["password"],
+            roles=data["roles"],
+        )
+    except services.MemberError as error:
+        raise invalid({"password": [str(error)]}) from error
+    roles = Membership.objects.filter(project=who.project, user=user).values_list("role", flat=True)
+    member = {"id": user.pk, "username": user.get_username(), "roles": list(roles)}
     return Response(MemberSerializer(member).data, status=status.HTTP_201_CREATED)
 
 

@@ -134,9 +134,9 @@ def sentence_detail(request: Request, pk: int, sentence_id: int) -> Response:
 )
 @api_view(["POST"])
 def sentence_edit(request: Request, pk: int, sentence_id: int) -> Response:
-    permissions.document(request, pk)  # a non-member learns nothing from a 400
+    seen = permissions.document(request, pk)  # a non-member learns nothing from a 400
     data = validated(EditSerializer, request.data)
-    document, who, layer = permissions.edit_target(request, pk, data["layer"])
+    document, who, layer = permissions.edit_target(request, seen, data["layer"])
     _in_document(document, sentence_id)
     position = permissions.may_edit(who, layer, document, sentence_id)
     start = data["start"]
@@ -168,9 +168,9 @@ def sentence_edit(request: Request, pk: int, sentence_id: int) -> Response:
 )
 @api_view(["POST"])
 def sentence_review(request: Request, pk: int, sentence_id: int) -> Response:
-    permissions.document(request, pk)
+    seen = permissions.document(request, pk)
     data = validated(ReviewSerializer, request.data)
-    document, who, layer = permissions.edit_target(request, pk, data["layer"])
+    document, who, layer = permissions.edit_target(request, seen, data["layer"])
     _in_document(document, sentence_id)
     permissions.may_edit(who, layer, document, sentence_id)
     services.mark_reviewed(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import extend_schema
@@ -24,7 +23,7 @@ from annotator.api.serializers import (
     TransitionSerializer,
 )
 from annotator.forms import AssignForm
-from annotator.models import Membership, Task
+from annotator.models import Task
 
 TAGS = ["tasks"]
 State = Task.State
@@ -136,42 +135,20 @@ def task_transition(request: Request, pk: int) -> Response:
 
 
 def _step(request: Request, who: access.Access, task: Task, data: dict) -> None:
-    """The task page's rules (views.tasks._act), answered as the API answers."""
-    user, action = request.user, data["action"]
-    if action in ("start", "submit"):
-        if task.annotator_id != user.pk:
-            raise Http404("No such task.")
-        to = State.SUBMITTED if action == "submit" else State.IN_PROGRESS
-        services.transition(user=user, task_id=task.pk, to=to, as_reviewer=False)
-    elif action == "approve":
-        who.require(access.REVIEWER)
-        services.approve(user=user, task_id=task.pk, copy_to_gold=data["copy_to_gold"])
-    elif action == "changes":
-        who.require(access.REVIEWER)
-        services.transition(
-            user=user,
-            task_id=task.pk,
-            to=State.CHANGES_REQUESTED,
-            as_reviewer=True,
+    """The task page's rules (access.require_task_action, services.act_on_task), answered as
+    the API answers: a reassignment to someone who is not an annotator here is invalid input."""
+    access.require_task_action(who=who, task=task, action=data["action"])
+    try:
+        services.act_on_task(
+            user=request.user,
+            task=task,
+            action=data["action"],
             comment=data["comment"],
+            copy_to_gold=data["copy_to_gold"],
+            to=data.get("to"),
         )
-    elif action == "withdraw":
-        who.require(access.MANAGER)
-        services.withdraw(manager=user, task_id=task.pk)
-    else:
-        who.require(access.MANAGER)
-        target = (
-            get_user_model()
-            .objects.filter(
-                pk=data["to"],
-                membership__project=task.project_id,
-                membership__role=Membership.Role.ANNOTATOR,
-            )
-            .first()
-        )
-        if target is None:
-            raise invalid({"to": ["Pick an annotator of this project."]})
-        services.reassign(manager=user, task_id=task.pk, to=target)
+    except services.NotAnAnnotator as error:
+        raise invalid({"to": ["Pick an annotator of this project."]}) from error
 
 
 urlpatterns = [

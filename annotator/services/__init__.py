@@ -15,7 +15,9 @@ from annotator.services.corpus import (
     export_document,
     export_project,
     import_conll,
+    import_needs_job,
     reflag_layer,
+    start_import_job,
 )
 from annotator.services.editing import (
     EditRejected,
@@ -34,9 +36,12 @@ from annotator.services.editing import (
     undo,
 )
 from annotator.services.jobs import cancel_job, live, start_job, workers_alive
+from annotator.services.members import MemberError, add_member
 from annotator.services.models import register_remote, register_spacy
 from annotator.services.tasks import (
+    NotAnAnnotator,
     TaskError,
+    act_on_task,
     approve,
     assign,
     auto_assign,
@@ -50,6 +55,12 @@ from annotator.services.tasks import (
 )
 
 __all__ = [
+    "MemberError",
+    "NotAnAnnotator",
+    "act_on_task",
+    "add_member",
+    "import_needs_job",
+    "start_import_job",
     "cancel_job",
     "register_remote",
     "register_spacy",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
@@ -10,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 
@@ -18,6 +22,7 @@ from annotator.models import (
     GOLD,
     IMPORTED,
     Document,
+    Job,
     Project,
     Sentence,
     SentenceTags,
@@ -25,7 +30,7 @@ from annotator.models import (
     TokenIndex,
 )
 from annotator.nlp import conll, scheme
-from annotator.services.jobs import Cancelled, JobFailed, complete, runner
+from annotator.services.jobs import Cancelled, JobFailed, complete, runner, start_job
 
 BATCH = 2000
 MAX_WARNINGS = 200
@@ -327,6 +332,40 @@ class _CountingReader:
         self.read_so_far += len(data)
         self.progress(self.offset + self.read_so_far, self.total, "Reading and writing")
         return data
+
+
+def import_needs_job(files: Iterable[UploadedFile]) -> bool:
+    """Uploads above IMPORT_JOB_THRESHOLD bytes in all are imported by a job, not at once."""
+    return sum(f.size for f in files) > settings.IMPORT_JOB_THRESHOLD
+
+
+def start_import_job(
+    *,
+    user: AbstractBaseUser,
+    project: Project,
+    files: list[UploadedFile],
+    scheme_name: str,
+    encoding: str | None,
+    tag_column: int | None,
+) -> Job:
+    """Save the uploads where the worker can read them, and queue their import."""
+    folder = Path(settings.MEDIA_ROOT) / "uploads" / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    paths = []
+    for number, upload in enumerate(files):
+        path = folder / f"{number}.conll"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        paths.append(str(path))
+    params = {
+        "paths": paths,
+        "names": [f.name for f in files],
+        "scheme": scheme_name,
+        "encoding": encoding,
+        "tag_column": tag_column,
+    }
+    return start_job(kind="import", user=user, project=project, params=params)
 
 
 @runner("import")

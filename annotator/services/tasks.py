@@ -49,6 +49,10 @@ class TaskError(ValueError):
     """A transition or assignment that is not allowed; the message says why."""
 
 
+class NotAnAnnotator(TaskError):
+    """A reassignment to someone who is not an annotator of the task's project."""
+
+
 def annotator_layer(document: Document, user: AbstractBaseUser, start_layer: str) -> TagLayer:
     """The user's layer of the document, created from the starting layer (or empty)."""
     layer_id = annotator_layers({(document.pk, user.pk)}, start_layer)[document.pk, user.pk]
@@ -374,6 +378,48 @@ def _copy_range(task: Task, source: TagLayer, target: TagLayer) -> None:
         row.invalid = scheme.invalid_positions(row.tags, task.document.scheme) or None
         row.version += 1
     SentenceTags.objects.bulk_update(rows, ["tags", "invalid", "version"])
+
+
+def act_on_task(
+    *,
+    user: AbstractBaseUser,
+    task: Task,
+    action: str,
+    comment: str = "",
+    copy_to_gold: bool = False,
+    to: int | str | None = None,
+) -> str:
+    """One workflow step (start, submit, approve, changes, reassign, withdraw); what happened,
+    in words. Who may take which step is `access.require_task_action`'s to check first."""
+    if action in ("start", "submit"):
+        to_state = State.SUBMITTED if action == "submit" else State.IN_PROGRESS
+        transition(user=user, task_id=task.pk, to=to_state, as_reviewer=False)
+        return "Submitted for review." if action == "submit" else "Started."
+    if action == "approve":
+        approve(user=user, task_id=task.pk, copy_to_gold=copy_to_gold)
+        return "Approved" + (" and copied into gold." if copy_to_gold else ".")
+    if action == "changes":
+        to_state = State.CHANGES_REQUESTED
+        transition(user=user, task_id=task.pk, to=to_state, as_reviewer=True, comment=comment)
+        return "Changes requested."
+    if action == "withdraw":
+        withdraw(manager=user, task_id=task.pk)
+        return "Withdrawn; the work done is kept in its layer."
+    if action == "reassign":
+        target = (
+            get_user_model()
+            .objects.filter(
+                pk=to or 0,
+                membership__project=task.project_id,
+                membership__role=Membership.Role.ANNOTATOR,
+            )
+            .first()
+        )
+        if target is None:
+            raise NotAnAnnotator("pick an annotator of this project")
+        reassign(manager=user, task_id=task.pk, to=target)
+        return f"Reassigned to {target}, with the work done so far."
+    raise ValueError(f"unknown task action {action!r}")
 
 
 @transaction.atomic

@@ -24,18 +24,10 @@ MEASURES = {
 }
 
 
-def _reader(request: HttpRequest, pk: int) -> access.Access:
-    """Managers and reviewers read reports; annotators only when the project opens them."""
-    who = access.project_access(request.user, pk)
-    if not (who.is_reviewer or who.project.agreement_open):
-        raise PermissionDenied("Agreement reports are for reviewers and managers.")
-    return who
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def agreement_report(request: HttpRequest, pk: int) -> HttpResponse:
-    who = _reader(request, pk)
+    who = access.report_reader(user=request.user, project_pk=pk)
     project = who.project
     if request.method == "POST":
         who.require(REVIEWER)
@@ -183,7 +175,7 @@ def _confusion(pair: dict) -> dict:
 @require_GET
 def agreement_cell(request: HttpRequest, pk: int, report_id: int) -> HttpResponse:
     """The sentences behind one cell: where a and b disagree (on a label, or A for B)."""
-    who = _reader(request, pk)
+    who = access.report_reader(user=request.user, project_pk=pk)
     if not who.sees_everything:
         raise PermissionDenied("In a blind project the sentences behind the figures are hidden.")
     report = get_object_or_404(AgreementReport, pk=report_id, project=who.project)

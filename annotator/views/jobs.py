@@ -13,20 +13,10 @@ from django_htmx.http import HttpResponseStopPolling
 
 from annotator import access, services
 from annotator.access import MANAGER, REVIEWER
-from annotator.models import Job, TagLayer
+from annotator.models import TagLayer
 from annotator.nlp.spacy_tagger import parse_mapping
 
 TEMPLATE = "annotator/jobs.html"
-
-
-def _job_for(request: HttpRequest, pk: int) -> tuple[Job, access.Access]:
-    job = Job.objects.filter(pk=pk).select_related("project", "user").first()
-    if job is None or job.project_id is None:
-        raise Http404("No such job.")
-    who = access.project_access(request.user, job.project_id)
-    if not who.is_reviewer and job.user_id != request.user.pk:
-        raise Http404("No such job.")
-    return job, who
 
 
 @login_required
@@ -54,7 +44,7 @@ def _layer_names(project) -> list[str]:
 @login_required
 @require_GET
 def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
-    job, _ = _job_for(request, pk)
+    job, _ = access.job_access(user=request.user, job_pk=pk)
     context = {"job": services.live(job), "workers_alive": services.workers_alive()}
     response = render(request, TEMPLATE + "#job", context)
     if job.finished and request.htmx:
@@ -66,7 +56,7 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    job, _ = _job_for(request, pk)
+    job, _ = access.job_access(user=request.user, job_pk=pk)
     services.cancel_job(job)
     job.refresh_from_db()
     return render(request, TEMPLATE + "#job", {"job": services.live(job), "workers_alive": True})

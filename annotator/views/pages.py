@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from annotator import access, selectors, services
 from annotator.access import MANAGER, REVIEWER
+from annotator.downloads import download, export_name
 from annotator.forms import ExportForm, UploadForm
 from annotator.nlp import conll
 
@@ -61,8 +59,16 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     context: dict = {"form": form}
     status = 200
-    if form.is_valid() and _is_large(form.cleaned_data["files"]):
-        context["job"] = _import_by_job(request, project, form.cleaned_data)
+    if form.is_valid() and services.import_needs_job(form.cleaned_data["files"]):
+        data = form.cleaned_data
+        context["job"] = services.start_import_job(
+            user=request.user,
+            project=project,
+            files=data["files"],
+            scheme_name=data["scheme"],
+            encoding=data["encoding"],
+            tag_column=data["tag_column"],
+        )
         context["workers_alive"] = services.workers_alive()
         context["form"] = UploadForm()
     elif form.is_valid():
@@ -97,7 +103,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     layers = {layer.name: layer for layer in visible}
     if not layers:
         raise Http404("This document has no tag layer you may see.")
-    layer = request.GET.get("layer") or _default_layer(layers, who)
+    layer = request.GET.get("layer") or access.default_layer(layers=layers, who=who)
     if layer not in layers:
         raise Http404("No such layer.")
     edit_layer = _edit_layer_name(layers[layer], who)
@@ -128,42 +134,6 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx and request.GET.get("fragment") == "sentences":
         template += "#sentence-page"
     return render(request, template, context)
-
-
-def _is_large(files) -> bool:
-    return sum(f.size for f in files) > settings.IMPORT_JOB_THRESHOLD
-
-
-def _import_by_job(request: HttpRequest, project, data: dict):
-    """Save the uploads where the worker can read them, and queue their import."""
-    folder = Path(settings.MEDIA_ROOT) / "uploads" / uuid.uuid4().hex
-    folder.mkdir(parents=True)
-    paths = []
-    for number, upload in enumerate(data["files"]):
-        path = folder / f"{number}.conll"
-        with path.open("wb") as out:
-            for chunk in upload.chunks():
-                out.write(chunk)
-        paths.append(str(path))
-    params = {
-        "paths": paths,
-        "names": [f.name for f in data["files"]],
-        "scheme": data["scheme"],
-        "encoding": data["encoding"],
-        "tag_column": data["tag_column"],
-    }
-    return services.start_job(kind="import", user=request.user, project=project, params=params)
-
-
-def _default_layer(layers: dict, who: access.Access) -> str:
-    """An annotator starts on their own layer; reviewers on gold where it exists."""
-    own = [name for name, layer in layers.items() if layer.owner_id == who.user.pk]
-    if own and not who.is_reviewer:
-        return own[0]
-    for name in (services.GOLD, services.IMPORTED):
-        if name in layers:
-            return name
-    return next(iter(layers))
 
 
 def _edit_layer_name(shown, who: access.Access) -> str | None:
@@ -197,9 +167,7 @@ def document_export(request: HttpRequest, pk: int) -> HttpResponse:
     chunks = services.export_document(
         document, layer_name=layer, scheme_name=form.cleaned_data["scheme"] or "keep"
     )
-    return _download(
-        chunks, _export_name(document.name), f"text/plain; charset={document.encoding}"
-    )
+    return download(chunks, export_name(document.name), f"text/plain; charset={document.encoding}")
 
 
 @login_required
@@ -219,15 +187,4 @@ def project_export(request: HttpRequest, pk: int) -> HttpResponse:
     chunks = services.export_project(
         project, layer_name=layer, scheme_name=form.cleaned_data["scheme"] or "keep"
     )
-    return _download(chunks, _export_name(project.name), "application/octet-stream")
-
-
-def _export_name(name: str) -> str:
-    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name.split(" #")[0])
-    return stem if stem.endswith((".conll", ".txt", ".tsv", ".iob", ".bio")) else stem + ".conll"
-
-
-def _download(chunks, filename: str, content_type: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(chunks, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return download(chunks, export_name(project.name), "application/octet-stream")

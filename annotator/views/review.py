@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,36 +21,10 @@ TEMPLATE = "annotator/document_detail.html"
 
 
 def _editing(request: HttpRequest, pk: int) -> tuple[Document, access.Access, TagLayer]:
-    """The document, the user's access and the layer an edit request targets.
-
-    Gold (created from the imported tags on the first edit) is for reviewers; annotators edit
-    their own layers, and only inside their open tasks (checked per sentence in `_may_edit`).
-    """
-    document, who = access.document_access(request.user, pk)
-    name = request.POST.get("layer", "")
-    if name in ("", services.IMPORTED, services.GOLD):
-        who.require(access.REVIEWER)
-        layer = services.ensure_working_layer(document)
-    else:
-        layer = document.layers.filter(who.layer_filter(document), name=name).first()
-        if layer is None or not layer.editable:
-            raise Http404("No such layer, or it is read-only.")
-        if not who.is_reviewer and layer.owner_id != who.user.pk:
-            raise PermissionDenied("You can only edit your own layer.")
-    layer.document = document  # already loaded, with its project
-    return document, who, layer
-
-
-def _may_edit(who: access.Access, layer: TagLayer, document: Document, sentence_id) -> int | None:
-    """403 unless the user may edit this sentence of the layer; its position for annotators."""
-    if who.is_reviewer:
-        return None
-    position = document.sentences.filter(pk=sentence_id).values_list("position", flat=True).first()
-    if position is None:
-        raise Http404("No such sentence in this document.")
-    if not who.can_edit(layer, position):
-        raise PermissionDenied("This sentence is not in one of your open tasks.")
-    return position
+    """The layer this edit request targets, by `access.edit_target`'s rules."""
+    return access.edit_target(
+        user=request.user, document_pk=pk, layer_name=request.POST.get("layer", "")
+    )
 
 
 def _int(request: HttpRequest, name: str, default: int | None = None) -> int | None:
@@ -101,7 +75,9 @@ def _sentence_response(
 def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
-    position = _may_edit(who, layer, document, sentence_id)
+    position = access.may_edit_sentence(
+        who=who, layer=layer, document=document, sentence_id=sentence_id
+    )
     start = _int(request, "start", 0)
     try:
         row = services.edit_sentence(
@@ -157,7 +133,7 @@ def sentence_redo(request: HttpRequest, pk: int) -> HttpResponse:
 def sentence_review(request: HttpRequest, pk: int) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
-    _may_edit(who, layer, document, sentence_id)
+    access.may_edit_sentence(who=who, layer=layer, document=document, sentence_id=sentence_id)
     try:
         row = services.mark_reviewed(
             user=request.user,

@@ -7,9 +7,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.http import Http404, HttpRequest, HttpResponse
@@ -110,65 +108,28 @@ def review_queue(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def task_action(request: HttpRequest, pk: int) -> HttpResponse:
     """One workflow step on a task: submit, approve, request changes, reassign, withdraw."""
-    task = Task.objects.filter(pk=pk).select_related("project").first()
+    task = Task.objects.filter(pk=pk).first()
     if task is None:
         raise Http404("No such task.")
     who = access.project_access(request.user, task.project_id)
     action = request.POST.get("action", "")
+    access.require_task_action(who=who, task=task, action=action)
     try:
-        _act(request, who, task, action)
+        done = services.act_on_task(
+            user=request.user,
+            task=task,
+            action=action,
+            comment=request.POST.get("comment", ""),
+            copy_to_gold=request.POST.get("copy_to_gold") == "1",
+            to=request.POST.get("to"),
+        )
     except services.TaskError as error:
         messages.error(request, f"Not done: {error}.")
+    else:
+        messages.success(request, done)
     return redirect(
         request.POST.get("next") or reverse("annotator-my-tasks", args=[task.project_id])
     )
-
-
-def _act(request: HttpRequest, who: access.Access, task: Task, action: str) -> None:
-    user = request.user
-    if action in ("start", "submit"):
-        if task.annotator_id != user.pk:
-            raise Http404("No such task.")
-        to = State.SUBMITTED if action == "submit" else State.IN_PROGRESS
-        services.transition(user=user, task_id=task.pk, to=to, as_reviewer=False)
-        messages.success(request, "Submitted for review." if action == "submit" else "Started.")
-    elif action in ("approve", "changes"):
-        who.require(REVIEWER)
-        if action == "approve":
-            gold = request.POST.get("copy_to_gold") == "1"
-            services.approve(user=user, task_id=task.pk, copy_to_gold=gold)
-            messages.success(request, "Approved" + (" and copied into gold." if gold else "."))
-        else:
-            comment = request.POST.get("comment", "")
-            services.transition(
-                user=user,
-                task_id=task.pk,
-                to=State.CHANGES_REQUESTED,
-                as_reviewer=True,
-                comment=comment,
-            )
-            messages.success(request, "Changes requested.")
-    elif action in ("reassign", "withdraw"):
-        who.require(MANAGER)
-        if action == "withdraw":
-            services.withdraw(manager=user, task_id=task.pk)
-            messages.success(request, "Withdrawn; the work done is kept in its layer.")
-        else:
-            target = (
-                get_user_model()
-                .objects.filter(
-                    pk=request.POST.get("to") or 0,
-                    membership__project=task.project,
-                    membership__role=Membership.Role.ANNOTATOR,
-                )
-                .first()
-            )
-            if target is None:
-                raise services.TaskError("pick an annotator of this project")
-            services.reassign(manager=user, task_id=task.pk, to=target)
-            messages.success(request, f"Reassigned to {target}, with the work done so far.")
-    else:
-        raise Http404("Unknown action.")
 
 
 @login_required
@@ -282,11 +243,18 @@ def members(request: HttpRequest, pk: int) -> HttpResponse:
     project = who.project
     form = MemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        error = _add_member(project, form.cleaned_data)
-        if error:
-            form.add_error(None, error)
+        data = form.cleaned_data
+        try:
+            services.add_member(
+                project=project,
+                username=data["username"],
+                password=data["password"],
+                roles=data["roles"],
+            )
+        except services.MemberError as error:
+            form.add_error(None, str(error))
         else:
-            messages.success(request, f"{form.cleaned_data['username']} is a member now.")
+            messages.success(request, f"{data['username']} is a member now.")
             return redirect("annotator-members", pk=pk)
     rows = (
         Membership.objects.filter(project=project)
@@ -298,19 +266,6 @@ def members(request: HttpRequest, pk: int) -> HttpResponse:
         by_user.setdefault(row.user, []).append(row.get_role_display())
     context = {"project": project, "access": who, "form": form, "members": by_user.items()}
     return render(request, "annotator/members.html", context)
-
-
-@transaction.atomic
-def _add_member(project, data) -> str | None:
-    User = get_user_model()
-    user = User.objects.filter(username=data["username"]).first()
-    if user is None:
-        if not data["password"]:
-            return "A new account needs a password."
-        user = User.objects.create_user(username=data["username"], password=data["password"])
-    for role in data["roles"]:
-        Membership.objects.get_or_create(project=project, user=user, role=role)
-    return None
 
 
 @login_required
