@@ -57,6 +57,7 @@ def database_pids() -> list[int]:
 
 def start_server(port: int, workers: int) -> subprocess.Popen:
     env = dict(os.environ, DEBUG="0", ALLOWED_HOSTS="127.0.0.1", SECURE_COOKIES="0",
+               SECURE_SSL_REDIRECT="0",
                LOG_LEVEL="WARNING", SECRET_KEY="bench")  # fmt: skip  # noqa: S106
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [str(gunicorn), "annotator.wsgi:application", "-b", f"127.0.0.1:{port}",

@@ -92,6 +92,7 @@ def django_env(url: str) -> dict:
         DEBUG="0",
         SECRET_KEY="bench-only-not-secret",  # noqa: S106
         SECURE_COOKIES="0",
+        SECURE_SSL_REDIRECT="0",  # plain HTTP on loopback, no TLS proxy in front
         LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     )
