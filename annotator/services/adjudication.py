@@ -19,7 +19,13 @@ from annotator.nlp import adjudication, scheme
 from annotator.nlp.scheme import Span
 from annotator.services.agreement import task_ranges
 from annotator.services.corpus import GOLD
-from annotator.services.editing import EditRejected, _check_version, _write, ensure_working_layer
+from annotator.services.editing import (
+    EditRejected,
+    _check_version,
+    _write,
+    ensure_working_layer,
+    write_many,
+)
 from annotator.services.jobs import complete, runner
 
 KIND = "majority-vote"
@@ -167,27 +173,18 @@ def apply_agreed(
     gold.document = document
     rows = {
         row.sentence_id: row
-        for row in SentenceTags.objects.select_for_update()
-        .select_related("sentence")
-        .filter(layer=gold, sentence_id__in=[item.sentence_id for item in items])
+        for row in SentenceTags.objects.select_for_update().filter(
+            layer=gold, sentence_id__in=[item.sentence_id for item in items]
+        )
     }
-    changed, ties = 0, []
-    action = f"adjudicate: agreed spans ({rule})"
     by_hand = hand_edited(gold)
-    for item in items:
-        if item.sentence_id in by_hand:
-            ties.extend((item, dispute) for dispute in item.open_disputes)
-            continue  # a reviewer's own edits of gold are not overwritten by the vote
-        if _write(
-            rows[item.sentence_id],
-            gold,
-            proposed_tags(item, document.scheme),
-            user,
-            action,
-            state=TagChange.State.LOG,
-        ):
-            changed += 1
-        ties.extend((item, dispute) for dispute in item.open_disputes)
+    changes = [
+        (rows[item.sentence_id], proposed_tags(item, document.scheme))
+        for item in items
+        if item.sentence_id not in by_hand  # a reviewer's own edits of gold stay
+    ]
+    changed = write_many(gold, changes, user, f"adjudicate: agreed spans ({rule})")
+    ties = [(item, dispute) for item in items for dispute in item.open_disputes]
     return changed, ties
 
 

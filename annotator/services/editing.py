@@ -7,7 +7,7 @@ records a TagChange in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -138,6 +138,45 @@ def _write(
         version=row.version,
         state=state,
     )
+
+
+def write_many(
+    layer: TagLayer,
+    changes: Iterable[tuple[SentenceTags, list[str]]],
+    user: AbstractBaseUser | None,
+    action: str,
+    state: str = TagChange.State.LOG,
+) -> int:
+    """`_write` for many locked rows at once: bulk statements, one history entry per row that
+    changes (take all, approve into gold, adjudicate a document touch thousands)."""
+    doc_scheme = layer.document.scheme
+    rows, history, delta = [], [], 0
+    for row, new_tags in changes:
+        if new_tags == row.tags:
+            continue
+        old_invalid = len(row.invalid or ())
+        history.append(
+            TagChange(
+                layer=layer,
+                sentence_id=row.sentence_id,
+                user=user,
+                action=action[:255],
+                old_tags=row.tags,
+                new_tags=new_tags,
+                version=row.version + 1,
+                state=state,
+            )
+        )
+        row.tags, row.version = new_tags, row.version + 1
+        row.invalid = scheme.invalid_positions(new_tags, doc_scheme) or None
+        delta += len(row.invalid or ()) - old_invalid
+        rows.append(row)
+    SentenceTags.objects.bulk_update(rows, ["tags", "version", "invalid"], batch_size=500)
+    TagChange.objects.bulk_create(history, batch_size=1000)
+    if delta:
+        TagLayer.objects.filter(pk=layer.pk).update(invalid_count=F("invalid_count") + delta)
+        layer.invalid_count += delta
+    return len(rows)
 
 
 @transaction.atomic
@@ -422,11 +461,6 @@ def take_layer(*, user: AbstractBaseUser, layer: TagLayer, source: TagLayer) -> 
     if not layer.editable:
         raise EditRejected("the imported tags are kept as they came; choose another target")
     theirs = dict(SentenceTags.objects.filter(layer=source).values_list("sentence_id", "tags"))
-    changed = 0
-    rows = SentenceTags.objects.select_for_update().select_related("sentence").filter(layer=layer)
-    for row in rows:
-        tags = theirs.get(row.sentence_id)
-        if tags is not None and tags != row.tags:
-            _write(row, layer, tags, user, f"take all {source.name}", state=TagChange.State.LOG)
-            changed += 1
-    return changed
+    rows = SentenceTags.objects.select_for_update().filter(layer=layer, sentence_id__in=theirs)
+    changes = ((row, theirs[row.sentence_id]) for row in rows)
+    return write_many(layer, changes, user, f"take all {source.name}")

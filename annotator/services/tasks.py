@@ -31,7 +31,7 @@ from annotator.models import (
     TaskEvent,
 )
 from annotator.nlp import scheme
-from annotator.services.editing import _write, ensure_working_layer
+from annotator.services.editing import ensure_working_layer, write_many
 
 State = Task.State
 
@@ -331,18 +331,8 @@ def copy_into_gold(*, user: AbstractBaseUser, task: Task) -> int:
         ).values_list("sentence_id", "tags")
     )
     rows = SentenceTags.objects.select_for_update().filter(layer=gold, sentence_id__in=source)
-    changed = 0
-    for row in rows.select_related("sentence"):
-        if _write(
-            row,
-            gold,
-            source[row.sentence_id],
-            user,
-            f"approved task {task.pk}",
-            state=TagChange.State.LOG,
-        ):
-            changed += 1
-    return changed
+    changes = ((row, source[row.sentence_id]) for row in rows)
+    return write_many(gold, changes, user, f"approved task {task.pk}")
 
 
 @transaction.atomic
