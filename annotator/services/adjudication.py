@@ -17,7 +17,7 @@ from django.db import transaction
 from annotator.models import Decision, Document, SentenceTags, TagChange, TagLayer
 from annotator.nlp import adjudication, scheme
 from annotator.nlp.scheme import Span
-from annotator.services.agreement import task_ranges
+from annotator.services.agreement import covered_by, task_ranges
 from annotator.services.corpus import GOLD
 from annotator.services.editing import (
     EditRejected,
@@ -91,7 +91,9 @@ def load_items(
         layer = layers[layer_id]
         if gold is not None and layer_id == gold.pk:
             entry["gold"], entry["gold_version"] = tags, version
-        elif layer.kind != TagLayer.Kind.ANNOTATOR or _covered(ranges.get(layer_id), position):
+        elif layer.kind != TagLayer.Kind.ANNOTATOR or covered_by(
+            ranges.get(layer_id, ()), position
+        ):
             entry["readings"][layer.name] = tags
     decisions = _decisions(gold, found)
     items = []
@@ -112,10 +114,6 @@ def load_items(
             )
         )
     return items
-
-
-def _covered(ranges, position: int) -> bool:
-    return bool(ranges) and any(first <= position < end for first, end in ranges)
 
 
 def _decisions(gold: TagLayer | None, found: dict) -> dict[int, dict]:

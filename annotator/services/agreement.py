@@ -90,7 +90,7 @@ def collect(
             if len(covered) == 1:  # the usual case: one task, checked inline
                 if not covered[0][0] <= position < covered[0][1]:
                     continue
-            elif not _covered(covered, position):
+            elif not covered_by(covered, position):
                 continue
         key = (document_id, position)
         slot = slots.get(key)
@@ -119,7 +119,8 @@ def _raw_rows(rows: QuerySet, batch: int = 5000):
                 yield (*row[:-1], tags)
 
 
-def _covered(ranges, position: int) -> bool:
+def covered_by(ranges, position: int) -> bool:
+    """Whether a task range [first, end) holds the sentence position (empty: none does)."""
     return any(first <= position < end for first, end in ranges)
 
 
@@ -273,10 +274,6 @@ def project_documents(project: Project, documents: list[int] | None) -> list[int
         missing = ", ".join(str(d) for d in chosen if d not in found)
         raise BadChoice(f"no document {missing} in this project")
     return chosen
-
-
-def latest_report(project: Project) -> AgreementReport | None:
-    return project.reports.first()
 
 
 def documents_by_id(ids) -> dict[int, Document]:
