@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from annotator.nlp import conll, crf, errors  # noqa: E402
 from annotator.nlp.scheme import spans  # noqa: E402
 
-SAMPLE = Path("/work/shared/samples/wikiser-small/dev.conll")
+SAMPLE = ROOT.parent / "shared" / "samples" / "wikiser-small" / "dev.conll"
 DEMO = ROOT / "annotator" / "demo" / "rnn-wikipedia.conll"
 
 

@@ -32,7 +32,7 @@ from annotator.nlp.scheme import parse_tag
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA = REPO_ROOT / "tests" / "data" / "conll"
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 
 
 # --- helpers -------------------------------------------------------------------------------
