@@ -256,6 +256,20 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 # A worker counts as running when it wrote a heartbeat this recently (seconds).
 WORKER_HEARTBEAT_EVERY = envint("WORKER_HEARTBEAT_EVERY", 5)
 WORKER_ALIVE_WITHIN = envint("WORKER_ALIVE_WITHIN", 20)
+# Workers send again the queued jobs whose send failed (broker unreachable) once they are this
+# old, and those whose last send is older than JOB_RESEND_AFTER (a message lost with a flushed
+# broker); a job sent twice still runs once (services/jobs.py).
+JOB_SEND_GRACE = envint("JOB_SEND_GRACE", 10)
+JOB_RESEND_AFTER = envint("JOB_RESEND_AFTER", 600)
+# A send to an unreachable broker fails within seconds, so the request that queued the job
+# still answers (the job waits in the database; a worker sends it later).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 
 # The cache carries live job progress between the worker and the pages: Redis when there is
 # one, else files in var/ (shared by processes, and never blocked by a long write transaction).
