@@ -98,7 +98,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Sessions read from the cache first (Redis or files), the database only on a miss.
+# Sessions are rows, read from the cache first (Redis or files); the database on a miss, and
+# while Redis is down (annotator/cache.py), so logging in and pages keep working without it.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "annotator-project-list"
@@ -271,12 +272,21 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 1,
 }
 
+
 # The cache carries live job progress between the worker and the pages: Redis when there is
 # one, else files in var/ (shared by processes, and never blocked by a long write transaction).
-if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+# A Redis that does not answer degrades to "nothing cached" (annotator/cache.py): sessions are
+# rows too, the rate limit fails open, job progress falls back to the Job row.
+def redis_cache(url: str) -> dict:
+    return {
+        "BACKEND": "annotator.cache.DegradingRedisCache",
+        "LOCATION": url,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {
         "default": {

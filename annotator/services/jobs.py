@@ -53,6 +53,7 @@ class Progress:
     def __init__(self, job_id: int):
         self.job_id = job_id
         self.last = 0.0
+        self.last_asked = time.monotonic()
 
     def __call__(self, done: int, total: int | None = None, message: str = "") -> None:
         now = time.monotonic()
@@ -60,8 +61,16 @@ class Progress:
             return
         self.last = now
         cache.set(_key(self.job_id), {"done": done, "total": total, "message": message}, 3600)
-        if cache.get(_cancel_key(self.job_id)):
+        if cache.get(_cancel_key(self.job_id)) or self._cancel_in_row(now):
             raise Cancelled
+
+    def _cancel_in_row(self, now: float) -> bool:
+        """The Job row has the cancel request too: asked every few seconds, it still reaches
+        the runner while the cache (Redis) is down and drops the flag."""
+        if now - self.last_asked < 3:
+            return False
+        self.last_asked = now
+        return Job.objects.filter(pk=self.job_id, cancel_requested=True).exists()
 
 
 def _key(job_id: int) -> str:
