@@ -108,6 +108,9 @@ class Document(models.Model):
     delimiter = models.CharField(max_length=1, default="\t")
     columns = models.PositiveSmallIntegerField(default=2)
     tag_column = models.PositiveSmallIntegerField(default=1)
+    format = models.CharField(
+        max_length=20, default="conll", help_text="The file format it was imported from."
+    )
     trailer = models.TextField(blank=True, help_text="Raw lines after the last sentence.")
     sentence_count = models.PositiveIntegerField(default=0)
     token_count = models.PositiveIntegerField(default=0)
@@ -137,6 +140,11 @@ class Sentence(models.Model):
     before = models.TextField(blank=True, help_text="Raw non-token lines before the sentence.")
     formats = models.JSONField(null=True, blank=True, help_text="Token lines of unusual shape.")
     line = models.PositiveIntegerField(default=0, help_text="Line of the first token in its file.")
+    source = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="What a non-CoNLL format needs to write the record back (text, other fields).",
+    )
 
     class Meta:
         ordering = ["document", "position"]
