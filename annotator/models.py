@@ -27,6 +27,9 @@ SCHEME_CHOICES = [
 class Project(models.Model):
     name = models.CharField(max_length=200, unique=True)
     labels = models.JSONField(default=list, blank=True, help_text="Entity labels, in order.")
+    label_colours = models.JSONField(
+        default=dict, blank=True, help_text="Label -> palette index (annotator/palette.py)."
+    )
     scheme = models.CharField(max_length=8, choices=SCHEME_CHOICES, default="iob2")
     # Workload rules, together on the project's settings page.
     blind = models.BooleanField(
@@ -65,6 +68,8 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # A site-wide right, granted by a superuser (Members page or `grant_create_projects`).
+        permissions = [("create_project", "Can create projects")]
 
     def __str__(self) -> str:
         return self.name
