@@ -211,8 +211,7 @@ def json_array_items(stream: BinaryIO, problems: Problems) -> Iterator[tuple[int
                     break  # (a number at the buffer's end may go on in the next block)
             except json.JSONDecodeError as error:
                 if done or not more():
-                    where = line + buffer.count("\n", at, error.pos)
-                    problems.fail(where, f"not JSON: {error.msg}")
+                    problems.fail(line, f"not JSON: {error.msg} (in the item starting here)")
                     return
         yield line, value
         line += buffer.count("\n", at, end)
@@ -377,9 +376,52 @@ def word_cuts(text: str, found: list[CharSpan]) -> tuple[set[int], set[int]]:
     return cuts, inside
 
 
-def char_spans(tokens: list[str], tags: list[str], scheme: str, gaps: list[str] | None):
+TEXT_COMMENT = "# text = "
+
+
+def sentence_gaps(sentence: conll.Sentence) -> list[str] | None:
+    """The text around a sentence's tokens: from its source, or from a CoNLL-U style
+    `# text = ...` comment before it (as CoNLL exports of text formats write), else None."""
+    source = getattr(sentence, "source", None)
+    if source and source.get("gaps"):
+        return source["gaps"]
+    if TEXT_COMMENT in sentence.before:
+        for line in reversed(sentence.before.splitlines()):
+            if line.startswith(TEXT_COMMENT):
+                return gaps_around(line[len(TEXT_COMMENT) :], sentence.tokens)
+    return None
+
+
+def gaps_around(text: str, tokens: list[str]) -> list[str] | None:
+    """The gaps of `text` around `tokens` if the tokens are the text's words in order."""
+    gaps, position = [], 0
+    for token in tokens:
+        found = text.find(token, position)
+        if found < 0 or (text[position:found] and not text[position:found].isspace()):
+            return None
+        gaps.append(text[position:found])
+        position = found + len(token)
+    if text[position:] and not text[position:].isspace():
+        return None
+    gaps.append(text[position:])
+    return gaps
+
+
+def text_comment(sentence: conll.Sentence) -> str:
+    """The `# text = ...` line that lets a CoNLL export keep a sentence's own text, or ""."""
+    gaps = sentence_gaps(sentence)
+    if gaps is None:
+        return ""
+    text, _ = text_of(sentence.tokens, gaps)
+    if any(c in text for c in "\t\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"):
+        return ""  # one line only
+    return f"{TEXT_COMMENT}{text}\n"
+
+
+def char_spans(sentence: conll.Sentence, scheme: str):
     """The text, token offsets and (start, end, label) spans of a sentence, for writers."""
-    text, offsets = text_of(tokens, gaps)
+    tags = sentence.tags
+    text, offsets = text_of(sentence.tokens, sentence_gaps(sentence))
     found = [(offsets[s.start][0], offsets[s.end - 1][1], s.label) for s in spans(tags, scheme)]
     return text, offsets, found
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
 from annotator.nlp import conll as conll_file
-from annotator.nlp.formats.base import Event, ExportDocument, Format, ReadOptions
+from annotator.nlp.formats.base import Event, ExportDocument, Format, ReadOptions, text_comment
 
 SUFFIXES = (".conll", ".txt", ".tsv", ".iob", ".bio", ".conllu", ".conll03")
 
@@ -24,9 +24,12 @@ def write(documents: Iterable[ExportDocument]) -> Iterator[bytes]:
 
 
 def _separated(sentences: Iterable[conll_file.Sentence]) -> Iterator[conll_file.Sentence]:
-    """Sentences of a JSON or binary format have no lines between them: a blank line each."""
+    """Sentences of a JSON or binary format have no lines between them: a blank line each,
+    and their text in a CoNLL-U style `# text = ...` comment, so that importing the CoNLL file
+    and exporting it in a text format again gives the same text and offsets."""
     for number, sentence in enumerate(sentences):
-        yield conll_file.Sentence(sentence.tokens, sentence.tags, before="\n" if number else "")
+        before = ("\n" if number else "") + text_comment(sentence)
+        yield conll_file.Sentence(sentence.tokens, sentence.tags, before=before)
 
 
 def sniff(head: bytes) -> bool:

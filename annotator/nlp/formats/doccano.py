@@ -218,10 +218,8 @@ def _lines(documents: Iterable[ExportDocument]) -> Iterator[str]:
     for document in documents:
         for sentence in document.sentences:
             number += 1
-            source = getattr(sentence, "source", None) or {}
-            text, _, found = char_spans(
-                sentence.tokens, sentence.tags, document.scheme, source.get("gaps")
-            )
+            source = _own(sentence, document)
+            text, _, found = char_spans(sentence, document.scheme)
             yield dump_line(_record(source.get("fields") or {"id": number}, text, found))
 
 
@@ -247,6 +245,12 @@ def _record(fields: dict, text: str, found: list[tuple[int, int, str]]) -> dict:
     if not wrote_spans:
         record["label"] = [list(span) for span in found]
     return record
+
+
+def _own(sentence, document: ExportDocument) -> dict:
+    """The stored source of a record of this format (another format's fields do not apply)."""
+    source = getattr(sentence, "source", None) if document.native == NAME else None
+    return source or {}
 
 
 def sniff(head: bytes) -> bool:

@@ -87,7 +87,7 @@ def _lines(documents: Iterable[ExportDocument]) -> Iterator[str]:
     number = 0
     for document in documents:
         for sentence in document.sentences:
-            source = getattr(sentence, "source", None) or {}
+            source = _own(sentence, document)
             fields = source.get("fields")
             if not fields or "tokens" not in fields:
                 fields = {"id": str(number), "tokens": None, "ner_tags": None}
@@ -101,6 +101,12 @@ def _lines(documents: Iterable[ExportDocument]) -> Iterator[str]:
                 else:
                     record[key] = value
             yield dump_line(record)
+
+
+def _own(sentence, document: ExportDocument) -> dict:
+    """The stored source of a record of this format (another format's fields do not apply)."""
+    source = getattr(sentence, "source", None) if document.native == NAME else None
+    return source or {}
 
 
 def sniff(head: bytes) -> bool:

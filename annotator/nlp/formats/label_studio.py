@@ -154,10 +154,8 @@ def _parts(documents: Iterable[ExportDocument]) -> Iterator[str]:
     for document in documents:
         for sentence in document.sentences:
             number += 1
-            source = getattr(sentence, "source", None) or {}
-            text, _, found = char_spans(
-                sentence.tokens, sentence.tags, document.scheme, source.get("gaps")
-            )
+            source = _own(sentence, document)
+            text, _, found = char_spans(sentence, document.scheme)
             task = _task(source, number, text, found)
             yield ("\n" if number == 1 else ",\n") + json.dumps(task, ensure_ascii=False)
     yield "\n]\n"
@@ -184,6 +182,12 @@ def _task(source: dict, number: int, text: str, found) -> dict:
     ]
     task["annotations"] = [{"id": number, "result": result, "was_cancelled": False}]
     return task
+
+
+def _own(sentence, document: ExportDocument) -> dict:
+    """The stored source of a record of this format (another format's fields do not apply)."""
+    source = getattr(sentence, "source", None) if document.native == NAME else None
+    return source or {}
 
 
 def sniff(head: bytes) -> bool:

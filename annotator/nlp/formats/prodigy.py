@@ -212,10 +212,8 @@ def write(documents: Iterable[ExportDocument]) -> Iterator[bytes]:
 def _lines(documents: Iterable[ExportDocument]) -> Iterator[str]:
     for document in documents:
         for sentence in document.sentences:
-            source = getattr(sentence, "source", None) or {}
-            text, offsets, found = char_spans(
-                sentence.tokens, sentence.tags, document.scheme, source.get("gaps")
-            )
+            source = _own(sentence, document)
+            text, offsets, found = char_spans(sentence, document.scheme)
             starts = {s: i for i, (s, _) in enumerate(offsets)}
             ends = {e: i for i, (_, e) in enumerate(offsets)}
             record = dict(source.get("fields") or {"text": None, "tokens": None, "spans": None})
@@ -241,6 +239,12 @@ def _lines(documents: Iterable[ExportDocument]) -> Iterator[str]:
 def _ws(text: str, end: int, offsets, i: int) -> bool:
     following = offsets[i + 1][0] if i + 1 < len(offsets) else len(text)
     return following > end and text[end].isspace()
+
+
+def _own(sentence, document: ExportDocument) -> dict:
+    """The stored source of a record of this format (another format's fields do not apply)."""
+    source = getattr(sentence, "source", None) if document.native == NAME else None
+    return source or {}
 
 
 def sniff(head: bytes) -> bool:

@@ -20,6 +20,7 @@ from annotator.nlp.formats.base import (
     Problems,
     ReadOptions,
     Sentence,
+    sentence_gaps,
 )
 from annotator.nlp.scheme import convert
 
@@ -69,7 +70,7 @@ def _folded(doc) -> tuple[list[str], list[str], list[str]]:
     the gaps, so that every token is a word, as in the other formats."""
     tokens, tags, gaps = [], [], [""]
     for token in doc:
-        if token.is_space:
+        if token.text.isspace():  # (is_space needs a language's lexeme attributes)
             gaps[-1] += token.text_with_ws
             continue
         tokens.append(token.text)
@@ -90,10 +91,9 @@ def write(documents: Iterable[ExportDocument]) -> Iterator[bytes]:
     docbin = DocBin(attrs=["ENT_IOB", "ENT_TYPE"], store_user_data=False)
     for document in documents:
         for sentence in document.sentences:
-            source = getattr(sentence, "source", None) or {}
             count = len(sentence.tokens)
-            gaps = source.get("gaps") or ["", *[" "] * (count - 1), ""]
-            if gaps[0] or any(len(g) > 1 or (g and not g.isspace()) for g in gaps[1:]):
+            gaps = sentence_gaps(sentence) or ["", *[" "] * (count - 1), ""]
+            if gaps[0] or any(g not in ("", " ") for g in gaps[1:]):
                 # spaCy keeps at most one space after a token: other text becomes space tokens.
                 words, spaces = _with_space_tokens(sentence.tokens, gaps)
                 ents = _space_tags(sentence.tags, gaps, document.scheme)
