@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -64,6 +66,21 @@ def doccano_zip(*members: tuple[str, bytes]) -> bytes:
         for name, data in members:
             archive.writestr(name, data)
     return out.getvalue()
+
+
+def test_the_formats_import_without_django_or_spacy():
+    code = (
+        "import sys, annotator.nlp.formats.registry; "
+        "assert 'django' not in sys.modules and 'spacy' not in sys.modules"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=DATA.parents[2],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 # --- doccano ---------------------------------------------------------------------------------
