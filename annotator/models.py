@@ -264,7 +264,10 @@ class TokenIndex(models.Model):
         Project, on_delete=models.CASCADE, db_index=False
     )  # (project, text)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
-    text = models.CharField(max_length=200, help_text="The token, case-folded.")
+    text = models.CharField(
+        max_length=200,
+        help_text="The token, case-folded (a long one: its start and a hash, see index_key).",
+    )
     sentences = models.JSONField(help_text="Sentence positions in the document, ascending.")
 
     class Meta:
