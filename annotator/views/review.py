@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from annotator import access, selectors, services
+from annotator.middleware import with_reason
 from annotator.models import Document, SentenceTags, TagChange, TagLayer
 
 TEMPLATE = "annotator/document_detail.html"
@@ -67,7 +68,8 @@ def _sentence_response(
         "message": message,
         "oob": True,
     }
-    return render(request, TEMPLATE + "#sentence-response", context, status=status)
+    response = render(request, TEMPLATE + "#sentence-response", context, status=status)
+    return with_reason(response, message) if status >= 400 else response
 
 
 @login_required
