@@ -1,4 +1,13 @@
-"""Refusals of htmx requests carry their reason in a form the page can show.
+"""Two refusals made once for every request.
+
+Input that no database text column can hold is refused here, before any view sees it.
+
+PostgreSQL text cannot contain NUL (U+0000): a `%00` in a query string or a form reached the
+database through dozens of views (search, relabel, ?layer=...) and ended as a 500. One check
+for every request instead of one per view that no new view can forget. JSON bodies are the
+API's serializers' business: DRF's CharField refuses NUL already.
+
+Refused htmx requests carry their reason in a form the page can show.
 
 A full page shows Django's error page; an htmx request swaps nothing on an error, so without
 this the user sees nothing at all. Here a refused htmx request (403, 404, 400) answers with its
@@ -9,26 +18,48 @@ text in the page's status region.
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import resolve_url
 
-REASON_HEADER = "X-Reason"
+from annotator.refusals import refused, with_reason
+
+NUL = "\x00"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+REASON = "The request holds a NUL character (%00), which no field may contain."
+
+
+def _holds_nul(data: QueryDict) -> bool:
+    return any(NUL in key or any(NUL in value for value in values) for key, values in data.lists())
+
+
+class RefuseNulMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if any(NUL in value for value in request.COOKIES.values()):
+            # No page for this one: rendering it would load the session from that cookie.
+            return HttpResponseBadRequest(
+                "A cookie holds a NUL character.", content_type="text/plain"
+            )
+        if _holds_nul(request.GET) or (
+            request.method == "POST"
+            and request.content_type in FORM_TYPES
+            and _holds_nul(request.POST)
+        ):
+            return refused(request, REASON)
+        return self.get_response(request)
+
 
 _DEFAULTS = {
     400: "The request was not understood.",
     403: "You may not do this.",
     404: "This no longer exists, or you may not see it.",
 }
-
-
-def with_reason(response: HttpResponse, reason: str) -> HttpResponse:
-    """Attach a reason the page shows; headers are Latin-1, so it travels percent-encoded."""
-    response[REASON_HEADER] = quote(reason)
-    return response
 
 
 def _status(exception: Exception) -> int | None:

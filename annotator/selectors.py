@@ -6,11 +6,9 @@ from django.http import Http404
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from annotator import palette as label_palette
 from annotator.models import Document, Project, SentenceTags
 from annotator.nlp import scheme
-
-PALETTE_SIZE = 12
-
 
 INVALID_HINT = "(r: start a span here, R: join to the span before)"
 
@@ -44,7 +42,7 @@ def tokens_html(
         parts.extend(token(i) for i in range(position, span.start))
         label = escape(span.label)
         inner = "".join(token(i) for i in range(span.start, span.end))
-        colour = colours.get(span.label, PALETTE_SIZE)
+        colour = colours.get(span.label, label_palette.UNKNOWN)
         parts.append(
             f'<span class="span l{colour}" title="{label}">{inner}'
             f'<span class="label">{label}</span></span>'
@@ -55,7 +53,9 @@ def tokens_html(
 
 
 def label_colours(project: Project) -> dict[str, int]:
-    return {label: i % PALETTE_SIZE for i, label in enumerate(project.labels)}
+    """Each label's palette index (a CSS class `l<index>`): a manager's choice, else the
+    first colour free."""
+    return label_palette.assign_colours(project.labels, project.label_colours)
 
 
 ROW_FIELDS = (

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotator import access, selectors, services
@@ -127,9 +128,16 @@ def task_action(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"Not done: {error}.")
     else:
         messages.success(request, done)
-    return redirect(
-        request.POST.get("next") or reverse("annotator-my-tasks", args=[task.project_id])
+    return redirect(safe_next(request) or reverse("annotator-my-tasks", args=[task.project_id]))
+
+
+def safe_next(request: HttpRequest) -> str | None:
+    """The form's `next` if it is a page of this site; never another host (an open redirect)."""
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
+    return target if allowed else None
 
 
 @login_required
@@ -166,20 +174,24 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
         except services.TaskError as error:
             messages.error(request, f"Nothing assigned: {error}.")
         return redirect("annotator-assign", pk=pk)
-    tasks = (
+    tasks = list(
         Task.objects.filter(project=project)
         .exclude(state=State.WITHDRAWN)
         .select_related("document", "annotator", "layer")
         .order_by("document__position", "first_sentence", "annotator__username")
     )
-    context = {
-        "project": project,
-        "access": who,
-        "form": form,
-        "tasks": tasks,
-        "annotators": form.fields["annotators"].queryset,
-    }
+    _reassign_choices(tasks, list(form.fields["annotators"].queryset))
+    context = {"project": project, "access": who, "form": form, "tasks": tasks}
     return render(request, "annotator/assign.html", context)
+
+
+def _reassign_choices(tasks: list[Task], annotators: list) -> None:
+    """Attach to each task the annotators it can be reassigned to: not its own, and not one
+    who already has that part of the document (the service refuses those)."""
+    holding = {(t.document_id, t.first_sentence, t.annotator_id) for t in tasks}
+    for task in tasks:
+        part = (task.document_id, task.first_sentence)
+        task.reassign_to = [a for a in annotators if (*part, a.pk) not in holding]
 
 
 @login_required
@@ -231,9 +243,13 @@ def _throughput(project, today) -> list[dict]:
     )
     days = [start + timedelta(days=i) for i in range(14)]
     top = max([1, *reviewed.values()])
-    return [
-        {"day": d, "n": reviewed.get(d, 0), "height": 60 * reviewed.get(d, 0) // top} for d in days
-    ]
+    bars = []
+    for i, day in enumerate(days):
+        # The chart is 420 x 80: 14 slots 30 wide, bars up to 60 high standing on y = 70.
+        n = reviewed.get(day, 0)
+        height = 60 * n // top
+        bars.append({"day": day, "n": n, "height": height, "x": i * 30 + 4, "y": 70 - height})
+    return bars
 
 
 @login_required
