@@ -15,8 +15,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from annotator import access, selectors, services
-from annotator.refusals import with_reason
 from annotator.models import Document, SentenceTags, TagChange, TagLayer
+from annotator.refusals import with_reason
 
 TEMPLATE = "annotator/document_detail.html"
 
