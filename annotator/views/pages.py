@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -14,6 +15,8 @@ from annotator.access import MANAGER, REVIEWER
 from annotator.downloads import download, export_name
 from annotator.forms import ExportForm, UploadForm
 from annotator.nlp import conll
+from annotator.nlp.formats import registry
+from annotator.services import corpus
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -46,6 +49,7 @@ def _project_context(who: access.Access, **extra) -> dict:
         "sentences": sum(d.sentence_count for d in documents),
         "tokens": sum(d.token_count for d in documents),
         "form": extra.pop("form", None) or UploadForm(),
+        "formats": list(registry.FORMATS.values()),
         **extra,
     }
 
@@ -68,18 +72,22 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
             scheme_name=data["scheme"],
             encoding=data["encoding"],
             tag_column=data["tag_column"],
+            format_name=data["format"],
+            labels=data["labels"],
         )
         context["workers_alive"] = services.workers_alive()
         context["form"] = UploadForm()
     elif form.is_valid():
         data = form.cleaned_data
         try:
-            context["summary"] = services.import_conll(
+            context["summary"] = corpus.import_corpus(
                 project_name=project.name,
                 files=[(f.name, f) for f in data["files"]],
+                format_name=data["format"],
                 scheme_name=data["scheme"],
                 encoding=data["encoding"],
                 tag_column=data["tag_column"],
+                labels=data["labels"],
             )
             context["form"] = UploadForm()
         except conll.ConllError as error:
@@ -97,6 +105,7 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
+@never_cache  # Back must never show old tags at an old version (the next key would get a 409)
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document, who = access.document_access(request.user, pk)
     visible = document.layers.filter(who.layer_filter(document)).order_by("pk")
@@ -129,6 +138,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "previous_page": page - 1 if page > 1 else None,
         "sentences": selectors.sentence_page(document, layer, page, per_page),
         "palette": selectors.palette(document.project),
+        "formats": list(registry.FORMATS.values()),
     }
     template = "annotator/document_detail.html"
     if request.htmx and request.GET.get("fragment") == "sentences":
@@ -164,10 +174,19 @@ def document_export(request: HttpRequest, pk: int) -> HttpResponse:
     layer = form.cleaned_data["layer"] or None
     if layer and not document.layers.filter(name=layer).exists():
         raise Http404("No such layer.")
+    file_format = registry.get(form.cleaned_data["format"] or document.format)
     chunks = services.export_document(
-        document, layer_name=layer, scheme_name=form.cleaned_data["scheme"] or "keep"
+        document,
+        layer_name=layer,
+        scheme_name=form.cleaned_data["scheme"] or "keep",
+        format_name=file_format.name,
     )
-    return download(chunks, export_name(document.name), f"text/plain; charset={document.encoding}")
+    if file_format.name == "conll":
+        content_type = f"text/plain; charset={document.encoding}"
+    else:
+        content_type = file_format.media_type
+    name = export_name(document.name, file_format.extensions[0])
+    return download(chunks, name, content_type)
 
 
 @login_required
@@ -184,7 +203,15 @@ def project_export(request: HttpRequest, pk: int) -> HttpResponse:
             status=400,
             content_type="text/plain",
         )
+    file_format = registry.get(form.cleaned_data["format"] or "conll")
     chunks = services.export_project(
-        project, layer_name=layer, scheme_name=form.cleaned_data["scheme"] or "keep"
+        project,
+        layer_name=layer,
+        scheme_name=form.cleaned_data["scheme"] or "keep",
+        format_name=file_format.name,
     )
-    return download(chunks, export_name(project.name), "application/octet-stream")
+    name = export_name(project.name, file_format.extensions[0])
+    media_type = (
+        "application/octet-stream" if file_format.name == "conll" else file_format.media_type
+    )
+    return download(chunks, name, media_type)
