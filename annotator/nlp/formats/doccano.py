@@ -44,8 +44,7 @@ from annotator.nlp.formats.base import (
     gaps_of,
     json_records,
     place_spans,
-    tokenize,
-    word_cuts,
+    tokenize_for_spans,
 )
 
 NAME = "doccano"
@@ -181,8 +180,7 @@ def _sentence(
     if problems:
         return None, []
     every = [span for group in checked.values() for span in group]
-    cuts, inside = word_cuts(text, every)
-    offsets = tokenize(text, cuts)
+    offsets, inside = tokenize_for_spans(text, every)
     if not offsets:
         return None, [f"{where} has no words in its text; left out"]
     warnings: list[str] = []
@@ -196,11 +194,12 @@ def _sentence(
         key: (None if key in TEXT_KEYS or key in SPAN_KEYS else v) for key, v in record.items()
     }
     source: dict = {"fields": fields}
-    gaps = gaps_of(text, offsets)
+    tokens = [text[s:e] for s, e in offsets]
+    gaps = gaps_of(text, offsets, tokens)
     if gaps is not None:
         source["gaps"] = gaps
     sentence = Sentence(
-        [text[s:e] for s, e in offsets],
+        tokens,
         tags,
         line=line,
         layers=tags_by_layer or None,
