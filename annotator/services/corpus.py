@@ -30,7 +30,9 @@ from annotator.models import (
     TokenIndex,
 )
 from annotator.nlp import conll, scheme
+from annotator.services import labels
 from annotator.services.jobs import Cancelled, JobFailed, complete, runner, start_job
+from annotator.services.labels import NewLabels, UnknownLabels
 
 BATCH = 2000
 MAX_WARNINGS = 200
@@ -60,21 +62,28 @@ def import_conll(
     scheme_name: str = "auto",
     encoding: str | None = None,
     tag_column: int | None = None,
+    new_labels: NewLabels | None = None,
 ) -> ImportSummary:
     """Import CoNLL files into a project (created if missing), all or nothing.
 
-    Raises conll.ConllError naming file, line and problem; the transaction then writes nothing.
+    Raises conll.ConllError naming file, line and problem, or labels.UnknownLabels when the
+    files have labels the project lacks and `new_labels` does not say to add or map them
+    (by default only a project without labels takes a file's labels); the transaction then
+    writes nothing.
     """
     project, _ = Project.objects.select_for_update().get_or_create(name=project_name)
     summary = ImportSummary(project=project)
     known = list(project.labels)
+    policy = new_labels or NewLabels()
+    policy.check(known)
     for name, stream in files:
-        _import_file(project, name, stream, summary, scheme_name, encoding, tag_column)
+        _import_file(project, name, stream, summary, scheme_name, encoding, tag_column, policy)
     if project.documents.count() == summary.documents and summary.schemes:
         project.scheme = next(iter(summary.schemes.values()))
-    summary.new_labels = sorted(summary.labels - set(known))
-    project.labels = known + summary.new_labels
-    project.save(update_fields=["labels", "scheme"])
+    project.labels = policy.settle(known, summary.labels)
+    summary.new_labels = project.labels[len(known) :]
+    labels.pin_colours(project)
+    project.save(update_fields=["labels", "label_colours", "scheme"])
     return summary
 
 
@@ -86,6 +95,7 @@ def _import_file(
     scheme_name: str,
     encoding: str | None,
     tag_column: int | None,
+    policy: NewLabels,
 ) -> None:
     detector = scheme.SchemeDetector()
     writer = _DocumentWriter(project, summary)
@@ -94,6 +104,7 @@ def _import_file(
         if isinstance(event, conll.Sentence):
             if fixed is None and not detector.settled and event.tags.count("O") != len(event.tags):
                 detector.feed(event.tags)
+            event.tags = policy.map_tags(event.tags, fixed or detector.result())
             writer.add(event, fixed or detector.result())
         elif isinstance(event, conll.DocumentStart):
             writer.start(event)
@@ -347,6 +358,7 @@ def start_import_job(
     scheme_name: str,
     encoding: str | None,
     tag_column: int | None,
+    new_labels: NewLabels | None = None,
 ) -> Job:
     """Save the uploads where the worker can read them, and queue their import."""
     folder = Path(settings.MEDIA_ROOT) / "uploads" / uuid.uuid4().hex
@@ -364,6 +376,7 @@ def start_import_job(
         "scheme": scheme_name,
         "encoding": encoding,
         "tag_column": tag_column,
+        "new_labels": labels.policy_to_dict(new_labels or NewLabels()),
     }
     return start_job(kind="import", user=user, project=project, params=params)
 
@@ -402,9 +415,12 @@ def _import_files(job, params: dict, paths: list[Path], progress, total: int) ->
                 scheme_name=params.get("scheme", "auto"),
                 encoding=params.get("encoding"),
                 tag_column=params.get("tag_column"),
+                new_labels=labels.policy_from_dict(params.get("new_labels") or {}),
             )
         except conll.ConllError as error:
             raise JobFailed(f"Nothing was imported.\n{error}") from error
+        except (UnknownLabels, labels.LabelError) as error:
+            raise JobFailed(f"Nothing was imported: {error}.") from error
         complete(job, _summary_dict(summary), message=f"Imported {summary.tokens} tokens.")
     return summary
 

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from annotator import services
 from annotator.nlp import conll
+from annotator.services import labels
 
 SHOWN_WARNINGS = 20
 
@@ -24,8 +25,27 @@ class Command(BaseCommand):
         parser.add_argument(
             "--tag-column", type=int, default=None, help="1-based; negative counts from the end"
         )
+        parser.add_argument(
+            "--new-labels",
+            choices=labels.NEW_LABEL_ACTIONS,
+            default=None,
+            help="labels the project lacks: add them, or refuse the import (the default, "
+            "unless the project has no labels yet)",
+        )
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="FILE_LABEL=PROJECT_LABEL",
+            help="import a file label as one of the project's (=O drops its spans); repeatable",
+        )
 
     def handle(self, *args, **options):
+        try:
+            mapping = labels.parse_mapping(options["map"])
+        except labels.LabelError as error:
+            raise CommandError(f"--map {error}") from error
+        policy = labels.NewLabels(options["new_labels"], mapping)
         with ExitStack() as stack:
             try:
                 files = [(p.name, stack.enter_context(p.open("rb"))) for p in options["files"]]
@@ -38,9 +58,16 @@ class Command(BaseCommand):
                     scheme_name=options["scheme"],
                     encoding=options["encoding"],
                     tag_column=options["tag_column"],
+                    new_labels=policy,
                 )
             except conll.ConllError as error:
                 raise CommandError(f"nothing was imported:\n{error}") from error
+            except labels.UnknownLabels as error:
+                raise CommandError(
+                    f"nothing was imported: {error} (--new-labels add, or --map LABEL=LABEL)"
+                ) from error
+            except labels.LabelError as error:
+                raise CommandError(f"nothing was imported: {error}") from error
         self._report(summary)
 
     def _report(self, summary: services.ImportSummary) -> None:
