@@ -264,7 +264,10 @@ class TokenIndex(models.Model):
         Project, on_delete=models.CASCADE, db_index=False
     )  # (project, text)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
-    text = models.CharField(max_length=200, help_text="The token, case-folded.")
+    text = models.CharField(
+        max_length=200,
+        help_text="The token, case-folded (a long one: its start and a hash, see index_key).",
+    )
     sentences = models.JSONField(help_text="Sentence positions in the document, ascending.")
 
     class Meta:
@@ -375,6 +378,12 @@ class Job(models.Model):
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True, help_text="The worker of the last run.")
+    sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its id last reached the broker; empty while the broker could not be "
+        "reached (a worker's sweep sends it when the broker is back).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -400,6 +409,9 @@ class WorkerHeartbeat(models.Model):
 
     hostname = models.CharField(max_length=200, unique=True)
     seen_at = models.DateTimeField()
+    # A worker that runs but cannot reach the broker takes no job: pages and /health/ count
+    # only workers that reached it at their last beat.
+    reaches_broker = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at}"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -48,15 +49,35 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "annotator.middleware.RefuseNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# Content-Security-Policy (README, Security): scripts, styles and everything else only from this
+# site's own files; no inline script or style, no eval, no on* attributes, no plug-ins, no
+# framing, forms post only here. htmx is configured for it in base.html (allowEval false, its
+# indicator styles in app.css). The API's Swagger UI page has its own, looser policy
+# (annotator/api/urls.py).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 ROOT_URLCONF = "annotator.urls"
 WSGI_APPLICATION = "annotator.wsgi.application"
@@ -98,7 +119,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Sessions read from the cache first (Redis or files), the database only on a miss.
+# Sessions are rows, read from the cache first (Redis or files); the database on a miss, and
+# while Redis is down (annotator/cache.py), so logging in and pages keep working without it.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "annotator-project-list"
@@ -141,7 +163,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "annotator.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -256,13 +278,36 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 # A worker counts as running when it wrote a heartbeat this recently (seconds).
 WORKER_HEARTBEAT_EVERY = envint("WORKER_HEARTBEAT_EVERY", 5)
 WORKER_ALIVE_WITHIN = envint("WORKER_ALIVE_WITHIN", 20)
+# Workers send again the queued jobs whose send failed (broker unreachable) once they are this
+# old, and those whose last send is older than JOB_RESEND_AFTER (a message lost with a flushed
+# broker); a job sent twice still runs once (services/jobs.py).
+JOB_SEND_GRACE = envint("JOB_SEND_GRACE", 10)
+JOB_RESEND_AFTER = envint("JOB_RESEND_AFTER", 600)
+# A send to an unreachable broker fails within seconds, so the request that queued the job
+# still answers (the job waits in the database; a worker sends it later).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+
 
 # The cache carries live job progress between the worker and the pages: Redis when there is
 # one, else files in var/ (shared by processes, and never blocked by a long write transaction).
-if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+# A Redis that does not answer degrades to "nothing cached" (annotator/cache.py): sessions are
+# rows too, the rate limit fails open, job progress falls back to the Job row.
+def redis_cache(url: str) -> dict:
+    return {
+        "BACKEND": "annotator.cache.DegradingRedisCache",
+        "LOCATION": url,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {
         "default": {

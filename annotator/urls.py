@@ -4,6 +4,12 @@ from django.urls import include, path
 
 from annotator import views
 
+# Errors say why, and under /api/ they are JSON like every API answer (annotator/refusals.py).
+handler400 = "annotator.refusals.bad_request"
+handler403 = "annotator.refusals.permission_denied"
+handler404 = "annotator.refusals.page_not_found"
+handler500 = "annotator.refusals.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="annotator-health"),

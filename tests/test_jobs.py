@@ -422,7 +422,7 @@ def test_the_preannotate_form_starts_a_gazetteer_job(member_client, project, que
 def test_the_jobs_page_says_a_queued_job_waits_when_no_worker_is_running(
     member_client, project, member
 ):
-    Job.objects.create(kind="import", project=project, user=member)
+    Job.objects.create(kind="import", project=project, user=member, sent_at=timezone.now())
     WorkerHeartbeat.objects.create(hostname="old", seen_at=timezone.now() - timedelta(seconds=300))
     assert not services.workers_alive()
     page = member_client.get(jobs_page(project)).content.decode()
@@ -431,7 +431,7 @@ def test_the_jobs_page_says_a_queued_job_waits_when_no_worker_is_running(
 
 
 def test_the_jobs_page_does_not_say_waiting_while_a_worker_beats(member_client, project, member):
-    Job.objects.create(kind="import", project=project, user=member)
+    Job.objects.create(kind="import", project=project, user=member, sent_at=timezone.now())
     jobs.beat("celery@test")
     assert services.workers_alive()
     response = member_client.get(jobs_page(project))

@@ -400,6 +400,7 @@ class JobSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "waiting_for_worker",
+            "queue_unreachable",
         ]
 
     user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -410,8 +411,16 @@ class JobSerializer(serializers.ModelSerializer):
         help_text="Queued while no worker is running."
     )
 
+    queue_unreachable = serializers.SerializerMethodField(
+        help_text="Queued, but the broker could not be reached when it was sent: the job is "
+        "saved and a worker sends it once the broker answers again."
+    )
+
     def get_waiting_for_worker(self, job) -> bool:
         return job.state == Job.State.QUEUED and not self.context.get("workers_alive", True)
+
+    def get_queue_unreachable(self, job) -> bool:
+        return job.state == Job.State.QUEUED and job.sent_at is None
 
 
 class JobQuerySerializer(serializers.Serializer):

@@ -30,13 +30,13 @@ from annotator.models import (
     TokenIndex,
 )
 from annotator.nlp import conll, scheme
+from annotator.search import index_key
 from annotator.services import labels
 from annotator.services.jobs import Cancelled, JobFailed, complete, runner, start_job
 from annotator.services.labels import NewLabels, UnknownLabels
 
 BATCH = 2000
 MAX_WARNINGS = 200
-INDEX_TEXT_LENGTH = 200
 SENTENCE_FIELDS = ["id", "document", "position", "tokens", "extras", "before", "formats", "line"]
 TAG_FIELDS = ["layer", "sentence", "tags", "invalid", "version", "reviewed"]
 
@@ -227,7 +227,7 @@ class _DocumentWriter:
             TokenIndex,
             ["project", "document", "text", "sentences"],
             (
-                (project_id, document_id, text, bulk.dump_json(where))
+                (project_id, document_id, index_key(text), bulk.dump_json(where))
                 for text, where in self.index.items()
             ),
         )

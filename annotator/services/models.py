@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -15,6 +14,7 @@ from annotator.nlp import crf, remote, scheme
 from annotator.nlp.spacy_tagger import SpacyTagger
 from annotator.services.jobs import JobFailed, complete, runner
 from annotator.services.preannotate import write_suggestions
+from annotator.services.scratch import scratch_folder
 
 HELD_OUT = 0.1
 
@@ -37,6 +37,10 @@ def training_sentences(project, layer: str, document_ids: list[int] | None) -> l
 def run_train(job, progress) -> None:
     params = job.params
     project = job.project
+    iterations = int(params.get("iterations", 100))
+    # Stages from the start: reading a large layer and preparing its features take a while
+    # before the first training iteration reports.
+    progress(0, iterations, f"Reading layer {params['layer']}")
     sentences = training_sentences(project, params["layer"], params.get("documents"))
     if len(sentences) < 10:
         raise JobFailed(f"layer {params['layer']!r} has too few sentences to learn from")
@@ -44,12 +48,13 @@ def run_train(job, progress) -> None:
     random.Random(params.get("seed", 0)).shuffle(shuffled)  # noqa: S311 - a reproducible split
     cut = max(1, int(len(shuffled) * HELD_OUT))
     held_out, train_set = shuffled[:cut], shuffled[cut:]
-    iterations = int(params.get("iterations", 100))
-    # Written under a temporary name first: a cancelled or failed job leaves no model behind.
+    progress(0, iterations, f"Preparing the features of {len(train_set):,} sentences")
     folder = Path(settings.MODEL_ROOT) / f"project-{project.pk}"
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder) as scratch:
-        scratch_path = Path(scratch) / "model.crfsuite"
+    # Written in the attempt's scratch folder first: a cancelled, failed or killed job leaves
+    # no model behind (a killed one's folder goes with the workers' sweep).
+    with scratch_folder(job) as scratch:
+        scratch_path = scratch / "model.crfsuite"
         crf.train(
             train_set,
             scratch_path,

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotator import access, selectors, services
@@ -127,9 +128,16 @@ def task_action(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"Not done: {error}.")
     else:
         messages.success(request, done)
-    return redirect(
-        request.POST.get("next") or reverse("annotator-my-tasks", args=[task.project_id])
+    return redirect(safe_next(request) or reverse("annotator-my-tasks", args=[task.project_id]))
+
+
+def safe_next(request: HttpRequest) -> str | None:
+    """The form's `next` if it is a page of this site; never another host (an open redirect)."""
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
+    return target if allowed else None
 
 
 @login_required
