@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('annotator', '0013_label_colours_create_permission'),
+        ('annotator', '0011_agreement'),
     ]
 
     operations = [
