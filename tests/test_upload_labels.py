@@ -191,3 +191,10 @@ def test_an_import_job_with_unknown_labels_fails_saying_why(project, member, set
     assert "Nothing was imported: the file has labels the project does not have: GPE, ORG" in (
         job.error
     )
+
+
+def test_the_form_does_not_ask_for_a_projects_first_labels(member_client, member) -> None:
+    empty = Project.objects.create(name="Empty")
+    empty.membership_set.create(user=member, role="manager")
+    html = post_upload(member_client, empty).content.decode()
+    assert "Imported 1 document" in html and "New labels: GPE, ORG, PER." in html

@@ -1,4 +1,5 @@
-"""Documents: list, upload (CoNLL, as the project page does), detail, download (CoNLL, JSONL)."""
+"""Documents: list, upload (any registered format, as the project page does), detail, download
+(CoNLL, JSONL, or any registered format)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from annotator.api.serializers import (
     DocumentQuerySerializer,
     DocumentSerializer,
     ExportQuerySerializer,
+    FormatExportQuerySerializer,
     ImportedSerializer,
     JobSerializer,
     UploadSerializer,
@@ -36,7 +38,8 @@ from annotator.downloads import download, export_name
 from annotator.forms import UploadForm
 from annotator.models import Document, Project, SentenceTags, TagLayer
 from annotator.nlp import conll, scheme
-from annotator.services import labels
+from annotator.nlp.formats import registry
+from annotator.services import corpus, labels
 
 TAGS = ["documents"]
 JSONL = "application/x-ndjson"
@@ -67,7 +70,7 @@ def any_accept(view):
     tags=TAGS,
     methods=["POST"],
     operation_id="projects_documents_create",
-    summary="Upload CoNLL files (managers)",
+    summary="Upload corpus files in any format (managers)",
     description="The project page's importer: all or nothing. Uploads above "
     "IMPORT_JOB_THRESHOLD bytes are imported by a job (202, poll it); a broken file is refused "
     "(400) with every problem's file and line, and nothing is written.",
@@ -111,6 +114,8 @@ def _upload(request: Request, who: access.Access) -> Response:
             "scheme": fields.get("scheme") or "auto",
             "encoding": fields.get("encoding") or "",
             "tag_column": fields.get("tag_column") or "",
+            "format": fields.get("format") or "auto",
+            "labels": fields.get("labels") or "",
         },
         request.FILES,
     )
@@ -128,6 +133,8 @@ def _upload(request: Request, who: access.Access) -> Response:
             scheme_name=data["scheme"],
             encoding=data["encoding"],
             tag_column=data["tag_column"],
+            format_name=data["format"],
+            labels=data["labels"],
             new_labels=data["new_labels"],
         )
         body = JobSerializer(job, context={"workers_alive": services.workers_alive()}).data
@@ -151,6 +158,7 @@ def _upload(request: Request, who: access.Access) -> Response:
         "sentences": summary.sentences,
         "tokens": summary.tokens,
         "new_labels": summary.new_labels,
+        "layers": summary.layers,
         "warning_count": summary.warning_count,
         "warnings": [
             {"file": w.file, "line": w.line, "message": w.message} for w in summary.warnings
@@ -178,12 +186,14 @@ def _import(project: Project, data: dict) -> tuple[services.ImportSummary, list[
     """Import, and tell which documents it made (the project row is locked meanwhile)."""
     Project.objects.select_for_update().get(pk=project.pk)
     last = project.documents.aggregate(top=Max("position"))["top"]
-    summary = services.import_conll(
+    summary = corpus.import_corpus(
         project_name=project.name,
         files=[(f.name, f) for f in data["files"]],
+        format_name=data["format"],
         scheme_name=data["scheme"],
         encoding=data["encoding"],
         tag_column=data["tag_column"],
+        labels=data["labels"],
         new_labels=data["new_labels"],
     )
     created = project.documents.order_by("position")
@@ -303,10 +313,68 @@ def project_conll(request: Request, pk: int) -> StreamingHttpResponse:
     return download(chunks, export_name(project.name), OCTETS)
 
 
+@extend_schema(
+    tags=TAGS,
+    operation_id="documents_export_retrieve",
+    summary="Download the document in a registered format (reviewers and managers)",
+    description=DOWNLOAD + " `format`: " + ", ".join(registry.FORMATS) + " (default: the "
+    "format it was imported from).",
+    parameters=[FormatExportQuerySerializer],
+    responses=responses(
+        {(200, OCTETS): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")},
+        400,
+        403,
+        404,
+    ),
+)
+@api_view(["GET"])
+@any_accept
+def document_export(request: Request, pk: int) -> StreamingHttpResponse:
+    document, _ = permissions.document(request, pk, access.REVIEWER)
+    layer, target = _export_choice(document, request)
+    query = validated(FormatExportQuerySerializer, request.query_params)
+    file_format = registry.get(query.get("format") or document.format)
+    chunks = corpus.export_document(
+        document, layer_name=layer.name, scheme_name=target, format_name=file_format.name
+    )
+    name = export_name(document.name, file_format.extensions[0])
+    return download(chunks, name, file_format.media_type)
+
+
+@extend_schema(
+    tags=TAGS,
+    operation_id="projects_export_retrieve",
+    summary="Download every document of the project as one file of a format (managers)",
+    description=DOWNLOAD + " Every document needs the layer named.",
+    parameters=[FormatExportQuerySerializer],
+    responses=responses(
+        {(200, OCTETS): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")},
+        400,
+        403,
+        404,
+    ),
+)
+@api_view(["GET"])
+@any_accept
+def project_export(request: Request, pk: int) -> StreamingHttpResponse:
+    project = permissions.project(request, pk, access.MANAGER).project
+    query = validated(FormatExportQuerySerializer, request.query_params)
+    layer = query.get("layer")
+    if layer and project.documents.exclude(layers__name=layer).exists():
+        raise invalid({"layer": [f"Not every document has a layer named {layer!r}."]})
+    file_format = registry.get(query.get("format") or "conll")
+    chunks = corpus.export_project(
+        project, layer_name=layer, scheme_name=query["scheme"], format_name=file_format.name
+    )
+    return download(chunks, export_name(project.name, file_format.extensions[0]), OCTETS)
+
+
 urlpatterns = [
     path("projects/<int:pk>/documents/", document_list, name="annotator-api-document-list"),
     path("projects/<int:pk>/conll/", project_conll, name="annotator-api-project-conll"),
     path("documents/<int:pk>/", document_detail, name="annotator-api-document-detail"),
     path("documents/<int:pk>/conll/", document_conll, name="annotator-api-document-conll"),
     path("documents/<int:pk>/jsonl/", document_jsonl, name="annotator-api-document-jsonl"),
+    path("documents/<int:pk>/export/", document_export, name="annotator-api-document-export"),
+    path("projects/<int:pk>/export/", project_export, name="annotator-api-project-export"),
 ]

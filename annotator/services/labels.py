@@ -86,8 +86,8 @@ def parse_mapping(pairs: Sequence[str]) -> dict[str, str | None]:
 
 def choices_to_policy(labels: Sequence[str], choices: Sequence[str]) -> NewLabels:
     """The upload prompt's answers: per file label "+" (add it), "-" (drop its spans) or
-    "=LABEL" (map it to that project label)."""
-    policy = NewLabels(action=REFUSE)
+    "=LABEL" (map it to that project label). Labels not answered for get the default."""
+    policy = NewLabels()
     for label, choice in zip(labels, choices, strict=False):
         if choice == "+":
             policy.add.add(label)

@@ -15,7 +15,8 @@ from annotator.access import MANAGER, REVIEWER
 from annotator.downloads import download, export_name
 from annotator.forms import ExportForm, UploadForm
 from annotator.nlp import conll
-from annotator.services import labels
+from annotator.nlp.formats import registry
+from annotator.services import corpus, labels
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -53,6 +54,7 @@ def _project_context(who: access.Access, **extra) -> dict:
         "sentences": sum(d.sentence_count for d in documents),
         "tokens": sum(d.token_count for d in documents),
         "form": extra.pop("form", None) or UploadForm(),
+        "formats": list(registry.FORMATS.values()),
         **extra,
     }
 
@@ -78,6 +80,8 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
             scheme_name=data["scheme"],
             encoding=data["encoding"],
             tag_column=data["tag_column"],
+            format_name=data["format"],
+            labels=data["labels"],
             new_labels=policy,
         )
         context["workers_alive"] = services.workers_alive()
@@ -85,12 +89,14 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
     elif form.is_valid():
         data = form.cleaned_data
         try:
-            context["summary"] = services.import_conll(
+            context["summary"] = corpus.import_corpus(
                 project_name=project.name,
                 files=[(f.name, f) for f in data["files"]],
+                format_name=data["format"],
                 scheme_name=data["scheme"],
                 encoding=data["encoding"],
                 tag_column=data["tag_column"],
+                labels=data["labels"],
                 new_labels=policy,
             )
             context["form"] = UploadForm()
@@ -114,7 +120,8 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def _ask_about_labels(request: HttpRequest, who: access.Access, unknown: list[str]):
     """Nothing was imported: ask, inside the upload form (so the chosen file stays chosen),
     what to do with each label the project lacks."""
-    initial = {name: request.POST.get(name) for name in ("scheme", "encoding", "tag_column")}
+    fields = ("format", "scheme", "encoding", "tag_column", "labels")
+    initial = {name: request.POST.get(name) for name in fields}
     context = _project_context(who, form=UploadForm(initial=initial), unknown_labels=unknown)
     if not request.htmx:
         return render(request, "annotator/project_detail.html", context)
@@ -157,6 +164,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "previous_page": page - 1 if page > 1 else None,
         "sentences": selectors.sentence_page(document, layer, page, per_page),
         "palette": selectors.palette(document.project),
+        "formats": list(registry.FORMATS.values()),
     }
     template = "annotator/document_detail.html"
     if request.htmx and request.GET.get("fragment") == "sentences":
@@ -192,10 +200,19 @@ def document_export(request: HttpRequest, pk: int) -> HttpResponse:
     layer = form.cleaned_data["layer"] or None
     if layer and not document.layers.filter(name=layer).exists():
         raise Http404("No such layer.")
+    file_format = registry.get(form.cleaned_data["format"] or document.format)
     chunks = services.export_document(
-        document, layer_name=layer, scheme_name=form.cleaned_data["scheme"] or "keep"
+        document,
+        layer_name=layer,
+        scheme_name=form.cleaned_data["scheme"] or "keep",
+        format_name=file_format.name,
     )
-    return download(chunks, export_name(document.name), f"text/plain; charset={document.encoding}")
+    if file_format.name == "conll":
+        content_type = f"text/plain; charset={document.encoding}"
+    else:
+        content_type = file_format.media_type
+    name = export_name(document.name, file_format.extensions[0])
+    return download(chunks, name, content_type)
 
 
 @login_required
@@ -212,7 +229,15 @@ def project_export(request: HttpRequest, pk: int) -> HttpResponse:
             status=400,
             content_type="text/plain",
         )
+    file_format = registry.get(form.cleaned_data["format"] or "conll")
     chunks = services.export_project(
-        project, layer_name=layer, scheme_name=form.cleaned_data["scheme"] or "keep"
+        project,
+        layer_name=layer,
+        scheme_name=form.cleaned_data["scheme"] or "keep",
+        format_name=file_format.name,
     )
-    return download(chunks, export_name(project.name), "application/octet-stream")
+    name = export_name(project.name, file_format.extensions[0])
+    media_type = (
+        "application/octet-stream" if file_format.name == "conll" else file_format.media_type
+    )
+    return download(chunks, name, media_type)
