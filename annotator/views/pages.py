@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
@@ -132,6 +133,7 @@ def _ask_about_labels(request: HttpRequest, who: access.Access, unknown: list[st
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
+@never_cache  # Back must never show old tags at an old version (the next key would get a 409)
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document, who = access.document_access(request.user, pk)
     visible = document.layers.filter(who.layer_filter(document)).order_by("pk")
