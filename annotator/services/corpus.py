@@ -29,7 +29,7 @@ from annotator.models import (
     TagLayer,
     TokenIndex,
 )
-from annotator.nlp import conll, scheme
+from annotator.nlp import conll, scheme, sizing
 from annotator.search import index_key
 from annotator.services.jobs import Cancelled, JobFailed, complete, runner, start_job
 
@@ -335,8 +335,20 @@ class _CountingReader:
 
 
 def import_needs_job(files: Iterable[UploadedFile]) -> bool:
-    """Uploads above IMPORT_JOB_THRESHOLD bytes in all are imported by a job, not at once."""
-    return sum(f.size for f in files) > settings.IMPORT_JOB_THRESHOLD
+    """Uploads are imported by a job, not in the request, above IMPORT_JOB_THRESHOLD bytes,
+    IMPORT_JOB_DOCUMENTS documents or IMPORT_JOB_SENTENCES sentences in all: each document and
+    sentence costs rows and time whatever its size, and a request is cut at gunicorn's timeout."""
+    files = list(files)
+    if sum(f.size for f in files) > settings.IMPORT_JOB_THRESHOLD:
+        return True
+    documents = sentences = 0
+    for upload in files:
+        upload.seek(0)
+        counts = sizing.count(upload)
+        upload.seek(0)
+        documents += counts.documents
+        sentences += counts.sentences
+    return documents > settings.IMPORT_JOB_DOCUMENTS or sentences > settings.IMPORT_JOB_SENTENCES
 
 
 def start_import_job(
