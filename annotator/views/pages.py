@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from annotator import access, selectors, services
@@ -14,6 +15,7 @@ from annotator.access import MANAGER, REVIEWER
 from annotator.downloads import download, export_name
 from annotator.forms import ExportForm, UploadForm
 from annotator.nlp import conll
+from annotator.services import exports
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -45,6 +47,9 @@ def _project_context(who: access.Access, **extra) -> dict:
         "labels": [(label, colours[label]) for label in project.labels],
         "sentences": sum(d.sentence_count for d in documents),
         "tokens": sum(d.token_count for d in documents),
+        "export_as_job": exports.too_large_for_a_request(
+            len(documents), sum(d.token_count for d in documents)
+        ),
         "form": extra.pop("form", None) or UploadForm(),
         **extra,
     }
@@ -171,20 +176,35 @@ def document_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def project_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The project as one CoNLL file: built in the request (GET) while it is small; through an
+    export job (POST, the button shown instead of the link) once it is not."""
     project = access.project_access(request.user, pk, MANAGER).project
-    form = ExportForm(request.GET)
+    form = ExportForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
     layer = form.cleaned_data["layer"] or None
+    scheme_name = form.cleaned_data["scheme"] or "keep"
     if layer and project.documents.exclude(layers__name=layer).exists():
         return HttpResponse(
             f"Not every document has a layer named {layer!r}.",
             status=400,
             content_type="text/plain",
         )
-    chunks = services.export_project(
-        project, layer_name=layer, scheme_name=form.cleaned_data["scheme"] or "keep"
-    )
+    documents, tokens = exports.project_size(project)
+    if request.method == "POST":
+        exports.start_export_job(
+            user=request.user, project=project, layer_name=layer, scheme_name=scheme_name
+        )
+        messages.success(request, "The download is being prepared: its link appears below.")
+        return redirect("annotator-project-jobs", pk=pk)
+    if exports.too_large_for_a_request(documents, tokens):
+        messages.info(
+            request,
+            f"{documents:,} documents and {tokens:,} tokens are too many to build in one "
+            "request: press “Prepare the download” and fetch the file when its job is done.",
+        )
+        return redirect("annotator-project-detail", pk=pk)
+    chunks = services.export_project(project, layer_name=layer, scheme_name=scheme_name)
     return download(chunks, export_name(project.name), "application/octet-stream")
