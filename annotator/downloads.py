@@ -10,9 +10,12 @@ from django.http import FileResponse
 SUFFIXES = (".conll", ".txt", ".tsv", ".iob", ".bio")
 
 
-def export_name(name: str) -> str:
-    """A safe file name for a document or project: its own suffix, else .conll."""
+def export_name(name: str, extension: str = ".conll") -> str:
+    """A safe file name for a document or project: for CoNLL its own suffix, else .conll; for
+    another format, the name without its suffix and the format's first extension."""
     stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in name.split(" #")[0])
+    if extension != ".conll":
+        return stem.rsplit(".", 1)[0] + extension if "." in stem[1:] else stem + extension
     return stem if stem.endswith(SUFFIXES) else stem + ".conll"
 
 

@@ -9,6 +9,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from annotator.nlp.remote_hosts import parse_rules as parse_remote_hosts
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "annotator.middleware.RefuseNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "annotator.middleware.HtmxRefusalMiddleware",
 ]
 
 # Content-Security-Policy (README, Security): scripts, styles and everything else only from this
@@ -324,5 +327,13 @@ else:
             "LOCATION": str(BASE_DIR / "var" / "cache"),
         }
     }
+# Remote models may call only these servers (README, Security): host names, addresses or
+# networks, each with an optional port, comma-separated. Empty: no remote model at all.
+REMOTE_MODEL_HOSTS = [h.strip() for h in os.environ.get("REMOTE_MODEL_HOSTS", "").split(",")]
+REMOTE_MODEL_HOSTS = [h for h in REMOTE_MODEL_HOSTS if h]
+try:
+    parse_remote_hosts(REMOTE_MODEL_HOSTS)
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from error
 # Trained models; on several machines, a path they all share.
 MODEL_ROOT = Path(os.environ.get("MODEL_ROOT", BASE_DIR / "var" / "models"))

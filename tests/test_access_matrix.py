@@ -37,6 +37,13 @@ from annotator.models import (
 from annotator.services import GOLD, IMPORTED
 from tests.conftest import import_files, row_counts
 
+
+@pytest.fixture(autouse=True)
+def loopback_model_servers(settings):
+    """The administrator allows model servers on loopback (tests/test_remote.py tests the list)."""
+    settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
+
+
 pytestmark = pytest.mark.django_db
 
 # Token text that must never reach someone who may not see its document.

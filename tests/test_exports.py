@@ -77,7 +77,7 @@ def test_a_documents_download_carries_its_length(member_client, document):
 def test_a_large_project_offers_an_export_job_instead_of_a_link(member_client, large):
     page = member_client.get(reverse("annotator-project-detail", args=[large.pk]))
     text = page.content.decode()
-    assert "Prepare the download of all 3 documents (a job)" in text
+    assert "All 3 documents as" in text and "Prepare the download (a job)" in text
     assert "Download all as one CoNLL file" not in text
     response = member_client.get(export_url(large), follow=True)
     assert response.redirect_chain[-1][0] == reverse("annotator-project-detail", args=[large.pk])
@@ -158,12 +158,12 @@ def test_a_removed_export_file_says_to_prepare_it_again(member_client, large, me
 def test_the_sweep_removes_old_exports_and_parts_of_attempts_that_are_over(settings, large):
     folder = exports.root()
     folder.mkdir(parents=True)
-    for name in ("job-1-1.conll", "job-2-1.conll", "job-3-1.part"):
+    for name in ("job-1-1.file", "job-2-1.file", "job-3-1.part"):
         (folder / name).write_bytes(b"x")
     old = time.time() - settings.EXPORT_KEEP_HOURS * 3600 - 60
-    os.utime(folder / "job-1-1.conll", (old, old))
-    assert sorted(exports.sweep()) == ["job-1-1.conll", "job-3-1.part"]
-    assert [p.name for p in folder.iterdir()] == ["job-2-1.conll"]
+    os.utime(folder / "job-1-1.file", (old, old))
+    assert sorted(exports.sweep()) == ["job-1-1.file", "job-3-1.part"]
+    assert [p.name for p in folder.iterdir()] == ["job-2-1.file"]
 
 
 def test_other_projects_members_and_anonymous_visitors_get_no_export(large, member, outsider):

@@ -28,11 +28,12 @@ from django.http import FileResponse
 
 from annotator.downloads import export_name
 from annotator.models import Job, Project
-from annotator.services.corpus import export_document
+from annotator.nlp.formats import registry
+from annotator.services.corpus import export_project
 from annotator.services.jobs import JobFailed, complete, runner, start_job
 
 KIND = "export"
-ATTEMPT = re.compile(r"job-(\d+)-(\d+)\.(part|conll)")
+ATTEMPT = re.compile(r"job-(\d+)-(\d+)\.(part|file)")
 
 
 def root() -> Path:
@@ -49,9 +50,26 @@ def project_size(project: Project) -> tuple[int, int]:
     return sizes["documents"], sizes["tokens"] or 0
 
 
-def start_export_job(*, user, project: Project, layer_name: str | None, scheme_name: str) -> Job:
-    params = {"layer": layer_name, "scheme": scheme_name}
+def start_export_job(
+    *,
+    user,
+    project: Project,
+    layer_name: str | None,
+    scheme_name: str,
+    format_name: str = "conll",
+) -> Job:
+    params = {"layer": layer_name, "scheme": scheme_name, "format": format_name}
     return start_job(kind=KIND, user=user, project=project, params=params)
+
+
+def file_name_and_type(project: Project, format_name: str) -> tuple[str, str]:
+    """The download's file name and media type (CoNLL: documents may differ in encoding, so
+    no one charset names the whole file)."""
+    file_format = registry.get(format_name)
+    name = export_name(project.name, file_format.extensions[0])
+    if file_format.name == "conll":
+        return name, "application/octet-stream"
+    return name, file_format.media_type
 
 
 def file_of(job: Job) -> Path | None:
@@ -69,7 +87,7 @@ def file_response(job: Job, path: Path) -> FileResponse:
         path.open("rb"),
         as_attachment=True,
         filename=job.result["filename"],
-        content_type="application/octet-stream",
+        content_type=job.result.get("media_type") or "application/octet-stream",
     )
     digest = base64.b64encode(bytes.fromhex(job.result["sha256"])).decode()
     response["Repr-Digest"] = f"sha-256=:{digest}:"
@@ -79,27 +97,46 @@ def file_response(job: Job, path: Path) -> FileResponse:
 @runner(KIND)
 def run_export(job: Job, progress) -> None:
     layer, scheme_name = job.params.get("layer"), job.params.get("scheme") or "keep"
-    documents = list(job.project.documents.order_by("position"))
-    if layer and any(not d.layers.filter(name=layer).exists() for d in documents):
+    format_name = job.params.get("format") or "conll"
+    project = job.project
+    if layer and project.documents.exclude(layers__name=layer).exists():
         raise JobFailed(f"not every document has a layer named {layer!r}")
+    documents, _ = project_size(project)
     folder = root()
     folder.mkdir(parents=True, exist_ok=True)
     part = folder / f"job-{job.pk}-{job.attempts}.part"
-    final = part.with_suffix(".conll")
+    final = part.with_suffix(".file")
+    filename, media_type = file_name_and_type(project, format_name)
     try:
-        size, digest = _write(part, documents, layer, scheme_name, progress)
+        done = 0
+
+        def on_document(document) -> None:
+            nonlocal done
+            progress(done, documents, f"Writing {document.name}")
+            done += 1
+
+        chunks = export_project(
+            project,
+            layer_name=layer,
+            scheme_name=scheme_name,
+            format_name=format_name,
+            on_document=on_document,
+        )
+        size, digest = _write(part, chunks)
         part.replace(final)
         with transaction.atomic():
             complete(
                 job,
                 {
                     "file": final.name,
-                    "filename": export_name(job.project.name),
+                    "filename": filename,
+                    "media_type": media_type,
+                    "format": format_name,
                     "bytes": size,
                     "sha256": digest,
-                    "documents": len(documents),
+                    "documents": documents,
                 },
-                message=f"Exported {len(documents):,} documents ({size:,} bytes): download below.",
+                message=f"Exported {documents:,} documents ({size:,} bytes): download below.",
             )
     except Exception:  # failed, cancelled or Superseded: this attempt leaves no file
         part.unlink(missing_ok=True)
@@ -107,15 +144,13 @@ def run_export(job: Job, progress) -> None:
         raise
 
 
-def _write(path: Path, documents, layer, scheme_name: str, progress) -> tuple[int, str]:
+def _write(path: Path, chunks) -> tuple[int, str]:
     digest, size = hashlib.sha256(), 0
     with path.open("wb") as out:
-        for number, document in enumerate(documents, 1):
-            for chunk in export_document(document, layer_name=layer, scheme_name=scheme_name):
-                out.write(chunk)
-                digest.update(chunk)
-                size += len(chunk)
-            progress(number, len(documents), f"Writing {document.name}")
+        for chunk in chunks:
+            out.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
     return size, digest.hexdigest()
 
 

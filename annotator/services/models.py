@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from annotator.models import Project, SentenceTags, TaggerModel
-from annotator.nlp import crf, remote, scheme
+from annotator.nlp import crf, remote, remote_hosts, scheme
 from annotator.nlp.spacy_tagger import SpacyTagger
 from annotator.services.jobs import JobFailed, complete, runner
 from annotator.services.preannotate import write_suggestions
@@ -114,17 +114,27 @@ class _Remote:
         self.labels = set(model.project.labels)
 
     def tag_many(self, sentences: list[list[str]]) -> list[list[str]]:
+        # Checked again at call time: the list may have changed, or the name now resolves
+        # elsewhere, since the model was registered.
         try:
-            tagged = remote.tag_all(self.url, sentences)
-        except remote.RemoteError as error:
+            tagged = remote.tag_all(self.url, sentences, allowed=allowed_hosts())
+        except (remote.RemoteError, remote_hosts.NotAllowed) as error:
             raise JobFailed(str(error)) from error
-        unknown = scheme.labels(t for row in tagged for t in row) - self.labels
+        unknown = sorted(scheme.labels(t for row in tagged for t in row) - self.labels)
         if unknown:
+            # Valid tags' labels, shortened: the model's vocabulary, which the manager needs.
+            named = ", ".join(label[:40] for label in unknown[:10])
+            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
             raise JobFailed(
-                f"the model answered labels the project does not have: {', '.join(sorted(unknown))}"
+                f"the model answered labels the project does not have: {named}{more}"
                 " (add them on the Settings page first)"
             )
         return tagged
+
+
+def allowed_hosts() -> list[remote_hosts.Rule]:
+    """The administrator's list of model servers (settings.REMOTE_MODEL_HOSTS)."""
+    return remote_hosts.parse_rules(settings.REMOTE_MODEL_HOSTS)
 
 
 class _Local:
@@ -169,6 +179,8 @@ def register_spacy(*, user, project, name: str, pipeline: str, mapping: dict) ->
 
 
 def register_remote(*, user, project, name: str, url: str) -> TaggerModel:
+    """remote_hosts.NotAllowed (a ValueError, its message for the user) for a URL off the list."""
+    remote_hosts.check_url(url, allowed_hosts())
     return _register(project, name, user, kind=TaggerModel.Kind.REMOTE, url=url)
 
 

@@ -134,9 +134,13 @@ def register_remote_model(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError:
         messages.error(request, f"{url!r} is not an http(s) address.")
         return redirect("annotator-project-jobs", pk=pk)
-    model = services.register_remote(
-        user=request.user, project=who.project, name=name or "remote", url=url
-    )
+    try:
+        model = services.register_remote(
+            user=request.user, project=who.project, name=name or "remote", url=url
+        )
+    except ValueError as error:  # not on the administrator's list of model servers
+        messages.error(request, str(error))
+        return redirect("annotator-project-jobs", pk=pk)
     messages.success(request, f"Added {model}; pre-annotate with it below.")
     return redirect("annotator-project-jobs", pk=pk)
 

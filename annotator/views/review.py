@@ -16,6 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from annotator import access, selectors, services
 from annotator.models import Document, SentenceTags, TagChange, TagLayer
+from annotator.refusals import with_reason
 
 TEMPLATE = "annotator/document_detail.html"
 
@@ -67,7 +68,8 @@ def _sentence_response(
         "message": message,
         "oob": True,
     }
-    return render(request, TEMPLATE + "#sentence-response", context, status=status)
+    response = render(request, TEMPLATE + "#sentence-response", context, status=status)
+    return with_reason(response, message) if status >= 400 else response
 
 
 @login_required
