@@ -70,10 +70,13 @@ def upload_copy(tmp_path: Path, *files: Path) -> tuple[list[str], list[str]]:
     return paths, [f.name for f in files]
 
 
-def import_job(project, user, tmp_path: Path, *files: Path) -> Job:
+def import_job(project, user, tmp_path: Path, *files: Path, **params) -> Job:
     paths, names = upload_copy(tmp_path, *files)
     return services.start_job(
-        kind="import", user=user, project=project, params={"paths": paths, "names": names}
+        kind="import",
+        user=user,
+        project=project,
+        params={"paths": paths, "names": names, **params},
     )
 
 
@@ -139,7 +142,7 @@ def test_an_import_job_imports_the_files_and_records_the_summary(project, member
 def test_an_import_job_records_new_labels_and_warnings(project, member, tmp_path):
     odd = tmp_path / "odd.conll"
     odd.write_text("Ada\tB-PER\nLovelace\tI-PER\nwrote\tO\nnotes\tI-WORK\n")
-    job = import_job(project, member, tmp_path, odd)
+    job = import_job(project, member, tmp_path, odd, new_labels={"action": "add"})
     jobs.run_job(job.pk)
     job.refresh_from_db()
     assert job.state == Job.State.DONE, job.error

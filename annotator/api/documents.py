@@ -39,7 +39,7 @@ from annotator.forms import UploadForm
 from annotator.models import Document, Project, SentenceTags, TagLayer
 from annotator.nlp import conll, scheme
 from annotator.nlp.formats import registry
-from annotator.services import corpus
+from annotator.services import corpus, labels
 
 TAGS = ["documents"]
 JSONL = "application/x-ndjson"
@@ -124,6 +124,7 @@ def _upload(request: Request, who: access.Access) -> Response:
     data = form.cleaned_data
     if not data["files"]:  # the form takes an empty list
         raise invalid({"files": ["No file was submitted."]})
+    data["new_labels"] = _label_policy(fields)
     if services.import_needs_job(data["files"]):
         job = services.start_import_job(
             user=request.user,
@@ -134,6 +135,7 @@ def _upload(request: Request, who: access.Access) -> Response:
             tag_column=data["tag_column"],
             format_name=data["format"],
             labels=data["labels"],
+            new_labels=data["new_labels"],
         )
         body = JobSerializer(job, context={"workers_alive": services.workers_alive()}).data
         headers = {"Location": reverse("annotator-api-job-detail", args=[job.pk])}
@@ -143,6 +145,13 @@ def _upload(request: Request, who: access.Access) -> Response:
     except conll.ConllError as error:
         problems = [{"file": p.file, "line": p.line, "message": p.message} for p in error.problems]
         body = {"detail": "Nothing was imported: " + str(error.problems[0]), "errors": problems}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    except labels.UnknownLabels as error:
+        body = {
+            "detail": f"Nothing was imported: {error} (new_labels=add, or map=FILE=PROJECT).",
+            "errors": [],
+            "unknown_labels": error.labels,
+        }
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     body = {
         "documents": DocumentSerializer(documents, many=True).data,
@@ -158,6 +167,20 @@ def _upload(request: Request, who: access.Access) -> Response:
     return Response(body, status=status.HTTP_201_CREATED)
 
 
+def _label_policy(fields) -> labels.NewLabels:
+    """`new_labels` (add or refuse) and `map` (FILE_LABEL=PROJECT_LABEL, repeatable)."""
+    action = fields.get("new_labels") or None
+    if action not in (None, *labels.NEW_LABEL_ACTIONS):
+        raise invalid({"new_labels": [f"Expected one of {', '.join(labels.NEW_LABEL_ACTIONS)}."]})
+    pairs = fields.getlist("map") if hasattr(fields, "getlist") else fields.get("map") or []
+    if isinstance(pairs, str) or not all(isinstance(pair, str) for pair in pairs):
+        raise invalid({"map": ["Expected a list of FILE_LABEL=PROJECT_LABEL."]})
+    try:
+        return labels.NewLabels(action, labels.parse_mapping(pairs))
+    except labels.LabelError as error:
+        raise invalid({"map": [str(error)]}) from error
+
+
 @transaction.atomic
 def _import(project: Project, data: dict) -> tuple[services.ImportSummary, list[Document]]:
     """Import, and tell which documents it made (the project row is locked meanwhile)."""
@@ -171,6 +194,7 @@ def _import(project: Project, data: dict) -> tuple[services.ImportSummary, list[
         encoding=data["encoding"],
         tag_column=data["tag_column"],
         labels=data["labels"],
+        new_labels=data["new_labels"],
     )
     created = project.documents.order_by("position")
     if last is not None:

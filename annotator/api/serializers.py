@@ -197,6 +197,18 @@ class UploadSerializer(serializers.Serializer):
     tag_column = serializers.IntegerField(
         required=False, help_text="1-based; negative counts from the end. Default: the last."
     )
+    new_labels = serializers.ChoiceField(
+        choices=["add", "refuse"],
+        required=False,
+        help_text="Labels the project lacks: add them, or refuse the upload (400 with "
+        "`unknown_labels`). Default: refuse, unless the project has no labels yet.",
+    )
+    map = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="FILE_LABEL=PROJECT_LABEL: import a file's label as one of the project's "
+        "(=O drops its spans). Repeatable.",
+    )
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -208,6 +220,11 @@ class ProblemSerializer(serializers.Serializer):
 class ConllErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = ProblemSerializer(many=True, help_text="Every problem found (up to 50 per file).")
+    unknown_labels = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Labels of the files the project lacks (nothing was imported).",
+    )
 
 
 class ImportedSerializer(serializers.Serializer):

@@ -34,6 +34,14 @@ from annotator.nlp.formats import base as formats
 from annotator.nlp.formats import registry
 from annotator.search import index_key
 from annotator.services.jobs import Cancelled, JobFailed, complete, runner, start_job
+from annotator.services.labels import (
+    LabelError,
+    NewLabels,
+    UnknownLabels,
+    pin_colours,
+    policy_from_dict,
+    policy_to_dict,
+)
 
 BATCH = 2000
 MAX_WARNINGS = 200
@@ -76,23 +84,30 @@ def import_corpus(
     encoding: str | None = None,
     tag_column: int | None = None,
     labels: list[str] | None = None,
+    new_labels: NewLabels | None = None,
 ) -> ImportSummary:
     """Import files of one format (or each of its detected format) into a project (created if
     missing), all or nothing.
 
-    Raises conll.ConllError naming file, line and problem; the transaction then writes nothing.
+    Raises conll.ConllError naming file, line and problem, or labels.UnknownLabels when the
+    files have labels the project lacks and `new_labels` does not say to add or map them
+    (by default only a project without labels takes a file's labels); the transaction then
+    writes nothing.
     """
     project, _ = Project.objects.select_for_update().get_or_create(name=project_name)
     summary = ImportSummary(project=project)
     known = list(project.labels)
+    policy = new_labels or NewLabels()
+    policy.check(known)
     options = formats.ReadOptions(encoding=encoding, tag_column=tag_column, labels=labels)
     for name, stream in files:
-        _import_file(project, name, stream, summary, scheme_name, format_name, options)
+        _import_file(project, name, stream, summary, scheme_name, format_name, options, policy)
     if project.documents.count() == summary.documents and summary.schemes:
         project.scheme = next(iter(summary.schemes.values()))
-    summary.new_labels = sorted(summary.labels - set(known))
-    project.labels = known + summary.new_labels
-    project.save(update_fields=["labels", "scheme"])
+    project.labels = policy.settle(known, summary.labels)
+    summary.new_labels = project.labels[len(known) :]
+    pin_colours(project)
+    project.save(update_fields=["labels", "label_colours", "scheme"])
     return summary
 
 
@@ -103,6 +118,7 @@ def import_conll(
     scheme_name: str = "auto",
     encoding: str | None = None,
     tag_column: int | None = None,
+    new_labels: NewLabels | None = None,
 ) -> ImportSummary:
     """import_corpus for CoNLL files."""
     return import_corpus(
@@ -112,6 +128,7 @@ def import_conll(
         scheme_name=scheme_name,
         encoding=encoding,
         tag_column=tag_column,
+        new_labels=new_labels,
     )
 
 
@@ -123,6 +140,7 @@ def _import_file(
     scheme_name: str,
     format_name: str,
     options: formats.ReadOptions,
+    policy: NewLabels,
 ) -> None:
     if format_name == registry.AUTO:
         head = stream.read(registry.HEAD_SIZE)
@@ -137,7 +155,9 @@ def _import_file(
         if isinstance(event, conll.Sentence):
             if fixed is None and not detector.settled and event.tags.count("O") != len(event.tags):
                 detector.feed(event.tags)
-            writer.add(event, fixed or detector.result())
+            current = fixed or detector.result()
+            _map_labels(event, policy, current)
+            writer.add(event, current)
         elif isinstance(event, conll.DocumentStart):
             writer.start(event)
         elif isinstance(event, conll.Problem):
@@ -153,6 +173,16 @@ def _import_file(
     summary.formats[name] = file_format.name
     writer.settle_scheme(final)
     writer.settle_layers()
+
+
+def _map_labels(sentence: conll.Sentence, policy: NewLabels, scheme_name: str) -> None:
+    """The upload's label mapping, on the sentence's tags and its annotators' layers."""
+    if not policy.mapping:
+        return
+    sentence.tags = policy.map_tags(sentence.tags, scheme_name)
+    layers = getattr(sentence, "layers", None)
+    if layers:
+        sentence.layers = {n: policy.map_tags(t, scheme_name) for n, t in layers.items()}
 
 
 class _DocumentWriter:
@@ -486,6 +516,7 @@ def start_import_job(
     tag_column: int | None,
     format_name: str = registry.AUTO,
     labels: list[str] | None = None,
+    new_labels: NewLabels | None = None,
 ) -> Job:
     """Save the uploads where the worker can read them, and queue their import."""
     folder = Path(settings.MEDIA_ROOT) / "uploads" / uuid.uuid4().hex
@@ -505,6 +536,7 @@ def start_import_job(
         "tag_column": tag_column,
         "format": format_name,
         "labels": labels,
+        "new_labels": policy_to_dict(new_labels or NewLabels()),
     }
     return start_job(kind="import", user=user, project=project, params=params)
 
@@ -545,9 +577,12 @@ def _import_files(job, params: dict, paths: list[Path], progress, total: int) ->
                 encoding=params.get("encoding"),
                 tag_column=params.get("tag_column"),
                 labels=params.get("labels"),
+                new_labels=policy_from_dict(params.get("new_labels") or {}),
             )
         except conll.ConllError as error:
             raise JobFailed(f"Nothing was imported.\n{error}") from error
+        except (UnknownLabels, LabelError) as error:
+            raise JobFailed(f"Nothing was imported: {error}.") from error
         complete(job, _summary_dict(summary), message=f"Imported {summary.tokens} tokens.")
     return summary
 

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget
 
 from annotator import access, selectors, services
 from annotator.access import MANAGER, REVIEWER
@@ -16,7 +17,7 @@ from annotator.downloads import download, export_name
 from annotator.forms import ExportForm, UploadForm
 from annotator.nlp import conll
 from annotator.nlp.formats import registry
-from annotator.services import corpus
+from annotator.services import corpus, labels
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -32,9 +33,14 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, pk)
-    return render(request, "annotator/project_detail.html", _project_context(who))
+    template = "annotator/project_detail.html"
+    if request.htmx:  # the upload prompt's Cancel: a fresh form
+        template += "#project-body"
+    cancelled = request.GET.get("cancelled") == "1"
+    return render(request, template, _project_context(who, cancelled=cancelled))
 
 
 def _project_context(who: access.Access, **extra) -> dict:
@@ -61,7 +67,10 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, pk, MANAGER)
     project = who.project
     form = UploadForm(request.POST, request.FILES)
-    context: dict = {"form": form}
+    policy = labels.choices_to_policy(
+        request.POST.getlist("new_label"), request.POST.getlist("new_label_choice")
+    )
+    context: dict = {"form": form, "mapped": policy.mapping}
     status = 200
     if form.is_valid() and services.import_needs_job(form.cleaned_data["files"]):
         data = form.cleaned_data
@@ -74,6 +83,7 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
             tag_column=data["tag_column"],
             format_name=data["format"],
             labels=data["labels"],
+            new_labels=policy,
         )
         context["workers_alive"] = services.workers_alive()
         context["form"] = UploadForm()
@@ -88,10 +98,16 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 encoding=data["encoding"],
                 tag_column=data["tag_column"],
                 labels=data["labels"],
+                new_labels=policy,
             )
             context["form"] = UploadForm()
         except conll.ConllError as error:
             context["problems"] = error.problems
+            status = 400
+        except labels.UnknownLabels as error:
+            return _ask_about_labels(request, who, error.labels)
+        except labels.LabelError as error:
+            context["problems"] = [f"Nothing was imported: {error}."]
             status = 400
         project.refresh_from_db()
     else:
@@ -100,6 +116,18 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:
         template += "#project-body"
     return render(request, template, _project_context(who, **context), status=status)
+
+
+def _ask_about_labels(request: HttpRequest, who: access.Access, unknown: list[str]):
+    """Nothing was imported: ask, inside the upload form (so the chosen file stays chosen),
+    what to do with each label the project lacks."""
+    fields = ("format", "scheme", "encoding", "tag_column", "labels")
+    initial = {name: request.POST.get(name) for name in fields}
+    context = _project_context(who, form=UploadForm(initial=initial), unknown_labels=unknown)
+    if not request.htmx:
+        return render(request, "annotator/project_detail.html", context)
+    response = render(request, "annotator/project_detail.html#label-prompt", context)
+    return reswap(retarget(response, f"#label-prompt-{who.project.pk}"), "innerHTML")
 
 
 @login_required
@@ -127,9 +155,9 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "edit_layer_name": edit_layer or "",
         "edit_layer": layers.get(edit_layer) if edit_layer else None,
         "access": who,
-        "my_tasks": [t for t in who.tasks() if t.document_id == document.pk]
-        if who.is_annotator
-        else [],
+        "my_tasks": selectors.tasks_with_progress(
+            [t for t in who.tasks() if t.document_id == document.pk] if who.is_annotator else []
+        ),
         "shown_layer": layers[layer],
         "raw": request.GET.get("raw") == "1",
         "page": page,

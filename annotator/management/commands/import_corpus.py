@@ -8,6 +8,13 @@ from django.core.management.base import BaseCommand, CommandError
 from annotator.nlp import conll
 from annotator.nlp.formats import registry
 from annotator.services import corpus
+from annotator.services.labels import (
+    NEW_LABEL_ACTIONS,
+    LabelError,
+    NewLabels,
+    UnknownLabels,
+    parse_mapping,
+)
 
 SHOWN_WARNINGS = 20
 
@@ -36,6 +43,20 @@ class Command(BaseCommand):
             default=None,
             help="CoNLL: 1-based; negative counts from the end",
         )
+        parser.add_argument(
+            "--new-labels",
+            choices=NEW_LABEL_ACTIONS,
+            default=None,
+            help="labels the project lacks: add them, or refuse the import (the default, "
+            "unless the project has no labels yet)",
+        )
+        parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar="FILE_LABEL=PROJECT_LABEL",
+            help="import a file label as one of the project's (=O drops its spans); repeatable",
+        )
         if self.format_name is None:
             parser.add_argument(
                 "--labels",
@@ -45,6 +66,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         labels = options.get("labels")
+        try:
+            policy = NewLabels(options["new_labels"], parse_mapping(options["map"]))
+        except LabelError as error:
+            raise CommandError(f"--map {error}") from error
         with ExitStack() as stack:
             try:
                 files = [(p.name, stack.enter_context(p.open("rb"))) for p in options["files"]]
@@ -59,9 +84,16 @@ class Command(BaseCommand):
                     encoding=options["encoding"],
                     tag_column=options["tag_column"],
                     labels=[x.strip() for x in labels.split(",")] if labels else None,
+                    new_labels=policy,
                 )
             except conll.ConllError as error:
                 raise CommandError(f"nothing was imported:\n{error}") from error
+            except UnknownLabels as error:
+                raise CommandError(
+                    f"nothing was imported: {error} (--new-labels add, or --map LABEL=LABEL)"
+                ) from error
+            except LabelError as error:
+                raise CommandError(f"nothing was imported: {error}") from error
         self._report(summary)
 
     def _report(self, summary: corpus.ImportSummary) -> None:
