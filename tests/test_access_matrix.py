@@ -456,7 +456,7 @@ ROUTES = [
         t,
         frozenset({"annotator"}),
         ok=(302,),
-        data=lambda w, r: {"action": "submit"},
+        data=lambda w, r: {"action": "submit", "confirm": "1"},
         hidden=MEMBERS_OF_A - {"annotator"},
         setup=task_state(Task.State.IN_PROGRESS),
         check=task_is(Task.State.SUBMITTED),

@@ -159,9 +159,9 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "edit_layer_name": edit_layer or "",
         "edit_layer": layers.get(edit_layer) if edit_layer else None,
         "access": who,
-        "my_tasks": [t for t in who.tasks() if t.document_id == document.pk]
-        if who.is_annotator
-        else [],
+        "my_tasks": selectors.tasks_with_progress(
+            [t for t in who.tasks() if t.document_id == document.pk] if who.is_annotator else []
+        ),
         "shown_layer": layers[layer],
         "raw": request.GET.get("raw") == "1",
         "page": page,
