@@ -389,6 +389,14 @@ ROUTES = [
     ),
     Route("project-export", "GET", p("annotator-project-export"), MANAGERS),
     Route(
+        "project-export-job",
+        "POST",
+        p("annotator-project-export"),
+        MANAGERS,
+        ok=(302,),
+        check=lambda w, r: Job.objects.get(kind="export", project=w.project_a),
+    ),
+    Route(
         "project-search", "GET", lambda w: p("annotator-project-search")(w) + "?q=Paris", REVIEWERS
     ),
     Route("project-relabel", "POST", p("annotator-project-relabel"), REVIEWERS, data=relabel_data),
@@ -1027,6 +1035,7 @@ ROUTES += API_ROUTES
 COVERED_ELSEWHERE = {
     "annotator-job-progress",
     "annotator-job-cancel",
+    "annotator-job-download",  # tests/test_exports.py: managers of the project only
     "home",
     # Model registration: tests/test_remote.py and tests/test_spacy.py check who may add one.
     "annotator-remote-model",
