@@ -797,6 +797,7 @@ API_ROUTES = [
         check=lambda w, r: w.project_a.documents.get(name="alpha-three.conll"),
     ),
     Route("api-project-conll", "GET", api_p("annotator-api-project-conll"), MANAGERS),
+    Route("api-project-export", "GET", api_p("annotator-api-project-export"), MANAGERS),
     Route(
         "api-document-detail",
         "GET",
@@ -815,6 +816,13 @@ API_ROUTES = [
         "api-document-jsonl",
         "GET",
         d("annotator-api-document-jsonl"),
+        REVIEWERS,
+        hidden=BLIND_HIDDEN,
+    ),
+    Route(
+        "api-document-export",
+        "GET",
+        d("annotator-api-document-export"),
         REVIEWERS,
         hidden=BLIND_HIDDEN,
     ),
