@@ -17,10 +17,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotator import access, selectors, services
+from annotator import access, services
 from annotator.access import ANNOTATOR, MANAGER, REVIEWER
 from annotator.forms import AssignForm, MemberForm, ProjectSettingsForm
 from annotator.models import Membership, SentenceTags, Task, TaskEvent
+from annotator.views.labels import labels_context
 
 State = Task.State
 
@@ -302,6 +303,6 @@ def project_settings(request: HttpRequest, pk: int) -> HttpResponse:
         "access": who,
         "form": form,
         "documents": who.project.documents.order_by("position"),
-        "palette": selectors.palette(who.project),
+        **labels_context(who.project),
     }
     return render(request, "annotator/settings.html", context)
