@@ -64,6 +64,7 @@ urlpatterns = [
     path("projects/<int:pk>/adjudicate/vote/", views.majority_vote, name="annotator-majority-vote"),
     path("jobs/<int:pk>/", views.job_progress, name="annotator-job-progress"),
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="annotator-job-cancel"),
+    path("jobs/<int:pk>/download/", views.job_download, name="annotator-job-download"),
     path("tasks/<int:pk>/", views.task_action, name="annotator-task-action"),
     path("documents/<int:pk>/", views.document_detail, name="annotator-document-detail"),
     path("documents/<int:pk>/export/", views.document_export, name="annotator-document-export"),

@@ -393,6 +393,14 @@ ROUTES = [
     ),
     Route("project-export", "GET", p("annotator-project-export"), MANAGERS),
     Route(
+        "project-export-job",
+        "POST",
+        p("annotator-project-export"),
+        MANAGERS,
+        ok=(302,),
+        check=lambda w, r: Job.objects.get(kind="export", project=w.project_a),
+    ),
+    Route(
         "project-search", "GET", lambda w: p("annotator-project-search")(w) + "?q=Paris", REVIEWERS
     ),
     Route("project-relabel", "POST", p("annotator-project-relabel"), REVIEWERS, data=relabel_data),
@@ -462,7 +470,7 @@ ROUTES = [
         t,
         frozenset({"annotator"}),
         ok=(302,),
-        data=lambda w, r: {"action": "submit"},
+        data=lambda w, r: {"action": "submit", "confirm": "1"},
         hidden=MEMBERS_OF_A - {"annotator"},
         setup=task_state(Task.State.IN_PROGRESS),
         check=task_is(Task.State.SUBMITTED),
@@ -1041,6 +1049,7 @@ ROUTES += API_ROUTES
 COVERED_ELSEWHERE = {
     "annotator-job-progress",
     "annotator-job-cancel",
+    "annotator-job-download",  # tests/test_exports.py: managers of the project only
     "home",
     # Model registration: tests/test_remote.py and tests/test_spacy.py check who may add one.
     "annotator-remote-model",

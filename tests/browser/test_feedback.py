@@ -87,6 +87,7 @@ def test_an_edit_refused_after_submitting_says_why_beside_the_work(browser, live
     other = work.context.new_page()
     other.goto(f"/projects/{document.project_id}/tasks/")
     other.get_by_role("button", name="Submit").first.click()
+    other.get_by_role("button", name="Submit anyway").click()
     other.wait_for_load_state()
     task.refresh_from_db()
     assert task.state == Task.State.SUBMITTED
