@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from annotator import views
+from annotator.views import labels
 
 # Errors say why, and under /api/ they are JSON like every API answer (annotator/refusals.py).
 handler400 = "annotator.refusals.bad_request"
@@ -35,6 +36,7 @@ urlpatterns = [
     path("projects/<int:pk>/assign/", views.assign, name="annotator-assign"),
     path("projects/<int:pk>/members/", views.members, name="annotator-members"),
     path("projects/<int:pk>/settings/", views.project_settings, name="annotator-settings"),
+    path("projects/<int:pk>/labels/", labels.project_labels, name="annotator-labels"),
     path("projects/<int:pk>/jobs/", views.project_jobs, name="annotator-project-jobs"),
     path("projects/<int:pk>/likely-errors/", views.likely_errors, name="annotator-likely-errors"),
     path("projects/<int:pk>/preannotate/", views.start_preannotation, name="annotator-preannotate"),

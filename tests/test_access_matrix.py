@@ -310,6 +310,10 @@ def settings_data(w: World, role: str) -> dict:
     }
 
 
+def label_added(w: World, role: str) -> None:
+    assert f"New_{role}" in Project.objects.get(pk=w.project_a.pk).labels
+
+
 def settings_saved(w: World, role: str) -> None:
     assert Project.objects.get(pk=w.project_a.pk).annotators_per_document == 3
 
@@ -437,6 +441,16 @@ ROUTES = [
         ok=(302,),
         data=settings_data,
         check=settings_saved,
+    ),
+    Route("labels", "GET", p("annotator-labels"), MANAGERS, ok=(302,)),  # to Settings
+    Route(
+        "labels-post",
+        "POST",
+        p("annotator-labels"),
+        MANAGERS,
+        ok=(302,),
+        data=lambda w, r: {"action": "add", "name": f"New_{r}"},
+        check=label_added,
     ),
     # One workflow step each; starting and submitting are for the task's own annotator only, and
     # to anyone else the view answers 404 (not their task) whatever their role.
