@@ -831,6 +831,23 @@ API_ROUTES = [
         check=lambda w, r: w.project_a.documents.get(name="alpha-three.conll"),
     ),
     Route("api-project-conll", "GET", api_p("annotator-api-project-conll"), MANAGERS),
+    Route("api-project-export", "GET", api_p("annotator-api-project-export"), MANAGERS),
+    Route(
+        "api-project-export-job",
+        "POST",
+        api_p("annotator-api-project-export"),
+        MANAGERS,
+        ok=(202,),
+        check=lambda w, r: Job.objects.get(kind="export", project=w.project_a),
+        json=True,
+    ),
+    Route(
+        "api-document-export",
+        "GET",
+        d("annotator-api-document-export"),
+        REVIEWERS,
+        hidden=BLIND_HIDDEN,
+    ),
     Route(
         "api-document-detail",
         "GET",
@@ -1070,6 +1087,7 @@ COVERED_ELSEWHERE = {
     "annotator-job-progress",
     "annotator-job-cancel",
     "annotator-job-download",  # tests/test_exports.py: managers of the project only
+    "annotator-api-job-download",  # tests/api/test_export_job.py: the same rule
     "home",
     # Model registration: tests/test_remote.py and tests/test_spacy.py check who may add one.
     "annotator-remote-model",
