@@ -37,6 +37,13 @@ from annotator.models import (
 from annotator.services import GOLD, IMPORTED
 from tests.conftest import import_files, row_counts
 
+
+@pytest.fixture(autouse=True)
+def loopback_model_servers(settings):
+    """The administrator allows model servers on loopback (tests/test_remote.py tests the list)."""
+    settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
+
+
 pytestmark = pytest.mark.django_db
 
 # Token text that must never reach someone who may not see its document.
@@ -303,6 +310,10 @@ def settings_data(w: World, role: str) -> dict:
     }
 
 
+def label_added(w: World, role: str) -> None:
+    assert f"New_{role}" in Project.objects.get(pk=w.project_a.pk).labels
+
+
 def settings_saved(w: World, role: str) -> None:
     assert Project.objects.get(pk=w.project_a.pk).annotators_per_document == 3
 
@@ -382,6 +393,14 @@ ROUTES = [
     ),
     Route("project-export", "GET", p("annotator-project-export"), MANAGERS),
     Route(
+        "project-export-job",
+        "POST",
+        p("annotator-project-export"),
+        MANAGERS,
+        ok=(302,),
+        check=lambda w, r: Job.objects.get(kind="export", project=w.project_a),
+    ),
+    Route(
         "project-search", "GET", lambda w: p("annotator-project-search")(w) + "?q=Paris", REVIEWERS
     ),
     Route("project-relabel", "POST", p("annotator-project-relabel"), REVIEWERS, data=relabel_data),
@@ -423,6 +442,16 @@ ROUTES = [
         data=settings_data,
         check=settings_saved,
     ),
+    Route("labels", "GET", p("annotator-labels"), MANAGERS, ok=(302,)),  # to Settings
+    Route(
+        "labels-post",
+        "POST",
+        p("annotator-labels"),
+        MANAGERS,
+        ok=(302,),
+        data=lambda w, r: {"action": "add", "name": f"New_{r}"},
+        check=label_added,
+    ),
     # One workflow step each; starting and submitting are for the task's own annotator only, and
     # to anyone else the view answers 404 (not their task) whatever their role.
     Route(
@@ -441,7 +470,7 @@ ROUTES = [
         t,
         frozenset({"annotator"}),
         ok=(302,),
-        data=lambda w, r: {"action": "submit"},
+        data=lambda w, r: {"action": "submit", "confirm": "1"},
         hidden=MEMBERS_OF_A - {"annotator"},
         setup=task_state(Task.State.IN_PROGRESS),
         check=task_is(Task.State.SUBMITTED),
@@ -789,6 +818,23 @@ API_ROUTES = [
         check=lambda w, r: w.project_a.documents.get(name="alpha-three.conll"),
     ),
     Route("api-project-conll", "GET", api_p("annotator-api-project-conll"), MANAGERS),
+    Route("api-project-export", "GET", api_p("annotator-api-project-export"), MANAGERS),
+    Route(
+        "api-project-export-job",
+        "POST",
+        api_p("annotator-api-project-export"),
+        MANAGERS,
+        ok=(202,),
+        check=lambda w, r: Job.objects.get(kind="export", project=w.project_a),
+        json=True,
+    ),
+    Route(
+        "api-document-export",
+        "GET",
+        d("annotator-api-document-export"),
+        REVIEWERS,
+        hidden=BLIND_HIDDEN,
+    ),
     Route(
         "api-document-detail",
         "GET",
@@ -1034,6 +1080,8 @@ ROUTES += API_ROUTES
 COVERED_ELSEWHERE = {
     "annotator-job-progress",
     "annotator-job-cancel",
+    "annotator-job-download",  # tests/test_exports.py: managers of the project only
+    "annotator-api-job-download",  # tests/api/test_export_job.py: the same rule
     "home",
     # Model registration: tests/test_remote.py and tests/test_spacy.py check who may add one.
     "annotator-remote-model",

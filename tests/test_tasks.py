@@ -853,10 +853,10 @@ def test_each_workflow_button_says_what_it_did(corpus) -> None:
     task = one_task(corpus)
     steps = [
         ("ann1", {"action": "start"}, "Started."),
-        ("ann1", {"action": "submit"}, "Submitted for review."),
+        ("ann1", {"action": "submit", "confirm": "1"}, "Submitted for review."),
         ("rex", {"action": "changes", "comment": "PER, not LOC"}, "Changes requested."),
         ("ann1", {"action": "start"}, "Started."),
-        ("ann1", {"action": "submit"}, "Submitted for review."),
+        ("ann1", {"action": "submit", "confirm": "1"}, "Submitted for review."),
         (
             "rex",
             {"action": "approve", "copy_to_gold": "1"},
@@ -870,6 +870,23 @@ def test_each_workflow_button_says_what_it_did(corpus) -> None:
         assert flashed(response) == [message]
     task.refresh_from_db()
     assert task.state == State.APPROVED
+
+
+def test_submit_says_how_many_sentences_are_not_reviewed_and_asks_first(corpus) -> None:
+    task = one_task(corpus)
+    post_action("ann1", task, action="start")
+    response = post_action("ann1", task, action="submit")
+    assert response.status_code == 200
+    text = " ".join(response.content.decode().split())
+    assert f"{task.sentence_count} of {task.sentence_count} sentences" in text
+    assert "not marked reviewed" in text
+    assert 'name="confirm" value="1"' in text
+    task.refresh_from_db()
+    assert task.state == State.IN_PROGRESS
+
+    assert post_action("ann1", task, action="submit", confirm="1").status_code == 302
+    task.refresh_from_db()
+    assert task.state == State.SUBMITTED
 
 
 def test_reassign_and_withdraw_buttons_say_what_they_did(corpus) -> None:

@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from annotator import access, selectors, services
-from annotator.models import Document, SentenceTags, TagChange, TagLayer
+from annotator.models import Document, SentenceTags, TagChange, TagLayer, Task
+from annotator.refusals import with_reason
 
 TEMPLATE = "annotator/document_detail.html"
 
@@ -70,6 +71,15 @@ def _required_int(request: HttpRequest, name: str) -> int:
     return value
 
 
+def _own_tasks(request: HttpRequest, layer: TagLayer) -> list[Task]:
+    """The user's tasks over this layer (an annotator's own), to re-render their banners: the
+    first edit moves a task to "in progress", and Submit appears."""
+    if layer.owner_id != request.user.pk:
+        return []
+    tasks = Task.objects.filter(layer=layer, annotator=request.user)
+    return selectors.tasks_with_progress(list(tasks.exclude(state=Task.State.WITHDRAWN)))
+
+
 def _sentence_response(
     request: HttpRequest,
     document: Document,
@@ -91,8 +101,10 @@ def _sentence_response(
         "edit_layer_name": layer.name,
         "message": message,
         "oob": True,
+        "my_tasks": _own_tasks(request, layer),
     }
-    return render(request, TEMPLATE + "#sentence-response", context, status=status)
+    response = render(request, TEMPLATE + "#sentence-response", context, status=status)
+    return with_reason(response, message) if status >= 400 else response
 
 
 @login_required

@@ -28,7 +28,7 @@ def _scope(request: HttpRequest, project):
 def project_search(request: HttpRequest, pk: int) -> HttpResponse:
     project = access.project_access(request.user, pk, access.REVIEWER).project
     document = _scope(request, project)
-    phrase = request.GET.get("q", "").strip()[:200]
+    phrase = request.GET.get("q", "").strip()[: search.MAX_PHRASE]
     result = search.find(project, phrase, document=document) if phrase else None
     context = {
         "project": project,
@@ -47,7 +47,7 @@ def project_relabel(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, pk, access.REVIEWER)
     project = who.project
     document = _scope(request, project)
-    phrase = request.POST.get("q", "").strip()[:200]
+    phrase = request.POST.get("q", "").strip()[: search.MAX_PHRASE]
     label = request.POST.get("label") or None
     group = next(
         (

@@ -149,6 +149,8 @@ def round_trip(browser, live_server, team, annotator_page) -> None:
     expect(task_row(page, task)).to_contain_text("in progress", ignore_case=True)
     expect(task_row(page, task)).to_contain_text("1 / 4")
     task_row(page, task).get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_role("alert")).to_contain_text("3 of 4 sentences")
+    page.get_by_role("button", name="Submit anyway").click()
     page.wait_for_load_state()
     expect(page.locator(".message").first).to_contain_text("Submitted for review.")
     expect(task_row(page, task)).to_contain_text("submitted", ignore_case=True)
@@ -183,6 +185,7 @@ def round_trip(browser, live_server, team, annotator_page) -> None:
     page.goto(f"/projects/{project.pk}/tasks/")
     expect(task_row(page, task)).to_contain_text("in progress", ignore_case=True)
     task_row(page, task).get_by_role("button", name="Submit for review").click()
+    page.get_by_role("button", name="Submit anyway").click()
     page.wait_for_load_state()
     expect(task_row(page, task)).to_contain_text("submitted", ignore_case=True)
 
