@@ -4,6 +4,7 @@ from annotator.services import (  # noqa: F401 - registers the job runners
     adjudication,
     agreement,
     errors,
+    exports,
     models,
     preannotate,
 )

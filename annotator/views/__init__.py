@@ -16,6 +16,7 @@ from annotator.views.errors import likely_errors
 from annotator.views.health import health
 from annotator.views.jobs import (
     job_cancel,
+    job_download,
     job_progress,
     project_jobs,
     register_remote_model,
@@ -65,6 +66,7 @@ __all__ = [
     "health",
     "likely_errors",
     "job_cancel",
+    "job_download",
     "job_progress",
     "project_jobs",
     "register_remote_model",

@@ -13,8 +13,9 @@ from django_htmx.http import HttpResponseStopPolling
 
 from annotator import access, services
 from annotator.access import MANAGER, REVIEWER
-from annotator.models import TagLayer
+from annotator.models import Job, TagLayer
 from annotator.nlp.spacy_tagger import parse_mapping
+from annotator.services import exports
 
 TEMPLATE = "annotator/jobs.html"
 JOB_FINISHED = "job-finished"
@@ -64,6 +65,27 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     services.cancel_job(job)
     job.refresh_from_db()
     return render(request, TEMPLATE + "#job", {"job": services.live(job), "workers_alive": True})
+
+
+@login_required
+@require_GET
+def job_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The file of a finished export job (managers: the project export is theirs)."""
+    job, who = access.job_access(user=request.user, job_pk=pk)
+    if not who.is_manager or job.kind != exports.KIND:
+        raise Http404("No such download.")
+    if job.state != Job.State.DONE:
+        return HttpResponse(
+            "This export is not done yet.", status=409, content_type="text/plain; charset=utf-8"
+        )
+    path = exports.file_of(job)
+    if path is None:
+        return HttpResponse(
+            "This export's file is no longer kept: prepare the download again.",
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
+    return exports.file_response(job, path)
 
 
 @login_required

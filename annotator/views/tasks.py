@@ -21,6 +21,7 @@ from annotator import access, selectors, services
 from annotator.access import ANNOTATOR, MANAGER, REVIEWER
 from annotator.forms import AssignForm, MemberForm, ProjectSettingsForm
 from annotator.models import Membership, Task, TaskEvent
+from annotator.views.labels import labels_context
 
 State = Task.State
 
@@ -298,6 +299,6 @@ def project_settings(request: HttpRequest, pk: int) -> HttpResponse:
         "access": who,
         "form": form,
         "documents": who.project.documents.order_by("position"),
-        "palette": selectors.palette(who.project),
+        **labels_context(who.project),
     }
     return render(request, "annotator/settings.html", context)

@@ -134,6 +134,18 @@ def test_a_doccano_per_member_zip_becomes_one_layer_per_member():
     assert first.tags == ["O"] * len(first.tokens)  # no span without a member
 
 
+def test_a_broken_member_of_a_doccano_zip_is_named_with_its_line():
+    good = (DATA / "doccano-members" / "alice.jsonl").read_bytes()
+    data = doccano_zip(
+        ("alice.jsonl", good), ("bob.jsonl", b'{"id": 99, "text": "x", "label": [[0, 5, "X"]]}\n')
+    )
+
+    found = problems("doccano", data)
+
+    assert [(p.line, p.message.split(":")[0]) for p in found] == [(1, "bob.jsonl")]
+    assert "outside the text" in found[0].message
+
+
 def test_doccano_annotations_naming_their_user_become_one_layer_per_user():
     record = {
         "id": 5,

@@ -238,24 +238,36 @@ TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 TOKENIZER = "words with inner hyphens and apostrophes, each other character alone"
 
 
-def tokenize(text: str, cuts: Iterable[int] = ()) -> list[tuple[int, int]]:
-    """Token offsets (start, end) in `text`, also cut at each offset in `cuts`."""
-    inner = sorted(set(cuts))
-    offsets = []
-    for match in TOKEN.finditer(text):
-        start, end = match.span()
-        if inner:
-            at = bisect_right(inner, start)
-            while at < len(inner) and inner[at] < end:
-                offsets.append((start, inner[at]))
-                start = inner[at]
-                at += 1
-        offsets.append((start, end))
-    return offsets
+def tokenize(text: str) -> list[tuple[int, int]]:
+    """Token offsets (start, end) in `text`."""
+    return [match.span() for match in TOKEN.finditer(text)]
 
 
-def gaps_of(text: str, offsets: list[tuple[int, int]]) -> list[str] | None:
+def tokenize_for_spans(text: str, found: list[CharSpan]) -> tuple[list[tuple[int, int]], set[int]]:
+    """Token offsets cut at every span edge, and the edges that fell inside a token (where
+    the tokenizer alone would have put no token edge)."""
+    offsets = tokenize(text)
+    cuts = {span.start for span in found} | {span.end for span in found}
+    inside: set[int] = set()
+    if not cuts:
+        return offsets, inside
+    starts = [start for start, _ in offsets]
+    # Largest first: a split only moves the tokens after it, which smaller cuts never touch.
+    for cut in sorted(cuts, reverse=True):
+        at = bisect_right(starts, cut) - 1
+        if at >= 0 and offsets[at][0] < cut < offsets[at][1]:
+            start, end = offsets[at]
+            offsets[at : at + 1] = [(start, cut), (cut, end)]
+            inside.add(cut)
+    return offsets, inside
+
+
+def gaps_of(
+    text: str, offsets: list[tuple[int, int]], tokens: list[str] | None = None
+) -> list[str] | None:
     """The text around the tokens, or None when it is the tokens joined by single spaces."""
+    if tokens is not None and " ".join(tokens) == text:
+        return None  # the usual case, found without a loop
     gaps, position = [], 0
     for start, end in offsets:
         gaps.append(text[position:start])
@@ -358,22 +370,6 @@ def place_spans(
             )
         placed.append(Span(first, last, span.label))
     return tags_from_spans(placed, len(offsets), "iob2"), warnings
-
-
-def word_cuts(text: str, found: list[CharSpan]) -> tuple[set[int], set[int]]:
-    """Span edges to cut tokens at, and those of them that fall inside one of the tokenizer's
-    tokens (where the tokenizer alone would not have put a token edge)."""
-    cuts = {s.start for s in found} | {s.end for s in found}
-    if not cuts:
-        return cuts, set()
-    raw = tokenize(text)
-    starts = [start for start, _ in raw]
-    inside = set()
-    for cut in cuts:
-        at = bisect_right(starts, cut) - 1
-        if at >= 0 and raw[at][0] < cut < raw[at][1]:
-            inside.add(cut)
-    return cuts, inside
 
 
 TEXT_COMMENT = "# text = "

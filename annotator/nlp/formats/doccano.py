@@ -44,8 +44,7 @@ from annotator.nlp.formats.base import (
     gaps_of,
     json_records,
     place_spans,
-    tokenize,
-    word_cuts,
+    tokenize_for_spans,
 )
 
 NAME = "doccano"
@@ -63,8 +62,8 @@ def read(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[Event]:
         records = _file_records(Rewound(head, stream), problems)
     yield conll.DocumentStart(name, conll.DocumentFormat())
     count = 0
-    for line, record, spans in records:
-        sentence, warnings = _sentence(record, spans, line, problems)
+    for line, record, spans, origin in records:
+        sentence, warnings = _sentence(record, spans, line, problems, origin)
         for warning in warnings:
             yield Problem(name, line, warning)
         if sentence is not None and not problems:
@@ -79,11 +78,11 @@ def read(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[Event]:
 Spans = dict[str | None, list]  # layer name (None: no user named) -> [start, end, label] triples
 
 
-def _file_records(stream, problems: Problems) -> Iterator[tuple[int, dict, Spans]]:
+def _file_records(stream, problems: Problems) -> Iterator[tuple[int, dict, Spans, str]]:
     for line, record in json_records(stream, problems):
         spans = _spans(record, line, problems)
         if spans is not None:
-            yield line, record, spans
+            yield line, record, spans, ""
 
 
 def _spans(record: dict, line: int, problems: Problems) -> Spans | None:
@@ -124,7 +123,7 @@ def _spans(record: dict, line: int, problems: Problems) -> Spans | None:
     return found
 
 
-def _zip_records(stream, problems: Problems) -> Iterator[tuple[int, dict, Spans]]:
+def _zip_records(stream, problems: Problems) -> Iterator[tuple[int, dict, Spans, str]]:
     """Examples of a per-member export, matched by id across the members' files."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(stream.read()))
@@ -138,26 +137,31 @@ def _zip_records(stream, problems: Problems) -> Iterator[tuple[int, dict, Spans]
     if not members:
         problems.fail(1, "the zip holds no .jsonl file (doccano exports one per member)")
     for member in members:
-        user = PurePosixPath(member).stem
+        found = Problems(problems.name)
         with archive.open(member) as file:
-            for line, record in json_records(file, problems):
-                spans = _spans(record, line, problems)
-                if spans is None:
-                    continue
-                key = record.get("id", line)
-                entry = merged.get(str(key))
-                if entry is None:
-                    entry = merged[str(key)] = (line, record, {})
-                elif _text(entry[1]) != _text(record):
-                    problems.fail(
-                        line, f"{member}: example {key!r} has another text than in the first file"
-                    )
-                    continue
-                for layer, triples in spans.items():
-                    name = f"{NAME}: {user}" if layer is None else layer
-                    entry[2].setdefault(name, []).extend(triples)
-                entry[2].setdefault(f"{NAME}: {user}", [])
+            _merge_member(file, member, merged, found)
+        for problem in found.items:  # named by member: "bob.jsonl: ..."
+            problems.fail(problem.line, f"{member}: {problem.message}")
     yield from merged.values()
+
+
+def _merge_member(file, member: str, merged: dict, problems: Problems) -> None:
+    """Add one member's examples to `merged` (id -> line, record, spans by layer, member)."""
+    user = PurePosixPath(member).stem
+    for line, record in json_records(file, problems):
+        spans = _spans(record, line, problems)
+        if spans is None:
+            continue
+        key = str(record.get("id", line))
+        entry = merged.get(key)
+        if entry is None:
+            entry = merged[key] = (line, record, {}, f"{member}: ")
+        elif _text(entry[1]) != _text(record):
+            problems.fail(line, f"example {key} has another text than in the first file")
+            continue
+        for layer, triples in spans.items():
+            entry[2].setdefault(f"{NAME}: {user}" if layer is None else layer, []).extend(triples)
+        entry[2].setdefault(f"{NAME}: {user}", [])
 
 
 def _text(record: dict):
@@ -165,12 +169,12 @@ def _text(record: dict):
 
 
 def _sentence(
-    record: dict, spans: Spans, line: int, problems: Problems
+    record: dict, spans: Spans, line: int, problems: Problems, origin: str = ""
 ) -> tuple[Sentence | None, list[str]]:
     text = _text(record)
-    where = f"example {record.get('id', line)!r}" if "id" in record else "the example"
+    where = origin + (f"example {record['id']!r}" if "id" in record else "the example")
     if not isinstance(text, str):
-        problems.fail(line, "no 'text' (a string) in the example")
+        problems.fail(line, f"{origin}no 'text' (a string) in the example")
         return None, []
     checked: dict[str | None, list[CharSpan]] = {}
     for layer, triples in spans.items():
@@ -181,8 +185,7 @@ def _sentence(
     if problems:
         return None, []
     every = [span for group in checked.values() for span in group]
-    cuts, inside = word_cuts(text, every)
-    offsets = tokenize(text, cuts)
+    offsets, inside = tokenize_for_spans(text, every)
     if not offsets:
         return None, [f"{where} has no words in its text; left out"]
     warnings: list[str] = []
@@ -196,11 +199,12 @@ def _sentence(
         key: (None if key in TEXT_KEYS or key in SPAN_KEYS else v) for key, v in record.items()
     }
     source: dict = {"fields": fields}
-    gaps = gaps_of(text, offsets)
+    tokens = [text[s:e] for s, e in offsets]
+    gaps = gaps_of(text, offsets, tokens)
     if gaps is not None:
         source["gaps"] = gaps
     sentence = Sentence(
-        [text[s:e] for s, e in offsets],
+        tokens,
         tags,
         line=line,
         layers=tags_by_layer or None,

@@ -31,8 +31,7 @@ from annotator.nlp.formats.base import (
     gaps_of,
     json_array_items,
     place_spans,
-    tokenize,
-    word_cuts,
+    tokenize_for_spans,
 )
 
 NAME = "label-studio"
@@ -69,8 +68,7 @@ def _sentence(task, line: int, problems: Problems) -> tuple[Sentence | None, lis
     if problems:
         return None, []
     every = [span for group in spans.values() for span in group]
-    cuts, inside = word_cuts(text, every)
-    offsets = tokenize(text, cuts)
+    offsets, inside = tokenize_for_spans(text, every)
     if not offsets:
         return None, [f"{where} has no words in its text; left out"]
     layers = {}
@@ -80,10 +78,10 @@ def _sentence(task, line: int, problems: Problems) -> tuple[Sentence | None, lis
     fields = {k: v for k, v in task.items() if k not in ("annotations", "predictions")}
     fields["data"] = {k: (None if k == text_key else v) for k, v in task["data"].items()}
     source: dict = {"fields": fields, "names": names}
-    gaps = gaps_of(text, offsets)
+    tokens = [text[s:e] for s, e in offsets]
+    gaps = gaps_of(text, offsets, tokens)
     if gaps is not None:
         source["gaps"] = gaps
-    tokens = [text[s:e] for s, e in offsets]
     sentence = Sentence(tokens, ["O"] * len(tokens), line=line, layers=layers, source=source)
     return sentence, warnings
 

@@ -35,8 +35,7 @@ from annotator.nlp.formats.base import (
     gaps_of,
     json_records,
     place_spans,
-    tokenize,
-    word_cuts,
+    tokenize_for_spans,
 )
 
 NAME = "prodigy"
@@ -120,10 +119,10 @@ def _sentence(
         fields.pop("_annotator_id", None)
         fields.pop("_session_id", None)
     source: dict = {"fields": fields}
-    gaps = gaps_of(text, offsets)
+    tokens = [text[s:e] for s, e in offsets]
+    gaps = gaps_of(text, offsets, tokens)
     if gaps is not None:
         source["gaps"] = gaps
-    tokens = [text[s:e] for s, e in offsets]
     return Sentence(tokens, tags, line=line, layers=layers or None, source=source), warnings
 
 
@@ -135,7 +134,7 @@ def _tokens(record: dict, text: str, line: int, problems: Problems):
             [s.get("start"), s.get("end"), s.get("label")] for s in spans if isinstance(s, dict)
         ]
         good, _ = check_char_spans(triples, text, "")
-        return tokenize(text, word_cuts(text, good)[0])
+        return tokenize_for_spans(text, good)[0]
     offsets = []
     for token in given if isinstance(given, list) else [None]:
         if not isinstance(token, dict) or not isinstance(token.get("text"), str):
