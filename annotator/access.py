@@ -277,3 +277,16 @@ def require_task_action(*, who: Access, task: Task, action: str) -> None:
             raise Http404("No such task.")
     else:
         who.require(role)
+
+
+CREATE_PROJECT = "annotator.create_project"
+
+
+def may_create_projects(user: AbstractBaseUser) -> bool:
+    """Superusers, and whoever a superuser gave the site-wide create_project permission."""
+    return user.is_authenticated and (user.is_superuser or user.has_perm(CREATE_PROJECT))
+
+
+def require_superuser(user: AbstractBaseUser) -> None:
+    if not (user.is_authenticated and user.is_superuser):
+        raise PermissionDenied("Only a superuser can do this.")

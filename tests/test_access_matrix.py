@@ -735,7 +735,27 @@ ROUTES = [
         lambda w: reverse("annotator-account-token"),
         frozenset(ROLES) - {"anonymous"},
     ),
+    # Site-wide set-up: creating projects needs the create_project right (superusers have it),
+    # giving that right needs a superuser. No project is involved, so outsiders get 403 too.
+    Route(
+        "project-create",
+        "POST",
+        lambda w: reverse("annotator-project-create"),
+        frozenset({"superuser"}),
+        ok=(302,),
+        data=lambda w, r: {"name": f"New by {r}", "scheme": "iob2", "labels": "A\nB"},
+        check=lambda w, r: Project.objects.get(name=f"New by {r}", labels=["A", "B"]),
+    ),
+    Route(
+        "project-creators",
+        "POST",
+        lambda w: reverse("annotator-project-creators"),
+        frozenset({"superuser"}),
+        ok=(302,),
+        data=lambda w, r: {"username": "bob", "allowed": "1"},
+    ),
 ]
+SITE_ROUTES = {"project-create", "project-creators"}
 
 # --- the API (annotator/api/): the same rules, through the same access code. An anonymous
 # client gets 401 instead of a redirect to the login page; bodies are JSON.
@@ -1130,7 +1150,7 @@ def expected(route: Route, role: str) -> str:
     if role == "anonymous":
         return "401" if route.id.startswith("api-") else "login"
     if role == "member_of_b":
-        return "404"
+        return "403" if route.id in SITE_ROUTES else "404"
     if role in route.hidden:
         return "404"
     return "403"

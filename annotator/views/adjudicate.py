@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotator import access, selectors, services
 from annotator.access import REVIEWER
 from annotator.models import Document
+from annotator.refusals import with_reason
 from annotator.services import adjudication
 
 TEMPLATE = "annotator/adjudicate.html"
@@ -162,7 +163,12 @@ def document_decide(request: HttpRequest, pk: int) -> HttpResponse:
         "item": _view(document, item) if item else None,
         "message": message,
     }
-    return render(request, TEMPLATE + "#adjudicate-sentence", context, status=status)
+    response = render(request, TEMPLATE + "#adjudicate-sentence", context, status=status)
+    if message:
+        return with_reason(response, message)
+    # The page's counter ("37 open, 0 decided") reloads itself on this event.
+    response["HX-Trigger"] = "decided"
+    return response
 
 
 def _reload(document: Document, sentence_id: int, options: dict):

@@ -19,6 +19,7 @@ from annotator.forms import ExportForm, UploadForm
 from annotator.nlp import conll
 from annotator.nlp.formats import registry
 from annotator.services import corpus, exports, labels
+from annotator.views.projects import setup_context
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -29,7 +30,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = access.projects_for(request.user)
-    return render(request, "annotator/project_list.html", {"projects": projects})
+    context = setup_context(request, projects=projects)
+    return render(request, "annotator/project_list.html", context)
 
 
 @login_required
