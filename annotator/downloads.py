@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterable
 
-from django.http import StreamingHttpResponse
+from django.http import FileResponse
 
 SUFFIXES = (".conll", ".txt", ".tsv", ".iob", ".bio")
 
@@ -18,8 +19,19 @@ def export_name(name: str, extension: str = ".conll") -> str:
     return stem if stem.endswith(SUFFIXES) else stem + ".conll"
 
 
-def download(chunks: Iterable, filename: str, content_type: str) -> StreamingHttpResponse:
-    """Stream `chunks` as an attachment named `filename`."""
-    response = StreamingHttpResponse(chunks, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+SPOOL_IN_MEMORY = 8 * 1024 * 1024  # bytes; larger files are built in a temporary file
+
+
+def download(chunks: Iterable[bytes], filename: str, content_type: str) -> FileResponse:
+    """`chunks` as an attachment named `filename`, built whole before the first byte is sent.
+
+    So a failure while building is an error page, never a file that ends early, and the
+    response carries its Content-Length: a transfer cut short (a proxy or server timeout) is an
+    incomplete download to the browser or curl, not a plausible-looking file. What could take
+    longer than a request may (a large project) is an export job (services/exports.py).
+    """
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115 - sent, then closed
+    for chunk in chunks:
+        spool.write(chunk)
+    spool.seek(0)
+    return FileResponse(spool, as_attachment=True, filename=filename, content_type=content_type)

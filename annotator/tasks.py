@@ -13,7 +13,7 @@ from django.db import close_old_connections
 
 from annotator.broker import broker_reachable
 from annotator.celery import app
-from annotator.services import jobs, scratch
+from annotator.services import exports, jobs, scratch
 
 SWEEP_SCRATCH_EVERY = 60  # seconds
 _stop = threading.Event()
@@ -50,6 +50,7 @@ def start_heartbeat(sender=None, **kwargs) -> None:
                 swept = time.monotonic()
                 with contextlib.suppress(Exception):
                     scratch.sweep()
+                    exports.sweep()
             _stop.wait(settings.WORKER_HEARTBEAT_EVERY)
 
     close_old_connections()

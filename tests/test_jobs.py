@@ -614,6 +614,49 @@ def test_several_uploads_that_together_pass_the_threshold_become_one_job(
     assert documents_of(project) == ["small.conll", "part1.conll", "part2.conll"]
 
 
+def upload_page(client, project, name: str, data: bytes):
+    upload = SimpleUploadedFile(name, data, content_type="text/plain")
+    return client.post(
+        reverse("annotator-project-upload", args=[project.pk]),
+        {"files": [upload], "scheme": "auto", "encoding": "", "tag_column": ""},
+    )
+
+
+def test_thirty_thousand_tiny_documents_under_a_megabyte_become_an_import_job(
+    member_client, project, settings, queued
+):
+    """The upload that timed out in the request: 0.9 MB, far under the byte threshold, but
+    30,000 documents of rows to write."""
+    data = ("-DOCSTART- O\n\nAda\tB-PER\n\n" * 30_000).encode()
+    assert len(data) < 1_000_000 < settings.IMPORT_JOB_THRESHOLD
+    response = upload_page(member_client, project, "tiny.conll", data)
+    assert response.status_code == 200
+    job = Job.objects.get()
+    assert (job.kind, job.params["names"]) == ("import", ["tiny.conll"])
+    assert documents_of(project) == ["small.conll"]  # nothing imported in the request
+
+
+def test_an_upload_of_many_sentences_becomes_an_import_job(
+    member_client, project, settings, queued
+):
+    settings.IMPORT_JOB_SENTENCES = 1_000
+    data = ("Ada\tB-PER\n\n" * 1_001).encode()
+    assert upload_page(member_client, project, "many.conll", data).status_code == 200
+    assert Job.objects.get().kind == "import"
+    assert documents_of(project) == ["small.conll"]
+
+
+def test_an_upload_at_both_counts_is_imported_in_the_request(
+    member_client, project, settings, queued
+):
+    settings.IMPORT_JOB_SENTENCES = 4
+    settings.IMPORT_JOB_DOCUMENTS = 2
+    data = b"-DOCSTART- O\n\nAda\tB-PER\n\nwrote\tO\n\n-DOCSTART- O\n\nit\tO\n\nx\tO\n"
+    assert upload_page(member_client, project, "edge.conll", data).status_code == 200
+    assert not Job.objects.exists()
+    assert len(documents_of(project)) == 3
+
+
 def test_an_attempt_superseded_by_a_redelivery_writes_nothing(project, member):
     """Two deliveries of one job: the older attempt's output rolls back, the newer one's stays."""
     job = Job.objects.create(

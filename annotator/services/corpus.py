@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ from annotator.models import (
     TagLayer,
     TokenIndex,
 )
-from annotator.nlp import conll, scheme
+from annotator.nlp import conll, scheme, sizing
 from annotator.nlp.formats import base as formats
 from annotator.nlp.formats import registry
 from annotator.search import index_key
@@ -475,16 +475,21 @@ def export_project(
     layer_name: str | None = None,
     scheme_name: str = "keep",
     format_name: str = "conll",
+    on_document: Callable[[Document], None] | None = None,
 ) -> Iterator[bytes]:
-    """Stream every (or the named) document of a project as one file of a format."""
+    """Stream every (or the named) document of a project as one file of a format.
+    `on_document` is told of each document as its turn comes (an export job's progress)."""
     documents = project.documents.order_by("position")
     if document_names:
         documents = documents.filter(name__in=document_names)
-    sources = (
-        _export_source(document, layer_name=layer_name, scheme_name=scheme_name)
-        for document in documents.iterator()
-    )
-    return registry.get(format_name).write(sources)
+
+    def sources() -> Iterator[formats.ExportDocument]:
+        for document in documents.iterator():
+            if on_document:
+                on_document(document)
+            yield _export_source(document, layer_name=layer_name, scheme_name=scheme_name)
+
+    return registry.get(format_name).write(sources())
 
 
 class _CountingReader:
@@ -502,8 +507,20 @@ class _CountingReader:
 
 
 def import_needs_job(files: Iterable[UploadedFile]) -> bool:
-    """Uploads above IMPORT_JOB_THRESHOLD bytes in all are imported by a job, not at once."""
-    return sum(f.size for f in files) > settings.IMPORT_JOB_THRESHOLD
+    """Uploads are imported by a job, not in the request, above IMPORT_JOB_THRESHOLD bytes,
+    IMPORT_JOB_DOCUMENTS documents or IMPORT_JOB_SENTENCES sentences in all: each document and
+    sentence costs rows and time whatever its size, and a request is cut at gunicorn's timeout."""
+    files = list(files)
+    if sum(f.size for f in files) > settings.IMPORT_JOB_THRESHOLD:
+        return True
+    documents = sentences = 0
+    for upload in files:
+        upload.seek(0)
+        counts = sizing.count(upload)
+        upload.seek(0)
+        documents += counts.documents
+        sentences += counts.sentences
+    return documents > settings.IMPORT_JOB_DOCUMENTS or sentences > settings.IMPORT_JOB_SENTENCES
 
 
 def start_import_job(

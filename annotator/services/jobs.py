@@ -58,9 +58,10 @@ class Progress:
 
     def __call__(self, done: int, total: int | None = None, message: str = "") -> None:
         now = time.monotonic()
-        # Frequent calls are thinned out, but a new stage (message) or the end always shows.
-        same_stage = message == self.message
-        if now - self.last < 0.3 and same_stage and (total is None or done < total):
+        # Frequent calls are thinned out, but a stage starting (nothing done yet, a new
+        # message) and the end always show.
+        new_stage = done == 0 and message != self.message
+        if now - self.last < 0.3 and not new_stage and (total is None or done < total):
             return
         self.last, self.message = now, message
         cache.set(_key(self.job_id), {"done": done, "total": total, "message": message}, 3600)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
@@ -17,7 +18,8 @@ from annotator.downloads import download, export_name
 from annotator.forms import ExportForm, UploadForm
 from annotator.nlp import conll
 from annotator.nlp.formats import registry
-from annotator.services import corpus, labels
+from annotator.services import corpus, exports, labels
+from annotator.views.projects import setup_context
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -28,7 +30,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = access.projects_for(request.user)
-    return render(request, "annotator/project_list.html", {"projects": projects})
+    context = setup_context(request, projects=projects)
+    return render(request, "annotator/project_list.html", context)
 
 
 @login_required
@@ -54,6 +57,9 @@ def _project_context(who: access.Access, **extra) -> dict:
         "labels": [(label, colours[label]) for label in project.labels],
         "sentences": sum(d.sentence_count for d in documents),
         "tokens": sum(d.token_count for d in documents),
+        "export_as_job": exports.too_large_for_a_request(
+            len(documents), sum(d.token_count for d in documents)
+        ),
         "form": extra.pop("form", None) or UploadForm(),
         "formats": list(registry.FORMATS.values()),
         **extra,
@@ -144,6 +150,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if layer not in layers:
         raise Http404("No such layer.")
     edit_layer = _edit_layer_name(layers[layer], who)
+    read_only = _read_only(layers[layer], layers.get(edit_layer) if edit_layer else None, who)
     per_page = settings.SENTENCES_PER_PAGE
     pages = max(1, -(-document.sentence_count // per_page))
     page = _page_number(request.GET.get("page"), pages)
@@ -154,6 +161,9 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "layer": layer,
         "edit_layer_name": edit_layer or "",
         "edit_layer": layers.get(edit_layer) if edit_layer else None,
+        # The layer rule's answer for this page: why its edits would be refused, if they would.
+        "writable": not read_only,
+        "read_only": read_only,
         "access": who,
         "my_tasks": selectors.tasks_with_progress(
             [t for t in who.tasks() if t.document_id == document.pk] if who.is_annotator else []
@@ -175,14 +185,26 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _edit_layer_name(shown, who: access.Access) -> str | None:
-    """Where the page's edits go: the shown layer if editable, gold for reviewers viewing
-    the imported tags (created on the first edit), else the annotator's own layer."""
-    if shown.editable:
+    """Where the page's edits go: the shown layer if it is gold or the viewer's own, gold
+    for reviewers viewing the imported tags (created on the first edit), the annotator's own
+    layer for annotators viewing the imported tags; None for anyone else's layer."""
+    if shown.kind == shown.Kind.GOLD or shown.owner_id == who.user.pk:
         return shown.name
+    if shown.kind != shown.Kind.IMPORTED:
+        return None
     if who.is_reviewer:
         return services.GOLD
     own = [t.layer.name for t in who.tasks() if t.document_id == shown.document_id and t.layer]
     return own[0] if own else None
+
+
+def _read_only(shown, target, who: access.Access) -> str:
+    """Why this page's edits would be refused (the layer rule, access.py), or "" if not."""
+    if target is not None:
+        return who.write_refusal(target) or ""
+    if shown.kind == shown.Kind.IMPORTED and who.is_reviewer:
+        return ""  # edits start gold
+    return who.write_refusal(shown) or "This layer is read-only for you."
 
 
 def _page_number(value: str | None, pages: int) -> int:
@@ -218,10 +240,12 @@ def document_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def project_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The project as one file (CoNLL or another format): built in the request (GET) while it
+    is small; through an export job (POST, the button shown instead of the link) once not."""
     project = access.project_access(request.user, pk, MANAGER).project
-    form = ExportForm(request.GET)
+    form = ExportForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
     layer = form.cleaned_data["layer"] or None
@@ -231,15 +255,28 @@ def project_export(request: HttpRequest, pk: int) -> HttpResponse:
             status=400,
             content_type="text/plain",
         )
-    file_format = registry.get(form.cleaned_data["format"] or "conll")
+    scheme_name = form.cleaned_data["scheme"] or "keep"
+    format_name = registry.get(form.cleaned_data["format"] or "conll").name
+    documents, tokens = exports.project_size(project)
+    if request.method == "POST":
+        exports.start_export_job(
+            user=request.user,
+            project=project,
+            layer_name=layer,
+            scheme_name=scheme_name,
+            format_name=format_name,
+        )
+        messages.success(request, "The download is being prepared: its link appears below.")
+        return redirect("annotator-project-jobs", pk=pk)
+    if exports.too_large_for_a_request(documents, tokens):
+        messages.info(
+            request,
+            f"{documents:,} documents and {tokens:,} tokens are too many to build in one "
+            "request: press “Prepare the download” and fetch the file when its job is done.",
+        )
+        return redirect("annotator-project-detail", pk=pk)
     chunks = services.export_project(
-        project,
-        layer_name=layer,
-        scheme_name=form.cleaned_data["scheme"] or "keep",
-        format_name=file_format.name,
+        project, layer_name=layer, scheme_name=scheme_name, format_name=format_name
     )
-    name = export_name(project.name, file_format.extensions[0])
-    media_type = (
-        "application/octet-stream" if file_format.name == "conll" else file_format.media_type
-    )
+    name, media_type = exports.file_name_and_type(project, format_name)
     return download(chunks, name, media_type)
