@@ -111,6 +111,8 @@ class ProjectSettingsForm(forms.ModelForm):
         self.fields["annotators_per_document"].min_value = 1
 
     def clean_labels_text(self) -> list[str]:
+        if self.is_bound and "labels_text" not in self.data:
+            return list(self.instance.labels)  # the Settings page edits labels on their own
         labels = []
         for line in self.cleaned_data["labels_text"].splitlines():
             label = line.strip()
@@ -123,8 +125,8 @@ class ProjectSettingsForm(forms.ModelForm):
         missing = set(self.instance.labels) - set(labels)
         if missing:
             raise forms.ValidationError(
-                f"Removing labels ({', '.join(sorted(missing))}) is not supported: "
-                "relabel their spans first."
+                f"Removing labels ({', '.join(sorted(missing))}) is done on the Settings "
+                "page's Labels section, after a preview of the spans it removes."
             )
         return labels
 

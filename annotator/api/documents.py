@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from annotator import access, services
 from annotator.api import permissions
-from annotator.api.exceptions import invalid, validated
+from annotator.api.exceptions import Conflict, invalid, validated
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import InvalidInputSerializer, responses
 from annotator.api.serializers import (
@@ -39,7 +39,7 @@ from annotator.forms import UploadForm
 from annotator.models import Document, Project, SentenceTags, TagLayer
 from annotator.nlp import conll, scheme
 from annotator.nlp.formats import registry
-from annotator.services import corpus, labels
+from annotator.services import corpus, exports, labels
 
 TAGS = ["documents"]
 JSONL = "application/x-ndjson"
@@ -215,7 +215,10 @@ def document_detail(request: Request, pk: int) -> Response:
     return Response(DocumentDetailSerializer(document, context={"layers": layers}).data)
 
 
-DOWNLOAD = "Streamed; scheme converts the tags (keep: as imported, byte for byte)."
+DOWNLOAD = (
+    "Built whole, then sent with its Content-Length (a transfer cut short is incomplete, not "
+    "a shorter file); scheme converts the tags (keep: as imported, byte for byte)."
+)
 
 
 @extend_schema(
@@ -287,17 +290,36 @@ def _jsonl_lines(document: Document, layer: TagLayer, target: str) -> Iterator[b
         yield (json.dumps(line, ensure_ascii=False) + "\n").encode()
 
 
+TOO_LARGE = (
+    "A project above EXPORT_JOB_DOCUMENTS documents or EXPORT_JOB_TOKENS tokens is too large "
+    "to build in one request (409): POST to /api/v1/projects/{id}/export/ starts an export job; "
+    "when it is done, /api/v1/jobs/{id}/download/ gives the file with its length and SHA-256."
+)
+
+
+def _refuse_if_too_large(project: Project) -> None:
+    documents, tokens = exports.project_size(project)
+    if exports.too_large_for_a_request(documents, tokens):
+        raise Conflict(
+            f"The project has {documents:,} documents and {tokens:,} tokens, too many to build "
+            f"in one request: POST to /api/v1/projects/{project.pk}/export/ (same parameters) "
+            "starts an export job; when it is done, GET /api/v1/jobs/<id>/download/ gives the "
+            "file."
+        )
+
+
 @extend_schema(
     tags=TAGS,
     operation_id="projects_conll_retrieve",
-    summary="Download every document of the project as one CoNLL stream (managers)",
-    description=DOWNLOAD + " Every document needs the layer named.",
+    summary="Download every document of the project as one CoNLL file (managers)",
+    description=DOWNLOAD + " Every document needs the layer named. " + TOO_LARGE,
     parameters=[ExportQuerySerializer],
     responses=responses(
         {(200, OCTETS): OpenApiResponse(OpenApiTypes.BINARY, description="The files.")},
         400,
         403,
         404,
+        409,
     ),
 )
 @api_view(["GET"])
@@ -308,6 +330,7 @@ def project_conll(request: Request, pk: int) -> StreamingHttpResponse:
     layer = query.get("layer")
     if layer and project.documents.exclude(layers__name=layer).exists():
         raise invalid({"layer": [f"Not every document has a layer named {layer!r}."]})
+    _refuse_if_too_large(project)
     chunks = services.export_project(project, layer_name=layer, scheme_name=query["scheme"])
     # Documents may differ in encoding: no one charset names the whole stream.
     return download(chunks, export_name(project.name), OCTETS)
@@ -345,21 +368,45 @@ def document_export(request: Request, pk: int) -> StreamingHttpResponse:
 
 @extend_schema(
     tags=TAGS,
+    methods=["GET"],
     operation_id="projects_export_retrieve",
     summary="Download every document of the project as one file of a format (managers)",
-    description=DOWNLOAD + " Every document needs the layer named.",
+    description=DOWNLOAD + " Every document needs the layer named. " + TOO_LARGE,
     parameters=[FormatExportQuerySerializer],
-    responses=responses(FORMAT_FILES, 400, 403, 404),
+    responses=responses(FORMAT_FILES, 400, 403, 404, 409),
 )
-@api_view(["GET"])
+@extend_schema(
+    tags=TAGS,
+    methods=["POST"],
+    operation_id="projects_export_create",
+    summary="Start an export job for the whole project (managers); poll it, then download",
+    description="The same parameters as the download. When the job is done, "
+    "/api/v1/jobs/{id}/download/ gives the file; its size and SHA-256 are in the job's result.",
+    parameters=[FormatExportQuerySerializer],
+    request=None,
+    responses=responses({202: JobSerializer}, 400, 403, 404),
+)
+@api_view(["GET", "POST"])
 @any_accept
-def project_export(request: Request, pk: int) -> StreamingHttpResponse:
+def project_export(request: Request, pk: int) -> StreamingHttpResponse | Response:
     project = permissions.project(request, pk, access.MANAGER).project
     query = validated(FormatExportQuerySerializer, request.query_params)
     layer = query.get("layer")
     if layer and project.documents.exclude(layers__name=layer).exists():
         raise invalid({"layer": [f"Not every document has a layer named {layer!r}."]})
     file_format = registry.get(query.get("format") or "conll")
+    if request.method == "POST":
+        job = exports.start_export_job(
+            user=request.user,
+            project=project,
+            layer_name=layer,
+            scheme_name=query["scheme"],
+            format_name=file_format.name,
+        )
+        body = JobSerializer(job, context={"workers_alive": services.workers_alive()}).data
+        headers = {"Location": reverse("annotator-api-job-detail", args=[job.pk])}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
+    _refuse_if_too_large(project)
     chunks = corpus.export_project(
         project, layer_name=layer, scheme_name=query["scheme"], format_name=file_format.name
     )
