@@ -486,6 +486,13 @@ ROUTES = [
         check=task_is(Task.State.APPROVED),
     ),
     Route(
+        "task-approval",
+        "GET",
+        lambda w: reverse("annotator-task-approval", args=[w.task.pk]),
+        REVIEWERS,
+        setup=task_state(Task.State.SUBMITTED),
+    ),
+    Route(
         "task-changes",
         "POST",
         t,
@@ -552,7 +559,7 @@ ROUTES = [
         "document-edit-other-layer",
         "POST",
         d("annotator-sentence-edit"),
-        REVIEWERS,
+        frozenset(),  # an annotator's layer is theirs alone (tests/test_layer_rule.py)
         data=layer_edit(lambda w: OTHER_LAYER),
         hidden=BLIND_HIDDEN | {"annotator"},
     ),
@@ -728,7 +735,27 @@ ROUTES = [
         lambda w: reverse("annotator-account-token"),
         frozenset(ROLES) - {"anonymous"},
     ),
+    # Site-wide set-up: creating projects needs the create_project right (superusers have it),
+    # giving that right needs a superuser. No project is involved, so outsiders get 403 too.
+    Route(
+        "project-create",
+        "POST",
+        lambda w: reverse("annotator-project-create"),
+        frozenset({"superuser"}),
+        ok=(302,),
+        data=lambda w, r: {"name": f"New by {r}", "scheme": "iob2", "labels": "A\nB"},
+        check=lambda w, r: Project.objects.get(name=f"New by {r}", labels=["A", "B"]),
+    ),
+    Route(
+        "project-creators",
+        "POST",
+        lambda w: reverse("annotator-project-creators"),
+        frozenset({"superuser"}),
+        ok=(302,),
+        data=lambda w, r: {"username": "bob", "allowed": "1"},
+    ),
 ]
+SITE_ROUTES = {"project-create", "project-creators"}
 
 # --- the API (annotator/api/): the same rules, through the same access code. An anonymous
 # client gets 401 instead of a redirect to the login page; bodies are JSON.
@@ -893,7 +920,7 @@ API_ROUTES = [
         "api-sentence-edit-other-layer",
         "POST",
         api_s("annotator-api-sentence-edit"),
-        REVIEWERS,
+        frozenset(),  # an annotator's layer is theirs alone (tests/test_layer_rule.py)
         data=layer_edit(lambda w: OTHER_LAYER),
         hidden=BLIND_HIDDEN | {"annotator"},
         json=True,
@@ -955,6 +982,13 @@ API_ROUTES = [
         setup=task_state(Task.State.SUBMITTED),
         check=task_is(Task.State.APPROVED),
         json=True,
+    ),
+    Route(
+        "api-task-approval",
+        "GET",
+        lambda w: reverse("annotator-api-task-approval", args=[w.task.pk]),
+        REVIEWERS,
+        setup=task_state(Task.State.SUBMITTED),
     ),
     Route(
         "api-task-transition-changes",
@@ -1116,7 +1150,7 @@ def expected(route: Route, role: str) -> str:
     if role == "anonymous":
         return "401" if route.id.startswith("api-") else "login"
     if role == "member_of_b":
-        return "404"
+        return "403" if route.id in SITE_ROUTES else "404"
     if role in route.hidden:
         return "404"
     return "403"

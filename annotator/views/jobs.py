@@ -18,6 +18,7 @@ from annotator.nlp.spacy_tagger import parse_mapping
 from annotator.services import exports
 
 TEMPLATE = "annotator/jobs.html"
+JOB_FINISHED = "job-finished"
 
 
 @login_required
@@ -51,6 +52,9 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     if job.finished and request.htmx:
         # 286 tells htmx to stop polling; the body still replaces the bar with the outcome.
         response.status_code = HttpResponseStopPolling.status_code
+        # Parts of the page that show a job's output reload themselves on this event
+        # (hx-trigger="job-finished from:body"): the report, the likely errors, the documents.
+        response["HX-Trigger"] = JOB_FINISHED
     return response
 
 
