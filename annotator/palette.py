@@ -37,6 +37,33 @@ PALETTE: tuple[str, ...] = (
     "#00ffff",
     "#ffaaff",
 )
+# What the colour picker calls them, in PALETTE's order.
+NAMES: tuple[str, ...] = (
+    "apricot",
+    "magenta",
+    "green",
+    "blue",
+    "salmon",
+    "teal",
+    "mint",
+    "lime",
+    "heather",
+    "olive",
+    "sky",
+    "orange",
+    "taupe",
+    "pink",
+    "pale green",
+    "light green",
+    "periwinkle",
+    "jade",
+    "slate",
+    "mustard",
+    "violet",
+    "rose",
+    "cyan",
+    "orchid",
+)
 UNKNOWN = len(PALETTE)  # the grey class of a label the project lacks
 
 

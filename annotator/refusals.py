@@ -4,6 +4,8 @@ an HTML page, whatever raised it (a body over the size limit, a crash)."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -11,6 +13,14 @@ from django.shortcuts import render
 from django.views import defaults
 
 TEMPLATE = "annotator/refused.html"
+REASON_HEADER = "X-Reason"  # read by static/annotator/feedback.js
+
+
+def with_reason(response: HttpResponse, reason: str) -> HttpResponse:
+    """Attach a reason the page shows in its status region; headers are Latin-1, so it
+    travels percent-encoded."""
+    response[REASON_HEADER] = quote(reason)
+    return response
 
 
 def is_api(request: HttpRequest) -> bool:
@@ -20,8 +30,10 @@ def is_api(request: HttpRequest) -> bool:
 def refused(request: HttpRequest, reason: str, status: int = 400) -> HttpResponse:
     if is_api(request):
         return JsonResponse({"detail": reason}, status=status)
-    template = TEMPLATE + "#reason" if request.headers.get("HX-Request") else TEMPLATE
-    return render(request, template, {"reason": reason, "status": status}, status=status)
+    if request.headers.get("HX-Request"):
+        response = render(request, TEMPLATE + "#reason", {"reason": reason}, status=status)
+        return with_reason(response, reason)
+    return render(request, TEMPLATE, {"reason": reason, "status": status}, status=status)
 
 
 def too_big_reason() -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import Http404
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from annotator import palette as label_palette
-from annotator.models import Document, Project, SentenceTags
+from annotator.models import Document, Project, SentenceTags, Task
 from annotator.nlp import scheme
 
 INVALID_HINT = "(r: start a span here, R: join to the span before)"
@@ -140,3 +141,27 @@ def palette(project: Project) -> list[dict]:
         }
         for i, label in enumerate(project.labels)
     ]
+
+
+def tasks_with_progress(tasks: list[Task]) -> list[Task]:
+    """Attach how many of each task's sentences are marked reviewed (and how many are not),
+    in one query."""
+    if not tasks:
+        return tasks
+    where = Q()
+    for task in tasks:
+        where |= Q(
+            layer_id=task.layer_id,
+            sentence__position__gte=task.first_sentence,
+            sentence__position__lt=task.end_sentence,
+            reviewed=True,
+        )
+    counts = {}
+    rows = SentenceTags.objects.filter(where).values_list("layer_id", "sentence__position")
+    for layer_id, position in rows:
+        counts.setdefault(layer_id, []).append(position)
+    for task in tasks:
+        positions = counts.get(task.layer_id, [])
+        task.reviewed = sum(1 for p in positions if task.covers(p))
+        task.unreviewed = task.sentence_count - task.reviewed
+    return tasks

@@ -9,6 +9,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from annotator.nlp.remote_hosts import parse_rules as parse_remote_hosts
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "annotator.middleware.RefuseNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "annotator.middleware.HtmxRefusalMiddleware",
 ]
 
 # Content-Security-Policy (README, Security): scripts, styles and everything else only from this
@@ -70,7 +73,7 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    "img-src": [CSP.SELF],
     "connect-src": [CSP.SELF],
     "font-src": [CSP.SELF],
     "object-src": [CSP.NONE],
@@ -277,8 +280,17 @@ CELERY_TASK_IGNORE_RESULT = True  # results live in Job rows
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "0")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-# Uploads larger than this are imported by a job, with progress, instead of in the request.
+# Uploads larger than this (bytes, documents or sentences in all) are imported by a job, with
+# progress, instead of in the request: within gunicorn's 120 s even on a busy machine (a quiet
+# one imports about 400,000 tokens, 300 documents or 18,000 sentences a second on PostgreSQL).
 IMPORT_JOB_THRESHOLD = envint("IMPORT_JOB_THRESHOLD", 20 * 1024 * 1024)
+IMPORT_JOB_DOCUMENTS = envint("IMPORT_JOB_DOCUMENTS", 1_000)
+IMPORT_JOB_SENTENCES = envint("IMPORT_JOB_SENTENCES", 50_000)
+# Projects above this many documents or tokens are downloaded as one file through an export job
+# (a file with its length and checksum), not built in the request (services/exports.py).
+EXPORT_JOB_DOCUMENTS = envint("EXPORT_JOB_DOCUMENTS", 500)
+EXPORT_JOB_TOKENS = envint("EXPORT_JOB_TOKENS", 2_000_000)
+EXPORT_KEEP_HOURS = envint("EXPORT_KEEP_HOURS", 24)
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 # A worker counts as running when it wrote a heartbeat this recently (seconds).
 WORKER_HEARTBEAT_EVERY = envint("WORKER_HEARTBEAT_EVERY", 5)
@@ -320,5 +332,13 @@ else:
             "LOCATION": str(BASE_DIR / "var" / "cache"),
         }
     }
+# Remote models may call only these servers (README, Security): host names, addresses or
+# networks, each with an optional port, comma-separated. Empty: no remote model at all.
+REMOTE_MODEL_HOSTS = [h.strip() for h in os.environ.get("REMOTE_MODEL_HOSTS", "").split(",")]
+REMOTE_MODEL_HOSTS = [h for h in REMOTE_MODEL_HOSTS if h]
+try:
+    parse_remote_hosts(REMOTE_MODEL_HOSTS)
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from error
 # Trained models; on several machines, a path they all share.
 MODEL_ROOT = Path(os.environ.get("MODEL_ROOT", BASE_DIR / "var" / "models"))

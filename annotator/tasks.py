@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
@@ -12,8 +13,9 @@ from django.db import close_old_connections
 
 from annotator.broker import broker_reachable
 from annotator.celery import app
-from annotator.services import jobs
+from annotator.services import exports, jobs, scratch
 
+SWEEP_SCRATCH_EVERY = 60  # seconds
 _stop = threading.Event()
 _started = threading.Event()
 
@@ -34,6 +36,7 @@ def start_heartbeat(sender=None, **kwargs) -> None:
     hostname = getattr(sender, "hostname", None) or socket.gethostname()
 
     def loop() -> None:
+        swept = time.monotonic()
         while not _stop.is_set():
             close_old_connections()
             # A missed beat (database busy) only delays the "alive" sign.
@@ -43,10 +46,16 @@ def start_heartbeat(sender=None, **kwargs) -> None:
                 jobs.requeue_orphans(hostname)
                 if reachable:
                     jobs.send_unsent()
+            if time.monotonic() - swept > SWEEP_SCRATCH_EVERY:
+                swept = time.monotonic()
+                with contextlib.suppress(Exception):
+                    scratch.sweep()
+                    exports.sweep()
             _stop.wait(settings.WORKER_HEARTBEAT_EVERY)
 
     close_old_connections()
     jobs.requeue_orphans(hostname, starting=True)
+    scratch.sweep()
     threading.Thread(target=loop, name="heartbeat", daemon=True).start()
 
 

@@ -115,3 +115,9 @@ def test_labels_get_distinct_colours_and_a_chosen_colour_is_kept() -> None:
     colours = assign_colours(["A", "B", "C"], {"B": 0})
     assert colours == {"B": 0, "A": 1, "C": 2}
     assert assign_colours(["A"], {"A": 99, "gone": 3}) == {"A": 0}
+
+
+def test_every_colour_has_its_own_name_for_the_picker() -> None:
+    from annotator.palette import NAMES
+
+    assert len(NAMES) == len(PALETTE) == len(set(NAMES))

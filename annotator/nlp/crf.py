@@ -35,11 +35,20 @@ def train(
         gazetteer.add_spans(tokens, spans(tags, "iob2"))
 
     class Trainer(pycrfsuite.Trainer):
-        def on_iteration(self, log, info):  # called by crfsuite after each L-BFGS step
+        """pycrfsuite calls the on_* hooks only when verbose, and by default they print: ours
+        stay quiet and report each L-BFGS iteration as progress."""
+
+        def on_iteration(self, log, info):
             if progress:
                 progress(info.get("num", 0), iterations)
 
-    trainer = Trainer(verbose=False)
+        def _quiet(self, *args) -> None:
+            pass
+
+        on_start = on_featgen_progress = on_featgen_end = on_prepared = _quiet
+        on_prepare_error = on_optimization_end = on_end = _quiet
+
+    trainer = Trainer(verbose=True)
     for tokens, tags in sentences:
         trainer.append(sentence_features(tokens, gazetteer), list(tags))
     trainer.set_params(

@@ -6,14 +6,12 @@ and the worst sentences, which the likely-errors page turns into a review queue.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
 from django.db import transaction
 
 from annotator.models import SentenceTags
 from annotator.nlp import scheme
 from annotator.services.jobs import JobFailed, complete, runner
+from annotator.services.scratch import scratch_folder
 
 KIND = "likely-errors"
 TOP_ISSUES = 500
@@ -50,18 +48,20 @@ def run_likely_errors(job, progress) -> None:
     layer = params["layer"]
     folds = int(params.get("folds", 5))
     iterations = int(params.get("iterations", 50))
+    progress(0, folds * iterations, f"Reading layer {layer}")
     rows = layer_sentences(job.project, layer)
     sentences = [(tokens, tags) for *_, tokens, tags in rows]
     if len(sentences) < max(10, 2 * folds):
         raise JobFailed(f"layer {layer!r} has too few sentences for {folds} folds")
-    marginals = errors.out_of_fold(
-        sentences,
-        folds=folds,
-        iterations=iterations,
-        seed=int(params.get("seed", 0)),
-        progress=progress,
-        workdir=_scratch(),
-    )
+    with scratch_folder(job) as scratch:
+        marginals = errors.out_of_fold(
+            sentences,
+            folds=folds,
+            iterations=iterations,
+            seed=int(params.get("seed", 0)),
+            progress=progress,
+            workdir=scratch,
+        )
     progress(folds * iterations, folds * iterations, "Ranking")
     ranking = errors.rank(sentences, marginals)
     issues = [
@@ -104,9 +104,3 @@ def run_likely_errors(job, progress) -> None:
             message=f"Ranked {len(ranking.issues)} doubtful tags of layer {layer!r}; "
             f"cleanlab flags {result['flagged']} as likely errors.",
         )
-
-
-def _scratch() -> Path:
-    folder = Path(settings.MODEL_ROOT) / "scratch"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder

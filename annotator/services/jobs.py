@@ -54,12 +54,16 @@ class Progress:
         self.job_id = job_id
         self.last = 0.0
         self.last_asked = time.monotonic()
+        self.message = ""
 
     def __call__(self, done: int, total: int | None = None, message: str = "") -> None:
         now = time.monotonic()
-        if now - self.last < 0.3 and (total is None or done < total):
+        # Frequent calls are thinned out, but a stage starting (nothing done yet, a new
+        # message) and the end always show.
+        new_stage = done == 0 and message != self.message
+        if now - self.last < 0.3 and not new_stage and (total is None or done < total):
             return
-        self.last = now
+        self.last, self.message = now, message
         cache.set(_key(self.job_id), {"done": done, "total": total, "message": message}, 3600)
         if cache.get(_cancel_key(self.job_id)) or self._cancel_in_row(now):
             raise Cancelled
@@ -183,7 +187,8 @@ def run_job(job_id: int, worker: str = "", *, redelivered: bool = False) -> None
         job.started_at = job.started_at or timezone.now()
         job.attempts += 1
         job.worker = worker
-        job.save(update_fields=["state", "started_at", "attempts", "worker"])
+        job.message = "Starting." if job.attempts == 1 else f"Starting again (run {job.attempts})."
+        job.save(update_fields=["state", "started_at", "attempts", "worker", "message"])
     attempt = job.attempts
     progress = Progress(job.pk)
     failed = "Failed; nothing was written."

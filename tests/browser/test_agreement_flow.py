@@ -178,6 +178,8 @@ def test_a_reviewer_reads_the_report_drills_down_adjudicates_and_exports_gold(ne
     expect(swapped.locator("form.dispute").first).to_have_class(re.compile(r"\bdecided\b"))
     expect(swapped.locator("form.dispute").first).to_contain_text("decided by rex")
     assert page.evaluate("window.stillTheSamePage") is True  # swapped in place, no reload
+    # The counter follows without a reload (issue 11, problem 5).
+    expect(summary).to_contain_text(f"{open_before - 1} open, 1 decided")
     decision = Decision.objects.get(sentence_id=settled_id)
     assert (decision.start, decision.end, decision.user) == (start, end, corpus.reviewer)
     [item] = [i for i in adjudication.load_items(corpus.document) if i.sentence_id == settled_id]
