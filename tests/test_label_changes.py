@@ -93,14 +93,6 @@ def test_a_merge_whose_label_changed_since_the_preview_writes_nothing(member, pr
     assert "PER" in project.labels
 
 
-def test_an_unused_label_is_removed_at_once(member_client, project):
-    label_changes.add_label(project=project, name="Misc")
-    response = post(member_client, project, action="remove", label="Misc")
-    assert notice(response) == "Removed Misc (no span used it)."
-    project.refresh_from_db()
-    assert "Misc" not in project.labels
-
-
 def test_a_used_label_is_removed_after_a_preview_of_its_spans(member_client, project):
     response = post(member_client, project, action="remove", label="PER")
     text = page(response)
@@ -195,3 +187,18 @@ def test_the_settings_page_shows_each_label_with_its_key_and_colour(member_clien
         row = text.split(f'data-label="{label}"')[1].split("</tr>")[0]
         assert f"<kbd>{key}</kbd>" in row
     assert 'name="labels_text"' not in text
+
+
+def test_reordering_labels_through_the_api_keeps_their_colours(member_client, project):
+    project.refresh_from_db()
+    before = selectors.label_colours(project)
+    response = member_client.patch(
+        f"/api/v1/projects/{project.pk}/",
+        {"labels": ["PER", "LOC", "Device", "Algorithm", "Misc"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.json()
+    project.refresh_from_db()
+    after = selectors.label_colours(project)
+    assert {label: after[label] for label in before} == before
+    assert after["Misc"] not in before.values()
