@@ -187,7 +187,8 @@ class TagLayer(models.Model):
 
     @property
     def editable(self) -> bool:
-        return self.kind != self.Kind.IMPORTED
+        """A kind that is ever edited (gold, annotators' layers); who may is access.py's rule."""
+        return self.kind in (self.Kind.GOLD, self.Kind.ANNOTATOR)
 
 
 class SentenceTags(models.Model):

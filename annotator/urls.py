@@ -68,6 +68,7 @@ urlpatterns = [
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="annotator-job-cancel"),
     path("jobs/<int:pk>/download/", views.job_download, name="annotator-job-download"),
     path("tasks/<int:pk>/", views.task_action, name="annotator-task-action"),
+    path("tasks/<int:pk>/approval/", views.task_approval, name="annotator-task-approval"),
     path("documents/<int:pk>/", views.document_detail, name="annotator-document-detail"),
     path("documents/<int:pk>/export/", views.document_export, name="annotator-document-export"),
     path("documents/<int:pk>/edit/", views.sentence_edit, name="annotator-sentence-edit"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from annotator.models import AgreementReport, SentenceTags
@@ -44,6 +45,9 @@ def site_pages(corpus: Corpus, report: AgreementReport) -> list[Page]:
         return f"{url}?{urlencode(params)}"
 
     doc = p("annotator-document-detail", document)
+    admin = get_user_model().objects.filter(is_superuser=True).first() or (
+        get_user_model().objects.create_superuser("site-admin", password="pw-admin-1234")
+    )
     return [
         Page("login", None, reverse("login")),
         Page("project list", manager, reverse("annotator-project-list")),
@@ -87,4 +91,7 @@ def site_pages(corpus: Corpus, report: AgreementReport) -> list[Page]:
         Page("API token", annotator, reverse("annotator-account-token")),
         Page("password", annotator, reverse("password_change")),
         Page("API docs", manager, reverse("annotator-api-docs"), inline_styles=True),
+        Page("admin", admin, reverse("admin:index")),
+        Page("admin: projects", admin, reverse("admin:annotator_project_changelist")),
+        Page("admin: a project", admin, reverse("admin:annotator_project_change", args=[project])),
     ]

@@ -486,6 +486,13 @@ ROUTES = [
         check=task_is(Task.State.APPROVED),
     ),
     Route(
+        "task-approval",
+        "GET",
+        lambda w: reverse("annotator-task-approval", args=[w.task.pk]),
+        REVIEWERS,
+        setup=task_state(Task.State.SUBMITTED),
+    ),
+    Route(
         "task-changes",
         "POST",
         t,
@@ -552,7 +559,7 @@ ROUTES = [
         "document-edit-other-layer",
         "POST",
         d("annotator-sentence-edit"),
-        REVIEWERS,
+        frozenset(),  # an annotator's layer is theirs alone (tests/test_layer_rule.py)
         data=layer_edit(lambda w: OTHER_LAYER),
         hidden=BLIND_HIDDEN | {"annotator"},
     ),
@@ -913,7 +920,7 @@ API_ROUTES = [
         "api-sentence-edit-other-layer",
         "POST",
         api_s("annotator-api-sentence-edit"),
-        REVIEWERS,
+        frozenset(),  # an annotator's layer is theirs alone (tests/test_layer_rule.py)
         data=layer_edit(lambda w: OTHER_LAYER),
         hidden=BLIND_HIDDEN | {"annotator"},
         json=True,
@@ -975,6 +982,13 @@ API_ROUTES = [
         setup=task_state(Task.State.SUBMITTED),
         check=task_is(Task.State.APPROVED),
         json=True,
+    ),
+    Route(
+        "api-task-approval",
+        "GET",
+        lambda w: reverse("annotator-api-task-approval", args=[w.task.pk]),
+        REVIEWERS,
+        setup=task_state(Task.State.SUBMITTED),
     ),
     Route(
         "api-task-transition-changes",

@@ -93,14 +93,6 @@ def test_a_merge_whose_label_changed_since_the_preview_writes_nothing(member, pr
     assert "PER" in project.labels
 
 
-def test_an_unused_label_is_removed_at_once(member_client, project):
-    label_changes.add_label(project=project, name="Misc")
-    response = post(member_client, project, action="remove", label="Misc")
-    assert notice(response) == "Removed Misc (no span used it)."
-    project.refresh_from_db()
-    assert "Misc" not in project.labels
-
-
 def test_a_used_label_is_removed_after_a_preview_of_its_spans(member_client, project):
     response = post(member_client, project, action="remove", label="PER")
     text = page(response)

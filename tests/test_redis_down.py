@@ -106,3 +106,19 @@ def test_the_degrading_cache_works_normally_with_redis_up(settings):
         assert cache.get("test-redis-down:k") == "v"
     finally:
         cache.delete("test-redis-down:k")
+
+
+def test_a_cancel_reaches_a_running_job_through_its_row_while_the_cache_is_down(
+    redis_down, project, member
+):
+    from annotator import services
+    from annotator.services import jobs
+
+    job = Job.objects.create(kind="import", project=project, user=member, state="running")
+    services.cancel_job(job)  # the cache drops the flag: Redis is down
+    progress = jobs.Progress(job.pk)
+    progress(1, 10, "Reading")  # asked the row a moment ago: not yet again
+    progress.last -= 10  # some seconds later
+    progress.last_asked -= 10
+    with pytest.raises(jobs.Cancelled):
+        progress(2, 10, "Reading")

@@ -80,21 +80,6 @@ def post_upload(client: Client, project: Project, **fields):
     return client.post(url, data, headers={"HX-Request": "true"})
 
 
-def test_the_form_asks_inside_itself_so_the_chosen_file_stays_chosen(
-    member_client, project
-) -> None:
-    before = row_counts()
-    response = post_upload(member_client, project)
-    assert response.status_code == 200
-    assert response["HX-Retarget"] == f"#label-prompt-{project.pk}"
-    html = response.content.decode()
-    assert "This upload has labels the project does not have" in html
-    assert 'aria-label="What to do with GPE"' in html and 'aria-label="What to do with ORG"' in html
-    assert '<option value="=LOC">LOC</option>' in html
-    assert "Cancel the upload" in html
-    assert row_counts() == before
-
-
 def test_answering_the_form_imports_with_the_choices(member_client, project) -> None:
     response = post_upload(
         member_client,

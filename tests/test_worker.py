@@ -339,3 +339,38 @@ def test_a_job_created_while_the_broker_is_down_runs_once_when_it_is_back(
     assert job.attempts == 1
     assert document_names(member_project) == ["small.conll", "generated-2000.conll"]
     assert workers.logs().count("succeeded") == 1, workers.logs()
+
+
+def test_a_crf_training_killed_mid_way_leaves_no_scratch_folder_once_it_runs_again(
+    workers, send_to, member, tmp_path, settings
+):
+    """SIGKILL during training leaves the attempt's scratch folder; the next attempt removes it,
+    trains once, and leaves none of its own."""
+    folder, models = tmp_path / "celery", tmp_path / "models"
+    settings.MODEL_ROOT = models
+    send_to(sender("filesystem://", folder))
+    project = import_files("Training corpus", write_conll(tmp_path / "train.conll", 30_000)).project
+    env = {
+        QUEUE_FOLDER_ENV: str(folder),
+        "MODEL_ROOT": str(models),
+        "WORKER_ALIVE_WITHIN": "4",
+        "WORKER_HEARTBEAT_EVERY": "1",
+    }
+    first = workers.start(env, name="doomed-crf", app="tests.workerutil")
+    wait_for(services.workers_alive, START_TIMEOUT, "the first worker to start")
+    params = {"layer": "imported", "name": "crf", "iterations": 200}
+    job = services.start_job(kind="train-crf", user=member, project=project, params=params)
+    scratch = models / "scratch" / f"job-{job.pk}-1"
+    wait_for(scratch.exists, START_TIMEOUT, "the training's scratch folder")
+    time.sleep(1.0)  # into the training
+    first.kill()
+    if state_of(job) != Job.State.RUNNING:
+        pytest.skip(f"the training ended before the kill; make it longer\n{workers.logs()}")
+    assert scratch.exists()  # what a killed attempt leaves behind
+    workers.start(env, name="rescuer-crf", app="tests.workerutil")
+    wait_until_finished(job, workers, 120)
+    assert job.state == Job.State.DONE, job.error
+    assert job.attempts == 2
+    assert list((models / "scratch").iterdir()) == []
+    assert project.models.count() == 1
+    assert (models / project.models.get().path).exists()

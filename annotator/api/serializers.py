@@ -401,6 +401,25 @@ class TransitionSerializer(serializers.Serializer):
         return data
 
 
+class ApprovalPreviewSerializer(serializers.Serializer):
+    """services.approval.ApprovalPlan.as_dict: what approving into gold would do."""
+
+    task = serializers.IntegerField()
+    copies = serializers.IntegerField(help_text="Sentences gold would take from the task.")
+    same = serializers.IntegerField(help_text="Sentences gold already reads the same.")
+    to_adjudication = serializers.IntegerField(
+        help_text="Sentences another finished task reads differently: left out of gold."
+    )
+    disagree_with = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Annotator -> sentences they read otherwise."
+    )
+    kept = serializers.IntegerField(
+        help_text="Sentences where gold keeps a reviewer's edit or decision."
+    )
+    overwrites_reviewer_work = serializers.IntegerField(help_text="Always 0.")
+    summary = serializers.CharField(help_text="The same, in words.")
+
+
 # --- jobs and models ---------------------------------------------------------------------------
 
 

@@ -51,6 +51,7 @@ from annotator.views.tasks import (
     review_queue,
     start_next,
     task_action,
+    task_approval,
 )
 from annotator.views.tokens import account_token
 
@@ -80,6 +81,7 @@ __all__ = [
     "review_queue",
     "start_next",
     "task_action",
+    "task_approval",
     "document_compare",
     "document_take",
     "document_take_all",

@@ -121,7 +121,7 @@ def _view(document: Document, item: adjudication.Item) -> dict:
 @login_required
 @require_POST
 def document_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    document, _ = access.document_access(request.user, pk, REVIEWER)
+    document, who = access.document_access(request.user, pk, REVIEWER)
     options = _options(document, request.POST)
     try:
         sentence_id = int(request.POST["sentence"])
@@ -133,6 +133,7 @@ def document_decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         item = adjudication.decide(
             user=request.user,
+            who=who,
             document=document,
             sentence_id=sentence_id,
             start=start,
@@ -147,6 +148,9 @@ def document_decide(request: HttpRequest, pk: int) -> HttpResponse:
         item = _reload(document, sentence_id, options)
     except services.EditRejected as error:
         message, status = str(error), 422
+        item = _reload(document, sentence_id, options)
+    except access.WriteRefused as refused:
+        message, status = str(refused), 403
         item = _reload(document, sentence_id, options)
     if not request.htmx:
         if message:
@@ -182,10 +186,11 @@ def _reload(document: Document, sentence_id: int, options: dict):
 @require_POST
 def document_apply_agreed(request: HttpRequest, pk: int) -> HttpResponse:
     """Write the agreed spans (and the decisions so far) into gold for the whole document."""
-    document, _ = access.document_access(request.user, pk, REVIEWER)
+    document, who = access.document_access(request.user, pk, REVIEWER)
     options = _options(document, request.POST)
     changed, ties = adjudication.apply_agreed(
         user=request.user,
+        who=who,
         document=document,
         names=options["names"],
         finished_only=options["finished_only"],

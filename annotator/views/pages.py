@@ -150,6 +150,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if layer not in layers:
         raise Http404("No such layer.")
     edit_layer = _edit_layer_name(layers[layer], who)
+    read_only = _read_only(layers[layer], layers.get(edit_layer) if edit_layer else None, who)
     per_page = settings.SENTENCES_PER_PAGE
     pages = max(1, -(-document.sentence_count // per_page))
     page = _page_number(request.GET.get("page"), pages)
@@ -160,6 +161,9 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "layer": layer,
         "edit_layer_name": edit_layer or "",
         "edit_layer": layers.get(edit_layer) if edit_layer else None,
+        # The layer rule's answer for this page: why its edits would be refused, if they would.
+        "writable": not read_only,
+        "read_only": read_only,
         "access": who,
         "my_tasks": selectors.tasks_with_progress(
             [t for t in who.tasks() if t.document_id == document.pk] if who.is_annotator else []
@@ -181,14 +185,26 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _edit_layer_name(shown, who: access.Access) -> str | None:
-    """Where the page's edits go: the shown layer if editable, gold for reviewers viewing
-    the imported tags (created on the first edit), else the annotator's own layer."""
-    if shown.editable:
+    """Where the page's edits go: the shown layer if it is gold or the viewer's own, gold
+    for reviewers viewing the imported tags (created on the first edit), the annotator's own
+    layer for annotators viewing the imported tags; None for anyone else's layer."""
+    if shown.kind == shown.Kind.GOLD or shown.owner_id == who.user.pk:
         return shown.name
+    if shown.kind != shown.Kind.IMPORTED:
+        return None
     if who.is_reviewer:
         return services.GOLD
     own = [t.layer.name for t in who.tasks() if t.document_id == shown.document_id and t.layer]
     return own[0] if own else None
+
+
+def _read_only(shown, target, who: access.Access) -> str:
+    """Why this page's edits would be refused (the layer rule, access.py), or "" if not."""
+    if target is not None:
+        return who.write_refusal(target) or ""
+    if shown.kind == shown.Kind.IMPORTED and who.is_reviewer:
+        return ""  # edits start gold
+    return who.write_refusal(shown) or "This layer is read-only for you."
 
 
 def _page_number(value: str | None, pages: int) -> int:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from annotator import access, selectors, services
 from annotator.access import ANNOTATOR, MANAGER, REVIEWER
@@ -104,14 +105,15 @@ def task_action(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         done = services.act_on_task(
             user=request.user,
+            who=who,
             task=task,
             action=action,
             comment=request.POST.get("comment", ""),
             copy_to_gold=request.POST.get("copy_to_gold") == "1",
             to=request.POST.get("to"),
         )
-    except services.TaskError as error:
-        messages.error(request, f"Not done: {error}.")
+    except (services.TaskError, access.WriteRefused) as error:
+        messages.error(request, f"Not done: {str(error).rstrip('.')}.")
     else:
         messages.success(request, done)
     return redirect(safe_next(request) or reverse("annotator-my-tasks", args=[task.project_id]))
@@ -135,6 +137,30 @@ def safe_next(request: HttpRequest) -> str | None:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return target if allowed else None
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def task_approval(request: HttpRequest, pk: int) -> HttpResponse:
+    """What approving the task would do to gold, before it is done, with the button that does
+    it (an htmx fragment in the review queue; a page of its own without JavaScript)."""
+    task = Task.objects.select_related("document", "annotator", "layer").filter(pk=pk).first()
+    if task is None:
+        raise Http404("No such task.")
+    who = access.project_access(request.user, task.project_id)
+    access.require_task_action(who=who, task=task, action="approve")
+    context = {
+        "project": who.project,
+        "access": who,
+        "task": task,
+        "plan": services.plan_approval(task) if task.layer_id else None,
+        "next": reverse("annotator-queue", args=[task.project_id]),
+    }
+    template = "annotator/approval.html"
+    if request.htmx:
+        template += "#approval"
+    return render(request, template, context)
 
 
 @login_required

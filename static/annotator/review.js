@@ -58,6 +58,11 @@
   document.body.addEventListener("htmx:afterSettle", refind);
 
   function send(url, values) {
+    // A read-only layer (the layer rule, as the page states it): say why instead of asking.
+    if (root.dataset.readOnly) {
+      say(root.dataset.readOnly);
+      return Promise.resolve();
+    }
     if (!current) {
       say("Select a token first (click it, or press j).");
       return Promise.resolve();

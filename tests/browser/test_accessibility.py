@@ -20,6 +20,8 @@ pytestmark = [
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing"),
 ]
 
+expect = pytest.importorskip("playwright.sync_api").expect
+
 AXE = static("annotator/vendor/axe-4.14.1.min.js")
 # Not checked: Swagger UI's page (not ours) and the history fragment (not a page: the document
 # page shows it inside itself, and is checked).
@@ -46,3 +48,24 @@ def test_axe_finds_no_critical_or_serious_violation(site, watched) -> None:  # n
         if violations:
             found[page.name] = violations
     assert not found, "\n".join(f"{name}: {v}" for name, vs in found.items() for v in vs)
+
+
+def test_axe_finds_none_in_the_help_overlay_nor_in_a_refusal_message(site, watched) -> None:  # noqa: F811
+    corpus, _ = site
+    tab = watched(corpus.reviewer)
+    tab.page.goto(f"/documents/{corpus.document.pk}/?layer=gold", wait_until="networkidle")
+    tab.page.keyboard.press("?")
+    expect(tab.page.locator("dialog#help")).to_be_visible()
+    tab.page.add_script_tag(url=AXE)
+    assert tab.page.evaluate(RUN) == []
+
+    manager = watched(corpus.manager).page
+    manager.goto(f"/projects/{corpus.project.pk}/jobs/")
+    form = manager.locator("form", has_text="Add a remote model")
+    form.get_by_role("textbox", name="at", exact=True).fill("http://127.0.0.1:6379/")
+    form.get_by_role("button", name="Add", exact=True).click()
+    expect(manager.locator(".message.notice.error")).to_contain_text(
+        "not one of this site's model servers"
+    )
+    manager.add_script_tag(url=AXE)
+    assert manager.evaluate(RUN) == []
