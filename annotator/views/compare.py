@@ -49,17 +49,18 @@ def document_compare(request: HttpRequest, pk: int) -> HttpResponse:
         page = positions.index(wanted) // PER_PAGE + 1
     shown = positions[(page - 1) * PER_PAGE : page * PER_PAGE]
     titles = selectors.layer_titles(document.project, layers)
+    target = _target_name(who, right)
     context = {
         "document": document,
         "layers": list(layers),
         "titles": titles,
         "left_title": titles[left.name],
         "right_title": titles[right.name],
-        "target_title": titles.get(_target_name(right), _target_name(right)),
+        "target_title": titles.get(target, target),
         "wanted": wanted,
         "left": left,
         "right": right,
-        "target": _target_name(who, right),
+        "target": target,
         "differing": len(positions),
         "page": page,
         "pages": pages,
