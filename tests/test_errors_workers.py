@@ -27,7 +27,13 @@ def demo(member):
 
 
 def test_two_workers_share_the_folds_and_rank_as_one_process_would(
-    redis_db, workers, send_to, demo, member, tmp_path, settings  # noqa: F811
+    redis_db,
+    workers,
+    send_to,
+    demo,
+    member,
+    tmp_path,
+    settings,  # noqa: F811
 ):
     settings.MODEL_ROOT = tmp_path / "models"
     params = {"layer": "imported", "iterations": 20, "folds": 4}

@@ -72,9 +72,9 @@ def _matrix(probabilities: Probabilities, classes: list[str], length: int) -> np
 
 
 def consistency(sentences: Sequence[Sentence]) -> list[np.ndarray]:
-    """Per sentence (tokens x tag_classes): how often each tag is given to the same word
-    (lower-cased) in the other sentences of the corpus -- leave-one-out, so a sentence's own
-    tags never vouch for themselves."""
+    """Per sentence (tokens x tag_classes): for each token tagged as part of an entity, how
+    often each tag is given to the same word (lower-cased) in the other sentences of the corpus
+    -- leave-one-out, so a sentence's own tags never vouch for themselves; zeros for O tokens."""
     classes = tag_classes(sentences)
     index = {tag: i for i, tag in enumerate(classes)}
     totals: dict[str, np.ndarray] = {}
@@ -84,13 +84,16 @@ def consistency(sentences: Sequence[Sentence]) -> list[np.ndarray]:
             if row is None:
                 row = totals[word.lower()] = np.zeros(len(classes))
             row[index[tag]] += 1
-    out = []
+    out, zero = [], np.zeros(len(classes))
     for tokens, tags in sentences:
         words = [word.lower() for word in tokens]
         own: dict[str, np.ndarray] = {}
         for word, tag in zip(words, tags, strict=True):
             own.setdefault(word, np.zeros(len(classes)))[index[tag]] += 1
-        rows = [totals[w] - own[w] for w in words]
+        # Only entity tokens get the signal: a word tagged O is mostly a common word, and
+        # how it is tagged elsewhere says little (measured: it hid dropped spans).
+        pairs = zip(words, tags, strict=True)
+        rows = [totals[w] - own[w] if tag != "O" else zero for w, tag in pairs]
         out.append(np.array(rows).reshape(len(words), len(classes)))
     return out
 

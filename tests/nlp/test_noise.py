@@ -57,7 +57,7 @@ def test_the_same_seed_plants_the_same_errors():
     assert noise.corrupt(clean, 0.05, seed=3)[1] != noise.corrupt(clean, 0.05, seed=4)[1]
 
 
-def test_consistency_counts_a_word_in_the_other_sentences_only():
+def test_consistency_counts_an_entity_word_in_the_other_sentences_only():
     sentences = [
         (["Paris", "Paris"], ["B-LOC", "B-PER"]),
         (["Paris"], ["B-LOC"]),
@@ -68,7 +68,7 @@ def test_consistency_counts_a_word_in_the_other_sentences_only():
     assert classes == ["O", "B-LOC", "B-PER"]
     assert counts[0].tolist() == [[1, 1, 0], [1, 1, 0]]  # the third and second sentence
     assert counts[1].tolist() == [[1, 1, 1]]
-    assert counts[2].tolist() == [[0, 2, 1], [0, 0, 0]]
+    assert counts[2].tolist() == [[0, 0, 0], [0, 0, 0]]  # tagged O: no signal
 
 
 def test_a_word_tagged_otherwise_everywhere_else_ranks_first():
