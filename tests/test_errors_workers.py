@@ -28,8 +28,8 @@ def demo(member):
 
 def test_two_workers_share_the_folds_and_rank_as_one_process_would(
     redis_db,
-    workers,
-    send_to,
+    workers,  # noqa: F811 (the fixture imported above)
+    send_to,  # noqa: F811
     demo,
     member,
     tmp_path,
