@@ -71,3 +71,5 @@ clean:
 vendor:
 	npm install --no-audit --no-fund
 	cp node_modules/htmx.org/dist/htmx.min.js static/annotator/vendor/htmx-$$(node -p 'require("htmx.org/package.json").version').min.js
+	# axe-core: only the browser tests load it (accessibility checks); no page links it.
+	cp node_modules/axe-core/axe.min.js static/annotator/vendor/axe-$$(node -p 'require("axe-core/package.json").version').min.js

@@ -2,10 +2,18 @@
 
 Pages, htmx endpoints, downloads and the API all ask here. A user who is not a member gets 404
 for everything of the project (its ids tell nothing); a member without the needed role gets 403.
+
+Who may write which layer (`Access.write_refusal`) is asked by the services themselves, at the
+point where they write, so that no page, endpoint, command or job can forget it:
+- the imported layer and model suggestions: never edited;
+- an annotator's layer: only by that annotator, on sentences of their tasks that are assigned,
+  in progress or sent back (changes requested); read-only once submitted or approved;
+- gold: reviewers and managers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -14,11 +22,29 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from annotator.models import GOLD, IMPORTED, Document, Job, Membership, Project, TagLayer, Task
-from annotator.services.editing import ensure_working_layer
 
 MANAGER = Membership.Role.MANAGER
 REVIEWER = Membership.Role.REVIEWER
 ANNOTATOR = Membership.Role.ANNOTATOR
+
+Kind = TagLayer.Kind
+State = Task.State
+
+
+class WriteRefused(PermissionDenied):
+    """A write the layer rule does not allow; the message says why, in words (pages and the
+    API answer it with 403 and this text)."""
+
+
+NEVER_EDITED = {
+    Kind.IMPORTED: "The imported tags are kept as they came; they are never edited.",
+    Kind.MODEL: "Model suggestions are never edited; compare them with gold or your own layer "
+    "and take what is right.",
+}
+READ_ONLY_TASK = {
+    State.SUBMITTED: "This task was submitted; its layer is read-only.",
+    State.APPROVED: "This task was approved; its layer is read-only.",
+}
 
 
 @dataclass
@@ -78,15 +104,52 @@ class Access:
         mine = [t for t in self.tasks() if t.document_id == document.pk]
         return Q(owner=self.user) | Q(name__in={t.start_layer for t in mine})
 
-    def can_edit(self, layer: TagLayer, position: int) -> bool:
-        if not layer.editable:
-            return False
-        if self.is_reviewer:
-            return True
-        return any(
-            t.layer_id == layer.pk and t.covers(position) and t.state in Task.OPEN_STATES
-            for t in self.tasks()
-        )
+    def write_refusal(self, layer: TagLayer, positions: Iterable[int] | None = None) -> str | None:
+        """Why this user may not write `layer` (at these sentence positions), or None if they
+        may. Without positions: whether they may write any of it (the page's palette)."""
+        if layer.kind in NEVER_EDITED:
+            return NEVER_EDITED[layer.kind]
+        if layer.kind == Kind.GOLD:
+            return None if self.is_reviewer else "Gold is written by reviewers and managers only."
+        if layer.owner_id != self.user.pk:
+            return (
+                f"Only its own annotator writes the layer {layer.name!r}; "
+                "reviewers take from it into gold."
+            )
+        tasks = [t for t in self.tasks() if t.layer_id == layer.pk]
+        if positions is None:
+            if any(t.state in Task.OPEN_STATES for t in tasks):
+                return None
+            return _task_refusal(tasks)
+        for position in positions:
+            covering = [t for t in tasks if t.covers(position)]
+            if not any(t.state in Task.OPEN_STATES for t in covering):
+                return _task_refusal(covering)
+        return None
+
+    def require_write(self, layer: TagLayer, positions: Iterable[int] | None = None) -> None:
+        """Raise WriteRefused, saying why, unless the rule lets this user write there."""
+        reason = self.write_refusal(layer, positions)
+        if reason:
+            raise WriteRefused(reason)
+
+
+def _task_refusal(tasks: list[Task]) -> str:
+    for task in tasks:
+        if task.state in READ_ONLY_TASK:
+            return READ_ONLY_TASK[task.state]
+    return "This sentence is not in one of your open tasks."
+
+
+def writer(*, user: AbstractBaseUser | None, project: Project) -> Access:
+    """The access of someone the services write for, when the caller did not bring it (commands,
+    jobs, tests): the same rule, asked with one more query."""
+    if user is None:
+        raise WriteRefused("A write needs someone who makes it.")
+    roles = frozenset(
+        Membership.objects.filter(project=project, user=user).values_list("role", flat=True)
+    )
+    return Access(user, project, roles)
 
 
 def project_access(user: AbstractBaseUser, pk: int, *roles: str) -> Access:
@@ -169,36 +232,27 @@ def edit_target(
 
     Gold (created from the imported tags on the first edit) is for reviewers, and is what an
     edit naming no layer, or the imported one, goes to; annotators edit their own layers, and
-    only inside their open tasks (checked per sentence by `may_edit_sentence`). `seen`: the
-    caller's `document_access(user, document_pk)`, not asked again.
+    only inside their open tasks (checked per sentence by the services, with `require_write`).
+    `seen`: the caller's `document_access(user, document_pk)`, not asked again.
     """
+    from annotator.services.editing import ensure_working_layer  # services ask this module
+
     document, who = seen or document_access(user, document_pk)
     if layer_name in ("", IMPORTED, GOLD):
-        who.require(REVIEWER)
+        if not who.is_reviewer:
+            raise WriteRefused(
+                NEVER_EDITED[Kind.IMPORTED]
+                if layer_name == IMPORTED
+                else "Gold is written by reviewers and managers only."
+            )
         layer = ensure_working_layer(document)
     else:
         layer = document.layers.filter(who.layer_filter(document), name=layer_name).first()
-        if layer is None or not layer.editable:
-            raise Http404("No such layer, or it is read-only.")
-        if not who.is_reviewer and layer.owner_id != user.pk:
-            raise PermissionDenied("You can only edit your own layer.")
+        if layer is None:
+            raise Http404("No such layer.")
+        who.require_write(layer)  # the services ask again, per sentence
     layer.document = document  # already loaded, with its project
     return document, who, layer
-
-
-def may_edit_sentence(
-    *, who: Access, layer: TagLayer, document: Document, sentence_id: int | None
-) -> int | None:
-    """403 unless the user may edit this sentence of the layer (annotators: inside one of
-    their open tasks); the sentence's position for annotators, None for reviewers."""
-    if who.is_reviewer:
-        return None
-    position = document.sentences.filter(pk=sentence_id).values_list("position", flat=True).first()
-    if position is None:
-        raise Http404("No such sentence in this document.")
-    if not who.can_edit(layer, position):
-        raise PermissionDenied("This sentence is not in one of your open tasks.")
-    return position
 
 
 TASK_ACTIONS = {
@@ -223,3 +277,16 @@ def require_task_action(*, who: Access, task: Task, action: str) -> None:
             raise Http404("No such task.")
     else:
         who.require(role)
+
+
+CREATE_PROJECT = "annotator.create_project"
+
+
+def may_create_projects(user: AbstractBaseUser) -> bool:
+    """Superusers, and whoever a superuser gave the site-wide create_project permission."""
+    return user.is_authenticated and (user.is_superuser or user.has_perm(CREATE_PROJECT))
+
+
+def require_superuser(user: AbstractBaseUser) -> None:
+    if not (user.is_authenticated and user.is_superuser):
+        raise PermissionDenied("Only a superuser can do this.")

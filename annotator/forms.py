@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from annotator.models import Document, Membership, Project, TagLayer
+from annotator.nlp.formats import registry
 
 SCHEMES = [("auto", "Detect automatically")] + [
     ("iob1", "IOB1"),
@@ -32,12 +33,35 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(label="CoNLL files")
-    scheme = forms.ChoiceField(choices=SCHEMES, initial="auto", label="Tag scheme")
-    encoding = forms.CharField(required=False, max_length=40, help_text="Default UTF-8.")
-    tag_column = forms.IntegerField(
-        required=False, label="Tag column", help_text="1-based; default: the last column."
+    files = MultipleFileField(label="Files")
+    format = forms.ChoiceField(
+        choices=registry.choices,
+        initial=registry.AUTO,
+        required=False,
+        label="Format",
+        help_text="Detected from each file's name and content unless chosen.",
     )
+    scheme = forms.ChoiceField(choices=SCHEMES, initial="auto", label="Tag scheme")
+    encoding = forms.CharField(
+        required=False, max_length=40, help_text="CoNLL only. Default UTF-8."
+    )
+    tag_column = forms.IntegerField(
+        required=False, label="Tag column", help_text="CoNLL only. 1-based; default: the last."
+    )
+    labels = forms.CharField(
+        required=False,
+        max_length=2000,
+        label="Label list",
+        help_text="Hugging Face files whose ner_tags are ids: the tag names in id order, "
+        "comma-separated (O,B-PER,I-PER,...).",
+    )
+
+    def clean_format(self) -> str:
+        return self.cleaned_data["format"] or registry.AUTO
+
+    def clean_labels(self) -> list[str] | None:
+        names = [n.strip() for n in self.cleaned_data["labels"].split(",") if n.strip()]
+        return names or None
 
     def clean_encoding(self) -> str | None:
         encoding = self.cleaned_data["encoding"].strip() or None
@@ -53,6 +77,9 @@ class UploadForm(forms.Form):
 
 class ExportForm(forms.Form):
     layer = forms.CharField(required=False, max_length=200)
+    format = forms.ChoiceField(
+        choices=[(f.name, f.title) for f in registry.FORMATS.values()], required=False
+    )
     scheme = forms.ChoiceField(
         choices=[("keep", "As imported")] + SCHEMES[1:], initial="keep", required=False
     )
@@ -84,6 +111,8 @@ class ProjectSettingsForm(forms.ModelForm):
         self.fields["annotators_per_document"].min_value = 1
 
     def clean_labels_text(self) -> list[str]:
+        if self.is_bound and "labels_text" not in self.data:
+            return list(self.instance.labels)  # the Settings page edits labels on their own
         labels = []
         for line in self.cleaned_data["labels_text"].splitlines():
             label = line.strip()
@@ -96,8 +125,8 @@ class ProjectSettingsForm(forms.ModelForm):
         missing = set(self.instance.labels) - set(labels)
         if missing:
             raise forms.ValidationError(
-                f"Removing labels ({', '.join(sorted(missing))}) is not supported: "
-                "relabel their spans first."
+                f"Removing labels ({', '.join(sorted(missing))}) is done on the Settings "
+                "page's Labels section, after a preview of the spans it removes."
             )
         return labels
 

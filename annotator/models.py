@@ -27,6 +27,9 @@ SCHEME_CHOICES = [
 class Project(models.Model):
     name = models.CharField(max_length=200, unique=True)
     labels = models.JSONField(default=list, blank=True, help_text="Entity labels, in order.")
+    label_colours = models.JSONField(
+        default=dict, blank=True, help_text="Label -> palette index (annotator/palette.py)."
+    )
     scheme = models.CharField(max_length=8, choices=SCHEME_CHOICES, default="iob2")
     # Workload rules, together on the project's settings page.
     blind = models.BooleanField(
@@ -65,6 +68,8 @@ class Project(models.Model):
 
     class Meta:
         ordering = ["name"]
+        # A site-wide right, granted by a superuser (Members page or `grant_create_projects`).
+        permissions = [("create_project", "Can create projects")]
 
     def __str__(self) -> str:
         return self.name
@@ -103,6 +108,9 @@ class Document(models.Model):
     delimiter = models.CharField(max_length=1, default="\t")
     columns = models.PositiveSmallIntegerField(default=2)
     tag_column = models.PositiveSmallIntegerField(default=1)
+    format = models.CharField(
+        max_length=20, default="conll", help_text="The file format it was imported from."
+    )
     trailer = models.TextField(blank=True, help_text="Raw lines after the last sentence.")
     sentence_count = models.PositiveIntegerField(default=0)
     token_count = models.PositiveIntegerField(default=0)
@@ -132,6 +140,11 @@ class Sentence(models.Model):
     before = models.TextField(blank=True, help_text="Raw non-token lines before the sentence.")
     formats = models.JSONField(null=True, blank=True, help_text="Token lines of unusual shape.")
     line = models.PositiveIntegerField(default=0, help_text="Line of the first token in its file.")
+    source = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="What a non-CoNLL format needs to write the record back (text, other fields).",
+    )
 
     class Meta:
         ordering = ["document", "position"]
@@ -174,7 +187,8 @@ class TagLayer(models.Model):
 
     @property
     def editable(self) -> bool:
-        return self.kind != self.Kind.IMPORTED
+        """A kind that is ever edited (gold, annotators' layers); who may is access.py's rule."""
+        return self.kind in (self.Kind.GOLD, self.Kind.ANNOTATOR)
 
 
 class SentenceTags(models.Model):
@@ -251,7 +265,10 @@ class TokenIndex(models.Model):
         Project, on_delete=models.CASCADE, db_index=False
     )  # (project, text)
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="+")
-    text = models.CharField(max_length=200, help_text="The token, case-folded.")
+    text = models.CharField(
+        max_length=200,
+        help_text="The token, case-folded (a long one: its start and a hash, see index_key).",
+    )
     sentences = models.JSONField(help_text="Sentence positions in the document, ascending.")
 
     class Meta:
@@ -362,6 +379,12 @@ class Job(models.Model):
     cancel_requested = models.BooleanField(default=False)
     attempts = models.PositiveSmallIntegerField(default=0)
     worker = models.CharField(max_length=200, blank=True, help_text="The worker of the last run.")
+    sent_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its id last reached the broker; empty while the broker could not be "
+        "reached (a worker's sweep sends it when the broker is back).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -387,6 +410,9 @@ class WorkerHeartbeat(models.Model):
 
     hostname = models.CharField(max_length=200, unique=True)
     seen_at = models.DateTimeField()
+    # A worker that runs but cannot reach the broker takes no job: pages and /health/ count
+    # only workers that reached it at their last beat.
+    reaches_broker = models.BooleanField(default=True)
 
     def __str__(self) -> str:
         return f"{self.hostname} at {self.seen_at}"

@@ -6,6 +6,7 @@ and matched token by token, case-insensitively.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -15,6 +16,8 @@ from django.db.models import Q
 from annotator.models import GOLD, IMPORTED, Document, Project, SentenceTags, TagLayer, TokenIndex
 
 MAX_SENTENCES = 5000
+MAX_PHRASE = 10_000  # characters: room for a long URL or code token, not for a whole file
+INDEX_KEY_LENGTH = 200  # TokenIndex.text's max_length
 
 
 @dataclass
@@ -69,6 +72,16 @@ def phrase_words(phrase: str) -> list[str]:
     return [word.casefold() for word in phrase.split()]
 
 
+def index_key(folded: str) -> str:
+    """The TokenIndex text of a case-folded token: the token itself, or for a longer one (a URL,
+    a line of code) its start and a hash of the whole, so that the indexed column stays short.
+    Candidates are matched on the tokens themselves, so a shared key could only add work."""
+    if len(folded) <= INDEX_KEY_LENGTH:
+        return folded
+    digest = hashlib.sha256(folded.encode("utf-8", "surrogatepass")).hexdigest()
+    return folded[: INDEX_KEY_LENGTH - len(digest) - 1] + "#" + digest
+
+
 def find(project: Project, phrase: str, *, document: Document | None = None) -> Result:
     words = phrase_words(phrase)
     if not words:
@@ -87,7 +100,8 @@ def find(project: Project, phrase: str, *, document: Document | None = None) -> 
 def _candidates(project: Project, words: list[str], document: Document | None):
     """Document id -> sentence positions that contain every word of the phrase (at most
     MAX_SENTENCES in all), and whether more were left out."""
-    rows = TokenIndex.objects.filter(project=project, text__in=set(words))
+    keys = {index_key(word) for word in words}
+    rows = TokenIndex.objects.filter(project=project, text__in=keys)
     if document is not None:
         rows = rows.filter(document=document)
     postings: dict[int, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
@@ -98,7 +112,7 @@ def _candidates(project: Project, words: list[str], document: Document | None):
     truncated = False
     for document_id in sorted(postings):
         by_word = postings[document_id]
-        if len(by_word) < len(set(words)):
+        if len(by_word) < len(keys):
             continue
         positions = sorted(set.intersection(*by_word.values()))
         if len(positions) > budget:

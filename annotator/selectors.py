@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.http import Http404
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from annotator.models import Document, Project, SentenceTags
+from annotator import palette as label_palette
+from annotator.models import Document, Project, SentenceTags, Task
 from annotator.nlp import scheme
-
-PALETTE_SIZE = 12
-
 
 INVALID_HINT = "(r: start a span here, R: join to the span before)"
 
@@ -44,7 +43,7 @@ def tokens_html(
         parts.extend(token(i) for i in range(position, span.start))
         label = escape(span.label)
         inner = "".join(token(i) for i in range(span.start, span.end))
-        colour = colours.get(span.label, PALETTE_SIZE)
+        colour = colours.get(span.label, label_palette.UNKNOWN)
         parts.append(
             f'<span class="span l{colour}" title="{label}">{inner}'
             f'<span class="label">{label}</span></span>'
@@ -55,7 +54,9 @@ def tokens_html(
 
 
 def label_colours(project: Project) -> dict[str, int]:
-    return {label: i % PALETTE_SIZE for i, label in enumerate(project.labels)}
+    """Each label's palette index (a CSS class `l<index>`): a manager's choice, else the
+    first colour free."""
+    return label_palette.assign_colours(project.labels, project.label_colours)
 
 
 ROW_FIELDS = (
@@ -140,3 +141,27 @@ def palette(project: Project) -> list[dict]:
         }
         for i, label in enumerate(project.labels)
     ]
+
+
+def tasks_with_progress(tasks: list[Task]) -> list[Task]:
+    """Attach how many of each task's sentences are marked reviewed (and how many are not),
+    in one query."""
+    if not tasks:
+        return tasks
+    where = Q()
+    for task in tasks:
+        where |= Q(
+            layer_id=task.layer_id,
+            sentence__position__gte=task.first_sentence,
+            sentence__position__lt=task.end_sentence,
+            reviewed=True,
+        )
+    counts = {}
+    rows = SentenceTags.objects.filter(where).values_list("layer_id", "sentence__position")
+    for layer_id, position in rows:
+        counts.setdefault(layer_id, []).append(position)
+    for task in tasks:
+        positions = counts.get(task.layer_id, [])
+        task.reviewed = sum(1 for p in positions if task.covers(p))
+        task.unreviewed = task.sentence_count - task.reviewed
+    return tasks

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+from annotator.nlp.remote_hosts import parse_rules as parse_remote_hosts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -48,15 +51,36 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "annotator.middleware.RefuseNulMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "annotator.middleware.HtmxRefusalMiddleware",
 ]
+
+# Content-Security-Policy (README, Security): scripts, styles and everything else only from this
+# site's own files; no inline script or style, no eval, no on* attributes, no plug-ins, no
+# framing, forms post only here. htmx is configured for it in base.html (allowEval false, its
+# indicator styles in app.css). The API's Swagger UI page has its own, looser policy
+# (annotator/api/urls.py).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 ROOT_URLCONF = "annotator.urls"
 WSGI_APPLICATION = "annotator.wsgi.application"
@@ -98,7 +122,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-# Sessions read from the cache first (Redis or files), the database only on a miss.
+# Sessions are rows, read from the cache first (Redis or files); the database on a miss, and
+# while Redis is down (annotator/cache.py), so logging in and pages keep working without it.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "annotator-project-list"
@@ -141,7 +166,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "annotator.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -250,19 +275,51 @@ CELERY_TASK_IGNORE_RESULT = True  # results live in Job rows
 CELERY_TASK_ALWAYS_EAGER = envbool("CELERY_TASK_ALWAYS_EAGER", "0")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-# Uploads larger than this are imported by a job, with progress, instead of in the request.
+# Uploads larger than this (bytes, documents or sentences in all) are imported by a job, with
+# progress, instead of in the request: within gunicorn's 120 s even on a busy machine (a quiet
+# one imports about 400,000 tokens, 300 documents or 18,000 sentences a second on PostgreSQL).
 IMPORT_JOB_THRESHOLD = envint("IMPORT_JOB_THRESHOLD", 20 * 1024 * 1024)
+IMPORT_JOB_DOCUMENTS = envint("IMPORT_JOB_DOCUMENTS", 1_000)
+IMPORT_JOB_SENTENCES = envint("IMPORT_JOB_SENTENCES", 50_000)
+# Projects above this many documents or tokens are downloaded as one file through an export job
+# (a file with its length and checksum), not built in the request (services/exports.py).
+EXPORT_JOB_DOCUMENTS = envint("EXPORT_JOB_DOCUMENTS", 500)
+EXPORT_JOB_TOKENS = envint("EXPORT_JOB_TOKENS", 2_000_000)
+EXPORT_KEEP_HOURS = envint("EXPORT_KEEP_HOURS", 24)
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 # A worker counts as running when it wrote a heartbeat this recently (seconds).
 WORKER_HEARTBEAT_EVERY = envint("WORKER_HEARTBEAT_EVERY", 5)
 WORKER_ALIVE_WITHIN = envint("WORKER_ALIVE_WITHIN", 20)
+# Workers send again the queued jobs whose send failed (broker unreachable) once they are this
+# old, and those whose last send is older than JOB_RESEND_AFTER (a message lost with a flushed
+# broker); a job sent twice still runs once (services/jobs.py).
+JOB_SEND_GRACE = envint("JOB_SEND_GRACE", 10)
+JOB_RESEND_AFTER = envint("JOB_RESEND_AFTER", 600)
+# A send to an unreachable broker fails within seconds, so the request that queued the job
+# still answers (the job waits in the database; a worker sends it later).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+
 
 # The cache carries live job progress between the worker and the pages: Redis when there is
 # one, else files in var/ (shared by processes, and never blocked by a long write transaction).
-if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+# A Redis that does not answer degrades to "nothing cached" (annotator/cache.py): sessions are
+# rows too, the rate limit fails open, job progress falls back to the Job row.
+def redis_cache(url: str) -> dict:
+    return {
+        "BACKEND": "annotator.cache.DegradingRedisCache",
+        "LOCATION": url,
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {
         "default": {
@@ -270,5 +327,13 @@ else:
             "LOCATION": str(BASE_DIR / "var" / "cache"),
         }
     }
+# Remote models may call only these servers (README, Security): host names, addresses or
+# networks, each with an optional port, comma-separated. Empty: no remote model at all.
+REMOTE_MODEL_HOSTS = [h.strip() for h in os.environ.get("REMOTE_MODEL_HOSTS", "").split(",")]
+REMOTE_MODEL_HOSTS = [h for h in REMOTE_MODEL_HOSTS if h]
+try:
+    parse_remote_hosts(REMOTE_MODEL_HOSTS)
+except ValueError as error:
+    raise ImproperlyConfigured(str(error)) from error
 # Trained models; on several machines, a path they all share.
 MODEL_ROOT = Path(os.environ.get("MODEL_ROOT", BASE_DIR / "var" / "models"))

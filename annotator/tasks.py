@@ -5,20 +5,25 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 from django.db import close_old_connections
 
+from annotator.broker import broker_reachable
 from annotator.celery import app
-from annotator.services import jobs
+from annotator.services import exports, jobs, scratch
 
+SWEEP_SCRATCH_EVERY = 60  # seconds
 _stop = threading.Event()
+_started = threading.Event()
 
 
 @app.task(name="annotator.run_job", bind=True)
 def run_job(self, job_id: int) -> None:
-    jobs.run_job(job_id, worker=self.request.hostname or "")
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    jobs.run_job(job_id, worker=self.request.hostname or "", redelivered=redelivered)
 
 
 @app.task(name="annotator.run_likely_errors_fold", bind=True)
@@ -34,21 +39,35 @@ def run_likely_errors_fold(self, job_id: int, fold: int) -> None:
 
 @worker_ready.connect
 def start_heartbeat(sender=None, **kwargs) -> None:
-    """Tell the pages a worker is alive, every few seconds, whatever the broker."""
+    """Every few seconds: tell the pages this worker is alive and whether it reaches the
+    broker, take over the jobs of workers that died, and send the jobs whose send failed."""
+    if _started.is_set():
+        return  # one heartbeat per worker, even if the signal came again
+    _started.set()
     hostname = getattr(sender, "hostname", None) or socket.gethostname()
 
     def loop() -> None:
+        swept = time.monotonic()
         while not _stop.is_set():
             close_old_connections()
             # A missed beat (database busy) only delays the "alive" sign.
             with contextlib.suppress(Exception):
-                jobs.beat(hostname)
+                reachable = broker_reachable()
+                jobs.beat(hostname, reaches_broker=reachable)
                 jobs.requeue_orphans(hostname)
+                if reachable:
+                    jobs.send_unsent()
+            if time.monotonic() - swept > SWEEP_SCRATCH_EVERY:
+                swept = time.monotonic()
+                with contextlib.suppress(Exception):
+                    scratch.sweep()
+                    exports.sweep()
             _stop.wait(settings.WORKER_HEARTBEAT_EVERY)
 
-    threading.Thread(target=loop, name="heartbeat", daemon=True).start()
     close_old_connections()
     jobs.requeue_orphans(hostname, starting=True)
+    scratch.sweep()
+    threading.Thread(target=loop, name="heartbeat", daemon=True).start()
 
 
 @worker_shutdown.connect

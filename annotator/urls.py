@@ -3,6 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from annotator import views
+from annotator.views import labels, projects
+
+# Errors say why, and under /api/ they are JSON like every API answer (annotator/refusals.py).
+handler400 = "annotator.refusals.bad_request"
+handler403 = "annotator.refusals.permission_denied"
+handler404 = "annotator.refusals.page_not_found"
+handler500 = "annotator.refusals.server_error"
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -17,6 +24,8 @@ urlpatterns = [
     path("accounts/token/", views.account_token, name="annotator-account-token"),
     path("api/", include("annotator.api.urls")),
     path("projects/", views.project_list, name="annotator-project-list"),
+    path("projects/new/", projects.project_create, name="annotator-project-create"),
+    path("projects/creators/", projects.project_creators, name="annotator-project-creators"),
     path("projects/<int:pk>/", views.project_detail, name="annotator-project-detail"),
     path("projects/<int:pk>/upload/", views.project_upload, name="annotator-project-upload"),
     path("projects/<int:pk>/export/", views.project_export, name="annotator-project-export"),
@@ -29,6 +38,7 @@ urlpatterns = [
     path("projects/<int:pk>/assign/", views.assign, name="annotator-assign"),
     path("projects/<int:pk>/members/", views.members, name="annotator-members"),
     path("projects/<int:pk>/settings/", views.project_settings, name="annotator-settings"),
+    path("projects/<int:pk>/labels/", labels.project_labels, name="annotator-labels"),
     path("projects/<int:pk>/jobs/", views.project_jobs, name="annotator-project-jobs"),
     path("projects/<int:pk>/likely-errors/", views.likely_errors, name="annotator-likely-errors"),
     path("projects/<int:pk>/preannotate/", views.start_preannotation, name="annotator-preannotate"),
@@ -56,7 +66,9 @@ urlpatterns = [
     path("projects/<int:pk>/adjudicate/vote/", views.majority_vote, name="annotator-majority-vote"),
     path("jobs/<int:pk>/", views.job_progress, name="annotator-job-progress"),
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="annotator-job-cancel"),
+    path("jobs/<int:pk>/download/", views.job_download, name="annotator-job-download"),
     path("tasks/<int:pk>/", views.task_action, name="annotator-task-action"),
+    path("tasks/<int:pk>/approval/", views.task_approval, name="annotator-task-approval"),
     path("documents/<int:pk>/", views.document_detail, name="annotator-document-detail"),
     path("documents/<int:pk>/export/", views.document_export, name="annotator-document-export"),
     path("documents/<int:pk>/edit/", views.sentence_edit, name="annotator-sentence-edit"),

@@ -70,10 +70,12 @@ def _reason(body: bytes) -> str:
     return reason
 
 
-def multipart(path: Path) -> tuple[bytes, str]:
+def multipart(path: Path, new_labels: str) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     head = (
         f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="new_labels"\r\n\r\n'
+        f"{new_labels}\r\n--{boundary}\r\n"
         f'Content-Disposition: form-data; name="files"; filename="{quote(path.name)}"\r\n'
         "Content-Type: application/octet-stream\r\n\r\n"
     ).encode()
@@ -81,9 +83,9 @@ def multipart(path: Path) -> tuple[bytes, str]:
     return body, f"multipart/form-data; boundary={boundary}"
 
 
-def upload(api: Api, project: int, path: Path, wait: float) -> list[int]:
+def upload(api: Api, project: int, path: Path, wait: float, new_labels: str) -> list[int]:
     """The ids of the documents the file became (a large file is imported by a job)."""
-    body, content_type = multipart(path)
+    body, content_type = multipart(path, new_labels)
     status, answer = api.call("POST", f"projects/{project}/documents/", body, content_type)
     answer = json.loads(answer)
     if status == 201:
@@ -115,7 +117,7 @@ def wait_for(api: Api, job: dict, wait: float) -> dict:
 
 def run(args: argparse.Namespace) -> None:
     api = Api(args.base_url, args.token)
-    documents = upload(api, args.project, args.conll, args.wait)
+    documents = upload(api, args.project, args.conll, args.wait, args.new_labels)
     say(f"uploaded {args.conll.name}: documents {documents}")
     _, job = api.json(
         "POST",
@@ -144,6 +146,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("output", type=Path, help="where to write the pre-annotated CoNLL")
     parser.add_argument("--source", default="imported", help="layer the gazetteer learns from")
     parser.add_argument("--scheme", default="keep", help="keep, iob1, iob2, bioes or bilou")
+    parser.add_argument(
+        "--new-labels",
+        choices=["add", "refuse"],
+        default="refuse",
+        help="labels of the file the project lacks: add them, or refuse the upload (default)",
+    )
     parser.add_argument("--wait", type=float, default=600, help="seconds to wait for a job")
     args = parser.parse_args(argv)
     if not args.conll.is_file():

@@ -11,6 +11,7 @@ from django.test import Client
 
 from annotator.models import Membership
 from annotator.services import import_conll
+from annotator.services.labels import ADD, NewLabels
 
 DATA = Path(__file__).parent / "data" / "web"
 SMALL = DATA / "small.conll"
@@ -28,10 +29,11 @@ def row_counts() -> dict[str, int]:
 
 
 def import_files(project_name: str, *paths: Path):
-    """Import files the way the upload view does, keeping each file's own name."""
+    """Import files the way the upload view does, keeping each file's own name; labels the
+    project lacks are added (the answer "add them" to the upload's question)."""
     streams = [(path.name, path.open("rb")) for path in paths]
     try:
-        return import_conll(project_name=project_name, files=streams)
+        return import_conll(project_name=project_name, files=streams, new_labels=NewLabels(ADD))
     finally:
         for _, stream in streams:
             stream.close()

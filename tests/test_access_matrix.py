@@ -37,6 +37,13 @@ from annotator.models import (
 from annotator.services import GOLD, IMPORTED
 from tests.conftest import import_files, row_counts
 
+
+@pytest.fixture(autouse=True)
+def loopback_model_servers(settings):
+    """The administrator allows model servers on loopback (tests/test_remote.py tests the list)."""
+    settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
+
+
 pytestmark = pytest.mark.django_db
 
 # Token text that must never reach someone who may not see its document.
@@ -303,6 +310,10 @@ def settings_data(w: World, role: str) -> dict:
     }
 
 
+def label_added(w: World, role: str) -> None:
+    assert f"New_{role}" in Project.objects.get(pk=w.project_a.pk).labels
+
+
 def settings_saved(w: World, role: str) -> None:
     assert Project.objects.get(pk=w.project_a.pk).annotators_per_document == 3
 
@@ -382,6 +393,14 @@ ROUTES = [
     ),
     Route("project-export", "GET", p("annotator-project-export"), MANAGERS),
     Route(
+        "project-export-job",
+        "POST",
+        p("annotator-project-export"),
+        MANAGERS,
+        ok=(302,),
+        check=lambda w, r: Job.objects.get(kind="export", project=w.project_a),
+    ),
+    Route(
         "project-search", "GET", lambda w: p("annotator-project-search")(w) + "?q=Paris", REVIEWERS
     ),
     Route("project-relabel", "POST", p("annotator-project-relabel"), REVIEWERS, data=relabel_data),
@@ -423,6 +442,16 @@ ROUTES = [
         data=settings_data,
         check=settings_saved,
     ),
+    Route("labels", "GET", p("annotator-labels"), MANAGERS, ok=(302,)),  # to Settings
+    Route(
+        "labels-post",
+        "POST",
+        p("annotator-labels"),
+        MANAGERS,
+        ok=(302,),
+        data=lambda w, r: {"action": "add", "name": f"New_{r}"},
+        check=label_added,
+    ),
     # One workflow step each; starting and submitting are for the task's own annotator only, and
     # to anyone else the view answers 404 (not their task) whatever their role.
     Route(
@@ -441,7 +470,7 @@ ROUTES = [
         t,
         frozenset({"annotator"}),
         ok=(302,),
-        data=lambda w, r: {"action": "submit"},
+        data=lambda w, r: {"action": "submit", "confirm": "1"},
         hidden=MEMBERS_OF_A - {"annotator"},
         setup=task_state(Task.State.IN_PROGRESS),
         check=task_is(Task.State.SUBMITTED),
@@ -455,6 +484,13 @@ ROUTES = [
         data=lambda w, r: {"action": "approve", "copy_to_gold": "1"},
         setup=task_state(Task.State.SUBMITTED),
         check=task_is(Task.State.APPROVED),
+    ),
+    Route(
+        "task-approval",
+        "GET",
+        lambda w: reverse("annotator-task-approval", args=[w.task.pk]),
+        REVIEWERS,
+        setup=task_state(Task.State.SUBMITTED),
     ),
     Route(
         "task-changes",
@@ -523,7 +559,7 @@ ROUTES = [
         "document-edit-other-layer",
         "POST",
         d("annotator-sentence-edit"),
-        REVIEWERS,
+        frozenset(),  # an annotator's layer is theirs alone (tests/test_layer_rule.py)
         data=layer_edit(lambda w: OTHER_LAYER),
         hidden=BLIND_HIDDEN | {"annotator"},
     ),
@@ -699,7 +735,27 @@ ROUTES = [
         lambda w: reverse("annotator-account-token"),
         frozenset(ROLES) - {"anonymous"},
     ),
+    # Site-wide set-up: creating projects needs the create_project right (superusers have it),
+    # giving that right needs a superuser. No project is involved, so outsiders get 403 too.
+    Route(
+        "project-create",
+        "POST",
+        lambda w: reverse("annotator-project-create"),
+        frozenset({"superuser"}),
+        ok=(302,),
+        data=lambda w, r: {"name": f"New by {r}", "scheme": "iob2", "labels": "A\nB"},
+        check=lambda w, r: Project.objects.get(name=f"New by {r}", labels=["A", "B"]),
+    ),
+    Route(
+        "project-creators",
+        "POST",
+        lambda w: reverse("annotator-project-creators"),
+        frozenset({"superuser"}),
+        ok=(302,),
+        data=lambda w, r: {"username": "bob", "allowed": "1"},
+    ),
 ]
+SITE_ROUTES = {"project-create", "project-creators"}
 
 # --- the API (annotator/api/): the same rules, through the same access code. An anonymous
 # client gets 401 instead of a redirect to the login page; bodies are JSON.
@@ -782,6 +838,23 @@ API_ROUTES = [
         check=lambda w, r: w.project_a.documents.get(name="alpha-three.conll"),
     ),
     Route("api-project-conll", "GET", api_p("annotator-api-project-conll"), MANAGERS),
+    Route("api-project-export", "GET", api_p("annotator-api-project-export"), MANAGERS),
+    Route(
+        "api-project-export-job",
+        "POST",
+        api_p("annotator-api-project-export"),
+        MANAGERS,
+        ok=(202,),
+        check=lambda w, r: Job.objects.get(kind="export", project=w.project_a),
+        json=True,
+    ),
+    Route(
+        "api-document-export",
+        "GET",
+        d("annotator-api-document-export"),
+        REVIEWERS,
+        hidden=BLIND_HIDDEN,
+    ),
     Route(
         "api-document-detail",
         "GET",
@@ -847,7 +920,7 @@ API_ROUTES = [
         "api-sentence-edit-other-layer",
         "POST",
         api_s("annotator-api-sentence-edit"),
-        REVIEWERS,
+        frozenset(),  # an annotator's layer is theirs alone (tests/test_layer_rule.py)
         data=layer_edit(lambda w: OTHER_LAYER),
         hidden=BLIND_HIDDEN | {"annotator"},
         json=True,
@@ -909,6 +982,13 @@ API_ROUTES = [
         setup=task_state(Task.State.SUBMITTED),
         check=task_is(Task.State.APPROVED),
         json=True,
+    ),
+    Route(
+        "api-task-approval",
+        "GET",
+        lambda w: reverse("annotator-api-task-approval", args=[w.task.pk]),
+        REVIEWERS,
+        setup=task_state(Task.State.SUBMITTED),
     ),
     Route(
         "api-task-transition-changes",
@@ -1020,6 +1100,8 @@ ROUTES += API_ROUTES
 COVERED_ELSEWHERE = {
     "annotator-job-progress",
     "annotator-job-cancel",
+    "annotator-job-download",  # tests/test_exports.py: managers of the project only
+    "annotator-api-job-download",  # tests/api/test_export_job.py: the same rule
     "home",
     # Model registration: tests/test_remote.py and tests/test_spacy.py check who may add one.
     "annotator-remote-model",
@@ -1068,7 +1150,7 @@ def expected(route: Route, role: str) -> str:
     if role == "anonymous":
         return "401" if route.id.startswith("api-") else "login"
     if role == "member_of_b":
-        return "404"
+        return "403" if route.id in SITE_ROUTES else "404"
     if role in route.hidden:
         return "404"
     return "403"

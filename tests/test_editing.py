@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from annotator.access import WriteRefused
 from annotator.models import Membership, SentenceTags, TagChange, TagLayer
 from annotator.services import (
     GOLD,
     IMPORTED,
     EditRejected,
     StaleEdit,
+    assign,
     edit_sentence,
     ensure_working_layer,
     mark_reviewed,
@@ -28,8 +30,9 @@ FLAGGED = ["O", "O", "O", "I-Device", "O"]
 
 @pytest.fixture
 def colleague(django_user_model, project):
+    """A second reviewer: gold is written by reviewers and managers."""
     user = django_user_model.objects.create_user("carl", password="colleague-pass-123")
-    Membership.objects.create(project=project, user=user, role=Membership.Role.ANNOTATOR)
+    Membership.objects.create(project=project, user=user, role=Membership.Role.REVIEWER)
     return user
 
 
@@ -107,13 +110,14 @@ def test_asking_for_the_working_layer_again_does_not_copy_twice(document, member
 def test_the_imported_layer_cannot_be_edited(document, member) -> None:
     imported = layer_named(document, IMPORTED)
     sid = sentence_id(document, 0)
-    with pytest.raises(EditRejected):
+    never = "The imported tags are kept as they came; they are never edited."
+    with pytest.raises(WriteRefused, match=never):
         label(member, imported, sid, 2, 3, "PER")
-    with pytest.raises(EditRejected):
+    with pytest.raises(WriteRefused, match=never):
         replace_tags(
             user=member, layer=imported, sentence_id=sid, version=1, tags=["O"] * 6, action="x"
         )
-    with pytest.raises(EditRejected):
+    with pytest.raises(WriteRefused, match=never):
         mark_reviewed(user=member, layer=imported, sentence_id=sid)
     assert row(imported, sid).tags == FIRST
     assert not TagChange.objects.exists()
@@ -309,7 +313,11 @@ def test_two_users_have_separate_undo_stacks(document, gold, member, colleague) 
 
 
 def test_undo_stacks_are_per_layer(document, gold, member) -> None:
-    other = ensure_working_layer(document, "mia")
+    # The manager annotates too: a task of their own gives them a layer they may write.
+    task = assign(
+        manager=member, project=document.project, documents=[document], annotators=[member]
+    )
+    other = task[0].layer
     assert other.kind == TagLayer.Kind.ANNOTATOR
     sid = sentence_id(document, 0)
     label(member, gold, sid, 2, 3, "PER")

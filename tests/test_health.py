@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
 
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
+from annotator.models import WorkerHeartbeat
+from annotator.services import jobs
 from tests.workerutil import filesystem_options
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +32,13 @@ def test_the_url_is_health() -> None:
 def test_a_healthy_app_answers_200_without_a_login() -> None:
     response = Client().get(URL)
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "cache": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "broker": "ok",
+        "cache": "ok",
+        "workers": 0,
+    }
 
 
 def test_the_answer_is_never_cached() -> None:
@@ -51,6 +61,7 @@ def test_a_redis_broker_that_does_not_answer_gives_503_naming_the_broker() -> No
         "database": "ok",
         "broker": "error",
         "cache": "ok",
+        "workers": 0,
     }
 
 
@@ -98,3 +109,23 @@ def test_a_failure_never_shows_the_broker_address_or_password() -> None:
     assert response.status_code == 503
     for secret in ("hunter2", "127.0.0.1", "redis://", "Error", "Traceback"):
         assert secret not in text
+
+
+def test_workers_counts_those_that_reached_the_broker_at_their_last_beat() -> None:
+    jobs.beat("fine@host")
+    jobs.beat("cut-off@host", reaches_broker=False)
+    response = Client().get(URL)
+    assert response.status_code == 200
+    assert response.json()["workers"] == 1
+
+
+def test_no_worker_reaching_the_broker_shows_as_zero_workers_beside_an_ok_status() -> None:
+    """A web process without workers still serves pages: the load balancer keeps it, and a
+    monitor sees workers == 0."""
+    jobs.beat("cut-off@host", reaches_broker=False)
+    WorkerHeartbeat.objects.create(
+        hostname="gone@host", seen_at=timezone.now() - timedelta(seconds=60)
+    )
+    body = Client().get(URL).json()
+    assert body["status"] == "ok"
+    assert body["workers"] == 0

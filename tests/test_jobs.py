@@ -70,10 +70,13 @@ def upload_copy(tmp_path: Path, *files: Path) -> tuple[list[str], list[str]]:
     return paths, [f.name for f in files]
 
 
-def import_job(project, user, tmp_path: Path, *files: Path) -> Job:
+def import_job(project, user, tmp_path: Path, *files: Path, **params) -> Job:
     paths, names = upload_copy(tmp_path, *files)
     return services.start_job(
-        kind="import", user=user, project=project, params={"paths": paths, "names": names}
+        kind="import",
+        user=user,
+        project=project,
+        params={"paths": paths, "names": names, **params},
     )
 
 
@@ -139,7 +142,7 @@ def test_an_import_job_imports_the_files_and_records_the_summary(project, member
 def test_an_import_job_records_new_labels_and_warnings(project, member, tmp_path):
     odd = tmp_path / "odd.conll"
     odd.write_text("Ada\tB-PER\nLovelace\tI-PER\nwrote\tO\nnotes\tI-WORK\n")
-    job = import_job(project, member, tmp_path, odd)
+    job = import_job(project, member, tmp_path, odd, new_labels={"action": "add"})
     jobs.run_job(job.pk)
     job.refresh_from_db()
     assert job.state == Job.State.DONE, job.error
@@ -419,7 +422,7 @@ def test_the_preannotate_form_starts_a_gazetteer_job(member_client, project, que
 def test_the_jobs_page_says_a_queued_job_waits_when_no_worker_is_running(
     member_client, project, member
 ):
-    Job.objects.create(kind="import", project=project, user=member)
+    Job.objects.create(kind="import", project=project, user=member, sent_at=timezone.now())
     WorkerHeartbeat.objects.create(hostname="old", seen_at=timezone.now() - timedelta(seconds=300))
     assert not services.workers_alive()
     page = member_client.get(jobs_page(project)).content.decode()
@@ -428,7 +431,7 @@ def test_the_jobs_page_says_a_queued_job_waits_when_no_worker_is_running(
 
 
 def test_the_jobs_page_does_not_say_waiting_while_a_worker_beats(member_client, project, member):
-    Job.objects.create(kind="import", project=project, user=member)
+    Job.objects.create(kind="import", project=project, user=member, sent_at=timezone.now())
     jobs.beat("celery@test")
     assert services.workers_alive()
     response = member_client.get(jobs_page(project))
@@ -609,6 +612,49 @@ def test_several_uploads_that_together_pass_the_threshold_become_one_job(
     assert job.params["names"] == ["part1.conll", "part2.conll"]
     jobs.run_job(job.pk)
     assert documents_of(project) == ["small.conll", "part1.conll", "part2.conll"]
+
+
+def upload_page(client, project, name: str, data: bytes):
+    upload = SimpleUploadedFile(name, data, content_type="text/plain")
+    return client.post(
+        reverse("annotator-project-upload", args=[project.pk]),
+        {"files": [upload], "scheme": "auto", "encoding": "", "tag_column": ""},
+    )
+
+
+def test_thirty_thousand_tiny_documents_under_a_megabyte_become_an_import_job(
+    member_client, project, settings, queued
+):
+    """The upload that timed out in the request: 0.9 MB, far under the byte threshold, but
+    30,000 documents of rows to write."""
+    data = ("-DOCSTART- O\n\nAda\tB-PER\n\n" * 30_000).encode()
+    assert len(data) < 1_000_000 < settings.IMPORT_JOB_THRESHOLD
+    response = upload_page(member_client, project, "tiny.conll", data)
+    assert response.status_code == 200
+    job = Job.objects.get()
+    assert (job.kind, job.params["names"]) == ("import", ["tiny.conll"])
+    assert documents_of(project) == ["small.conll"]  # nothing imported in the request
+
+
+def test_an_upload_of_many_sentences_becomes_an_import_job(
+    member_client, project, settings, queued
+):
+    settings.IMPORT_JOB_SENTENCES = 1_000
+    data = ("Ada\tB-PER\n\n" * 1_001).encode()
+    assert upload_page(member_client, project, "many.conll", data).status_code == 200
+    assert Job.objects.get().kind == "import"
+    assert documents_of(project) == ["small.conll"]
+
+
+def test_an_upload_at_both_counts_is_imported_in_the_request(
+    member_client, project, settings, queued
+):
+    settings.IMPORT_JOB_SENTENCES = 4
+    settings.IMPORT_JOB_DOCUMENTS = 2
+    data = b"-DOCSTART- O\n\nAda\tB-PER\n\nwrote\tO\n\n-DOCSTART- O\n\nit\tO\n\nx\tO\n"
+    assert upload_page(member_client, project, "edge.conll", data).status_code == 200
+    assert not Job.objects.exists()
+    assert len(documents_of(project)) == 3
 
 
 def test_an_attempt_superseded_by_a_redelivery_writes_nothing(project, member):

@@ -8,6 +8,7 @@ import pytest
 
 from annotator.models import Document, Project, SentenceTags, TagLayer, TokenIndex
 from annotator.services import IMPORTED, export_document, export_project, import_conll
+from annotator.services.labels import ADD, NewLabels
 from tests.conftest import SMALL, import_files
 
 pytestmark = pytest.mark.django_db
@@ -39,11 +40,13 @@ def test_importing_creates_the_project_and_its_label_set():
     assert project.scheme == "iob2"
 
 
-def test_a_later_import_adds_new_labels_after_the_known_ones():
+def test_a_later_import_told_to_add_new_labels_adds_them_after_the_known_ones():
     import_files("Growing", SMALL)
 
     summary = import_bytes(
-        "Growing", ("more.conll", b"Paris\tB-LOC\nis\tO\nin\tO\nFrance\tB-GPE\n")
+        "Growing",
+        ("more.conll", b"Paris\tB-LOC\nis\tO\nin\tO\nFrance\tB-GPE\n"),
+        new_labels=NewLabels(ADD),
     )
 
     assert summary.new_labels == ["GPE"]

@@ -103,7 +103,10 @@ def test_a_pipeline_that_cannot_be_loaded_fails_the_job_with_the_reason(project)
         ("annotator-remote-model", {"name": "r", "url": "http://127.0.0.1:9/"}),
     ],
 )
-def test_only_managers_add_models(project, django_user_model, role, status, url_name, data) -> None:
+def test_only_managers_add_models(
+    project, django_user_model, settings, role, status, url_name, data
+) -> None:
+    settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]  # the administrator allows the address
     user = django_user_model.objects.create_user("someone", password="pw-123456")
     if role:
         Membership.objects.create(project=project, user=user, role=role)

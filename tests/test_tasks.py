@@ -514,8 +514,9 @@ def test_approve_with_copy_into_gold_writes_the_tasks_sentences_and_records_them
 
 
 def test_approve_without_copy_leaves_gold_alone(corpus) -> None:
-    task = one_task(corpus, state=State.SUBMITTED)
+    task = one_task(corpus)
     edit(task.layer, 0, user("ann1"))
+    Task.objects.filter(pk=task.pk).update(state=State.SUBMITTED)
     services.approve(user=user("rex"), task_id=task.pk, copy_to_gold=False)
     assert not TagLayer.objects.filter(document=task.document, name=GOLD).exists()
 
@@ -852,11 +853,16 @@ def test_each_workflow_button_says_what_it_did(corpus) -> None:
     task = one_task(corpus)
     steps = [
         ("ann1", {"action": "start"}, "Started."),
-        ("ann1", {"action": "submit"}, "Submitted for review."),
+        ("ann1", {"action": "submit", "confirm": "1"}, "Submitted for review."),
         ("rex", {"action": "changes", "comment": "PER, not LOC"}, "Changes requested."),
         ("ann1", {"action": "start"}, "Started."),
-        ("ann1", {"action": "submit"}, "Submitted for review."),
-        ("rex", {"action": "approve", "copy_to_gold": "1"}, "Approved and copied into gold."),
+        ("ann1", {"action": "submit", "confirm": "1"}, "Submitted for review."),
+        (
+            "rex",
+            {"action": "approve", "copy_to_gold": "1"},
+            "Approved; copied 0 sentences into gold; 3 already read the same there; none "
+            "disagrees with another finished task; 0 overwrite reviewer work.",
+        ),
     ]
     for name, fields, message in steps:
         response = post_action(name, task, **fields)
@@ -864,6 +870,23 @@ def test_each_workflow_button_says_what_it_did(corpus) -> None:
         assert flashed(response) == [message]
     task.refresh_from_db()
     assert task.state == State.APPROVED
+
+
+def test_submit_says_how_many_sentences_are_not_reviewed_and_asks_first(corpus) -> None:
+    task = one_task(corpus)
+    post_action("ann1", task, action="start")
+    response = post_action("ann1", task, action="submit")
+    assert response.status_code == 200
+    text = " ".join(response.content.decode().split())
+    assert f"{task.sentence_count} of {task.sentence_count} sentences" in text
+    assert "not marked reviewed" in text
+    assert 'name="confirm" value="1"' in text
+    task.refresh_from_db()
+    assert task.state == State.IN_PROGRESS
+
+    assert post_action("ann1", task, action="submit", confirm="1").status_code == 302
+    task.refresh_from_db()
+    assert task.state == State.SUBMITTED
 
 
 def test_reassign_and_withdraw_buttons_say_what_they_did(corpus) -> None:

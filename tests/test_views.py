@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from annotator.models import Document, Membership, Project
 from annotator.services import import_conll
+from annotator.services.labels import ADD, NewLabels
 from tests.conftest import BROKEN, MARKUP, SMALL, import_files, row_counts
 
 pytestmark = pytest.mark.django_db
@@ -293,7 +294,11 @@ def test_a_member_uploads_a_file_through_the_form(member, project):
 
     response = client.post(
         project_url(project, "annotator-project-upload"),
-        upload_form(upload("extra.conll", b"Ada\tB-PER\nLovelace\tI-PER\nin\tO\nLondon\tB-GPE\n")),
+        upload_form(
+            upload("extra.conll", b"Ada\tB-PER\nLovelace\tI-PER\nin\tO\nLondon\tB-GPE\n"),
+            new_label="GPE",
+            new_label_choice="+",  # the answer to "the project has no label GPE"
+        ),
         HTTP_X_CSRFTOKEN=token,
     )
 
@@ -604,7 +609,11 @@ def test_the_project_export_concatenates_documents_in_import_order(member_client
         project_name="Two files",
         files=[("zulu.conll", BytesIO(first)), ("alpha.conll", BytesIO(second))],
     ).project
-    import_conll(project_name="Two files", files=[("mike.conll", BytesIO(SMALL.read_bytes()))])
+    import_conll(
+        project_name="Two files",
+        files=[("mike.conll", BytesIO(SMALL.read_bytes()))],
+        new_labels=NewLabels(ADD),
+    )
     Membership.objects.create(project=project, user=member, role="manager")
 
     response = member_client.get(project_url(project, "annotator-project-export"))

@@ -11,12 +11,17 @@ folders under tmp_path. Every worker is SIGKILLed when its test ends.
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
+import redis
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from annotator import services
 from annotator.models import Job, Membership
@@ -129,7 +134,7 @@ def test_with_no_worker_running_none_is_alive_and_the_jobs_page_says_so(
     member_project, member, member_client
 ):
     assert not services.workers_alive()
-    Job.objects.create(kind="import", project=member_project, user=member)
+    Job.objects.create(kind="import", project=member_project, user=member, sent_at=timezone.now())
     page = member_client.get(reverse("annotator-project-jobs", args=[member_project.pk]))
     assert "waiting for a worker (none is running)" in page.content.decode()
 
@@ -258,3 +263,114 @@ def test_a_filesystem_transport_job_whose_worker_is_killed_runs_again(
     wait_until_finished(job, workers, 40)
     assert job.state == Job.State.DONE, job.error
     assert document_names(member_project) == ["small.conll", f"generated-{BIG_TOKENS}.conll"]
+
+
+class RedisServer:
+    """A private redis-server on a free local port, stopped and started by the test."""
+
+    def __init__(self, folder: Path):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.folder = folder
+        self.process: subprocess.Popen | None = None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+        command += ["--save", "", "--appendonly", "no", "--dir", str(self.folder)]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        client = redis.Redis.from_url(self.url)
+        wait_for(lambda: self._answers(client), 10, "the private redis-server to start")
+        client.close()
+
+    @staticmethod
+    def _answers(client) -> bool:
+        try:
+            return bool(client.ping())
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    if not shutil.which("redis-server"):
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(tmp_path / "redis")
+    yield server
+    server.stop()
+
+
+def test_a_job_created_while_the_broker_is_down_runs_once_when_it_is_back(
+    redis_server, workers, send_to, member_project, member, member_client, tmp_path
+):
+    """The outage of issue 12: the Job row commits, its send fails. Nobody presses anything:
+    the worker's heartbeat sends it once Redis answers again, and it runs exactly once."""
+    redis_server.start()
+    send_to(sender(redis_server.url))
+    env = {"REDIS_URL": redis_server.url, "WORKER_HEARTBEAT_EVERY": "1", "JOB_SEND_GRACE": "1"}
+    workers.start(env, name="patient")
+    wait_for(services.workers_alive, START_TIMEOUT, "the worker to start")
+
+    redis_server.stop()
+    wait_for(lambda: not services.workers_alive(), 15, "the worker to report the broker gone")
+    job = start_import(member_project, member, upload(tmp_path, 2_000))
+    job.refresh_from_db()
+    assert (job.state, job.sent_at) == (Job.State.QUEUED, None)
+    page = member_client.get(reverse("annotator-project-jobs", args=[member_project.pk]))
+    assert "the job queue is unreachable" in page.content.decode()
+
+    redis_server.start()
+    wait_until_finished(job, workers, 90)
+    assert job.state == Job.State.DONE, job.error
+    assert job.attempts == 1
+    assert document_names(member_project) == ["small.conll", "generated-2000.conll"]
+    # More heartbeats pass; nothing sends or runs it again.
+    time.sleep(3)
+    job.refresh_from_db()
+    assert job.attempts == 1
+    assert document_names(member_project) == ["small.conll", "generated-2000.conll"]
+    assert workers.logs().count("succeeded") == 1, workers.logs()
+
+
+def test_a_crf_training_killed_mid_way_leaves_no_scratch_folder_once_it_runs_again(
+    workers, send_to, member, tmp_path, settings
+):
+    """SIGKILL during training leaves the attempt's scratch folder; the next attempt removes it,
+    trains once, and leaves none of its own."""
+    folder, models = tmp_path / "celery", tmp_path / "models"
+    settings.MODEL_ROOT = models
+    send_to(sender("filesystem://", folder))
+    project = import_files("Training corpus", write_conll(tmp_path / "train.conll", 30_000)).project
+    env = {
+        QUEUE_FOLDER_ENV: str(folder),
+        "MODEL_ROOT": str(models),
+        "WORKER_ALIVE_WITHIN": "4",
+        "WORKER_HEARTBEAT_EVERY": "1",
+    }
+    first = workers.start(env, name="doomed-crf", app="tests.workerutil")
+    wait_for(services.workers_alive, START_TIMEOUT, "the first worker to start")
+    params = {"layer": "imported", "name": "crf", "iterations": 200}
+    job = services.start_job(kind="train-crf", user=member, project=project, params=params)
+    scratch = models / "scratch" / f"job-{job.pk}-1"
+    wait_for(scratch.exists, START_TIMEOUT, "the training's scratch folder")
+    time.sleep(1.0)  # into the training
+    first.kill()
+    if state_of(job) != Job.State.RUNNING:
+        pytest.skip(f"the training ended before the kill; make it longer\n{workers.logs()}")
+    assert scratch.exists()  # what a killed attempt leaves behind
+    workers.start(env, name="rescuer-crf", app="tests.workerutil")
+    wait_until_finished(job, workers, 120)
+    assert job.state == Job.State.DONE, job.error
+    assert job.attempts == 2
+    assert list((models / "scratch").iterdir()) == []
+    assert project.models.count() == 1
+    assert (models / project.models.get().path).exists()

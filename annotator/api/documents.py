@@ -1,4 +1,5 @@
-"""Documents: list, upload (CoNLL, as the project page does), detail, download (CoNLL, JSONL)."""
+"""Documents: list, upload (any registered format, as the project page does), detail, download
+(CoNLL, JSONL, or any registered format)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from rest_framework.response import Response
 
 from annotator import access, services
 from annotator.api import permissions
-from annotator.api.exceptions import invalid, validated
+from annotator.api.exceptions import Conflict, invalid, validated
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import InvalidInputSerializer, responses
 from annotator.api.serializers import (
@@ -28,6 +29,7 @@ from annotator.api.serializers import (
     DocumentQuerySerializer,
     DocumentSerializer,
     ExportQuerySerializer,
+    FormatExportQuerySerializer,
     ImportedSerializer,
     JobSerializer,
     UploadSerializer,
@@ -36,6 +38,8 @@ from annotator.downloads import download, export_name
 from annotator.forms import UploadForm
 from annotator.models import Document, Project, SentenceTags, TagLayer
 from annotator.nlp import conll, scheme
+from annotator.nlp.formats import registry
+from annotator.services import corpus, exports, labels
 
 TAGS = ["documents"]
 JSONL = "application/x-ndjson"
@@ -66,7 +70,7 @@ def any_accept(view):
     tags=TAGS,
     methods=["POST"],
     operation_id="projects_documents_create",
-    summary="Upload CoNLL files (managers)",
+    summary="Upload corpus files in any format (managers)",
     description="The project page's importer: all or nothing. Uploads above "
     "IMPORT_JOB_THRESHOLD bytes are imported by a job (202, poll it); a broken file is refused "
     "(400) with every problem's file and line, and nothing is written.",
@@ -110,6 +114,8 @@ def _upload(request: Request, who: access.Access) -> Response:
             "scheme": fields.get("scheme") or "auto",
             "encoding": fields.get("encoding") or "",
             "tag_column": fields.get("tag_column") or "",
+            "format": fields.get("format") or "auto",
+            "labels": fields.get("labels") or "",
         },
         request.FILES,
     )
@@ -118,6 +124,7 @@ def _upload(request: Request, who: access.Access) -> Response:
     data = form.cleaned_data
     if not data["files"]:  # the form takes an empty list
         raise invalid({"files": ["No file was submitted."]})
+    data["new_labels"] = _label_policy(fields)
     if services.import_needs_job(data["files"]):
         job = services.start_import_job(
             user=request.user,
@@ -126,6 +133,9 @@ def _upload(request: Request, who: access.Access) -> Response:
             scheme_name=data["scheme"],
             encoding=data["encoding"],
             tag_column=data["tag_column"],
+            format_name=data["format"],
+            labels=data["labels"],
+            new_labels=data["new_labels"],
         )
         body = JobSerializer(job, context={"workers_alive": services.workers_alive()}).data
         headers = {"Location": reverse("annotator-api-job-detail", args=[job.pk])}
@@ -136,11 +146,19 @@ def _upload(request: Request, who: access.Access) -> Response:
         problems = [{"file": p.file, "line": p.line, "message": p.message} for p in error.problems]
         body = {"detail": "Nothing was imported: " + str(error.problems[0]), "errors": problems}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
+    except labels.UnknownLabels as error:
+        body = {
+            "detail": f"Nothing was imported: {error} (new_labels=add, or map=FILE=PROJECT).",
+            "errors": [],
+            "unknown_labels": error.labels,
+        }
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     body = {
         "documents": DocumentSerializer(documents, many=True).data,
         "sentences": summary.sentences,
         "tokens": summary.tokens,
         "new_labels": summary.new_labels,
+        "layers": summary.layers,
         "warning_count": summary.warning_count,
         "warnings": [
             {"file": w.file, "line": w.line, "message": w.message} for w in summary.warnings
@@ -149,17 +167,34 @@ def _upload(request: Request, who: access.Access) -> Response:
     return Response(body, status=status.HTTP_201_CREATED)
 
 
+def _label_policy(fields) -> labels.NewLabels:
+    """`new_labels` (add or refuse) and `map` (FILE_LABEL=PROJECT_LABEL, repeatable)."""
+    action = fields.get("new_labels") or None
+    if action not in (None, *labels.NEW_LABEL_ACTIONS):
+        raise invalid({"new_labels": [f"Expected one of {', '.join(labels.NEW_LABEL_ACTIONS)}."]})
+    pairs = fields.getlist("map") if hasattr(fields, "getlist") else fields.get("map") or []
+    if isinstance(pairs, str) or not all(isinstance(pair, str) for pair in pairs):
+        raise invalid({"map": ["Expected a list of FILE_LABEL=PROJECT_LABEL."]})
+    try:
+        return labels.NewLabels(action, labels.parse_mapping(pairs))
+    except labels.LabelError as error:
+        raise invalid({"map": [str(error)]}) from error
+
+
 @transaction.atomic
 def _import(project: Project, data: dict) -> tuple[services.ImportSummary, list[Document]]:
     """Import, and tell which documents it made (the project row is locked meanwhile)."""
     Project.objects.select_for_update().get(pk=project.pk)
     last = project.documents.aggregate(top=Max("position"))["top"]
-    summary = services.import_conll(
+    summary = corpus.import_corpus(
         project_name=project.name,
         files=[(f.name, f) for f in data["files"]],
+        format_name=data["format"],
         scheme_name=data["scheme"],
         encoding=data["encoding"],
         tag_column=data["tag_column"],
+        labels=data["labels"],
+        new_labels=data["new_labels"],
     )
     created = project.documents.order_by("position")
     if last is not None:
@@ -180,7 +215,10 @@ def document_detail(request: Request, pk: int) -> Response:
     return Response(DocumentDetailSerializer(document, context={"layers": layers}).data)
 
 
-DOWNLOAD = "Streamed; scheme converts the tags (keep: as imported, byte for byte)."
+DOWNLOAD = (
+    "Built whole, then sent with its Content-Length (a transfer cut short is incomplete, not "
+    "a shorter file); scheme converts the tags (keep: as imported, byte for byte)."
+)
 
 
 @extend_schema(
@@ -252,17 +290,36 @@ def _jsonl_lines(document: Document, layer: TagLayer, target: str) -> Iterator[b
         yield (json.dumps(line, ensure_ascii=False) + "\n").encode()
 
 
+TOO_LARGE = (
+    "A project above EXPORT_JOB_DOCUMENTS documents or EXPORT_JOB_TOKENS tokens is too large "
+    "to build in one request (409): POST to /api/v1/projects/{id}/export/ starts an export job; "
+    "when it is done, /api/v1/jobs/{id}/download/ gives the file with its length and SHA-256."
+)
+
+
+def _refuse_if_too_large(project: Project) -> None:
+    documents, tokens = exports.project_size(project)
+    if exports.too_large_for_a_request(documents, tokens):
+        raise Conflict(
+            f"The project has {documents:,} documents and {tokens:,} tokens, too many to build "
+            f"in one request: POST to /api/v1/projects/{project.pk}/export/ (same parameters) "
+            "starts an export job; when it is done, GET /api/v1/jobs/<id>/download/ gives the "
+            "file."
+        )
+
+
 @extend_schema(
     tags=TAGS,
     operation_id="projects_conll_retrieve",
-    summary="Download every document of the project as one CoNLL stream (managers)",
-    description=DOWNLOAD + " Every document needs the layer named.",
+    summary="Download every document of the project as one CoNLL file (managers)",
+    description=DOWNLOAD + " Every document needs the layer named. " + TOO_LARGE,
     parameters=[ExportQuerySerializer],
     responses=responses(
         {(200, OCTETS): OpenApiResponse(OpenApiTypes.BINARY, description="The files.")},
         400,
         403,
         404,
+        409,
     ),
 )
 @api_view(["GET"])
@@ -273,9 +330,87 @@ def project_conll(request: Request, pk: int) -> StreamingHttpResponse:
     layer = query.get("layer")
     if layer and project.documents.exclude(layers__name=layer).exists():
         raise invalid({"layer": [f"Not every document has a layer named {layer!r}."]})
+    _refuse_if_too_large(project)
     chunks = services.export_project(project, layer_name=layer, scheme_name=query["scheme"])
     # Documents may differ in encoding: no one charset names the whole stream.
     return download(chunks, export_name(project.name), OCTETS)
+
+
+# One documented answer per media type the formats send (CoNLL documents name their charset).
+FORMAT_FILES = {
+    (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+    for media_type in sorted({f.media_type for f in registry.FORMATS.values()} | {OCTETS})
+}
+
+
+@extend_schema(
+    tags=TAGS,
+    operation_id="documents_export_retrieve",
+    summary="Download the document in a registered format (reviewers and managers)",
+    description=DOWNLOAD + " `format`: " + ", ".join(registry.FORMATS) + " (default: the "
+    "format it was imported from).",
+    parameters=[FormatExportQuerySerializer],
+    responses=responses(FORMAT_FILES, 400, 403, 404),
+)
+@api_view(["GET"])
+@any_accept
+def document_export(request: Request, pk: int) -> StreamingHttpResponse:
+    document, _ = permissions.document(request, pk, access.REVIEWER)
+    layer, target = _export_choice(document, request)
+    query = validated(FormatExportQuerySerializer, request.query_params)
+    file_format = registry.get(query.get("format") or document.format)
+    chunks = corpus.export_document(
+        document, layer_name=layer.name, scheme_name=target, format_name=file_format.name
+    )
+    name = export_name(document.name, file_format.extensions[0])
+    return download(chunks, name, file_format.media_type)
+
+
+@extend_schema(
+    tags=TAGS,
+    methods=["GET"],
+    operation_id="projects_export_retrieve",
+    summary="Download every document of the project as one file of a format (managers)",
+    description=DOWNLOAD + " Every document needs the layer named. " + TOO_LARGE,
+    parameters=[FormatExportQuerySerializer],
+    responses=responses(FORMAT_FILES, 400, 403, 404, 409),
+)
+@extend_schema(
+    tags=TAGS,
+    methods=["POST"],
+    operation_id="projects_export_create",
+    summary="Start an export job for the whole project (managers); poll it, then download",
+    description="The same parameters as the download. When the job is done, "
+    "/api/v1/jobs/{id}/download/ gives the file; its size and SHA-256 are in the job's result.",
+    parameters=[FormatExportQuerySerializer],
+    request=None,
+    responses=responses({202: JobSerializer}, 400, 403, 404),
+)
+@api_view(["GET", "POST"])
+@any_accept
+def project_export(request: Request, pk: int) -> StreamingHttpResponse | Response:
+    project = permissions.project(request, pk, access.MANAGER).project
+    query = validated(FormatExportQuerySerializer, request.query_params)
+    layer = query.get("layer")
+    if layer and project.documents.exclude(layers__name=layer).exists():
+        raise invalid({"layer": [f"Not every document has a layer named {layer!r}."]})
+    file_format = registry.get(query.get("format") or "conll")
+    if request.method == "POST":
+        job = exports.start_export_job(
+            user=request.user,
+            project=project,
+            layer_name=layer,
+            scheme_name=query["scheme"],
+            format_name=file_format.name,
+        )
+        body = JobSerializer(job, context={"workers_alive": services.workers_alive()}).data
+        headers = {"Location": reverse("annotator-api-job-detail", args=[job.pk])}
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
+    _refuse_if_too_large(project)
+    chunks = corpus.export_project(
+        project, layer_name=layer, scheme_name=query["scheme"], format_name=file_format.name
+    )
+    return download(chunks, export_name(project.name, file_format.extensions[0]), OCTETS)
 
 
 urlpatterns = [
@@ -284,4 +419,6 @@ urlpatterns = [
     path("documents/<int:pk>/", document_detail, name="annotator-api-document-detail"),
     path("documents/<int:pk>/conll/", document_conll, name="annotator-api-document-conll"),
     path("documents/<int:pk>/jsonl/", document_jsonl, name="annotator-api-document-jsonl"),
+    path("documents/<int:pk>/export/", document_export, name="annotator-api-document-export"),
+    path("projects/<int:pk>/export/", project_export, name="annotator-api-project-export"),
 ]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import BadRequest
+from django.core.exceptions import BadRequest, RequestDataTooBig
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from annotator import services
+from annotator.refusals import too_big_reason
 
 INVALID = "Invalid input."
 
@@ -18,7 +19,9 @@ def handler(exc: Exception, context: dict) -> Response | None:
     """DRF's handler, with field errors flattened under "errors" and the services' expected
     refusals turned into answers (an edit that does not fit: 422; a task step that is not
     possible now: 409)."""
-    if isinstance(exc, BadRequest):
+    if isinstance(exc, RequestDataTooBig):
+        exc = TooLarge(too_big_reason())
+    elif isinstance(exc, BadRequest):
         exc = exceptions.ParseError(str(exc))
     elif isinstance(exc, services.EditRejected):
         exc = Unprocessable(str(exc))
@@ -59,6 +62,18 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This is not possible in the object's current state."
     default_code = "conflict"
+
+
+class Gone(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_detail = "This is no longer kept."
+    default_code = "gone"
+
+
+class TooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "too_large"
 
 
 class Unprocessable(exceptions.APIException):

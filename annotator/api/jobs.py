@@ -5,8 +5,10 @@ Import jobs start from an upload above IMPORT_JOB_THRESHOLD (documents endpoint,
 
 from __future__ import annotations
 
+from django.http import Http404, HttpResponseBase
 from django.urls import path, reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
@@ -14,11 +16,13 @@ from rest_framework.response import Response
 
 from annotator import access, services
 from annotator.api import permissions
-from annotator.api.exceptions import invalid, validated
+from annotator.api.documents import any_accept
+from annotator.api.exceptions import Conflict, Gone, invalid, validated
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
-from annotator.api.schema import responses
+from annotator.api.schema import ErrorSerializer, responses
 from annotator.api.serializers import JobQuerySerializer, JobSerializer, JobStartSerializer
-from annotator.models import Project
+from annotator.models import Job, Project
+from annotator.services import exports
 
 TAGS = ["jobs"]
 
@@ -131,7 +135,40 @@ def job_cancel(request: Request, pk: int) -> Response:
     return Response(JobSerializer(services.live(job), context=context).data)
 
 
+@extend_schema(
+    tags=TAGS,
+    operation_id="jobs_download_retrieve",
+    summary="The file of a finished export job (managers)",
+    description="With its Content-Length, and its SHA-256 in the Repr-Digest header (and in "
+    "the job's result): check both. 409 while the job is not done; 410 once the file is no "
+    "longer kept (EXPORT_KEEP_HOURS): start the export again.",
+    responses=responses(
+        {
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file."
+            ),
+            410: OpenApiResponse(ErrorSerializer, description="The file is no longer kept."),
+        },
+        404,
+        409,
+    ),
+)
+@api_view(["GET"])
+@any_accept
+def job_download(request: Request, pk: int) -> HttpResponseBase:
+    job, who = permissions.job(request, pk)
+    if not who.is_manager or job.kind != exports.KIND:
+        raise Http404("No such download.")
+    if job.state != Job.State.DONE:
+        raise Conflict(f"This export is {job.state}, not done.")
+    path = exports.file_of(job)
+    if path is None:
+        raise Gone("This export's file is no longer kept: start the export again.")
+    return exports.file_response(job, path)
+
+
 urlpatterns = [
+    path("jobs/<int:pk>/download/", job_download, name="annotator-api-job-download"),
     path("projects/<int:pk>/jobs/", job_list, name="annotator-api-job-list"),
     path("jobs/<int:pk>/", job_detail, name="annotator-api-job-detail"),
     path("jobs/<int:pk>/cancel/", job_cancel, name="annotator-api-job-cancel"),

@@ -50,14 +50,6 @@ def edit_target(
     )
 
 
-def may_edit(who: access.Access, layer: TagLayer, document: Document, sentence_id: int):
-    """403 unless this user may edit the sentence in the layer (annotators: their open tasks);
-    the sentence's position for annotators, None for reviewers."""
-    return access.may_edit_sentence(
-        who=who, layer=layer, document=document, sentence_id=sentence_id
-    )
-
-
 def job(request: Request, pk: int) -> tuple[Job, access.Access]:
     """A job of a project the user belongs to: reviewers see all, others only their own."""
     return access.job_access(user=request.user, job_pk=pk)

@@ -116,9 +116,11 @@ def sentence_detail(request: Request, pk: int, sentence_id: int) -> Response:
     operation_id="documents_sentences_edit",
     summary="Edit the spans of a sentence (label, remove, split, merge, repair)",
     description="As in the review page: tokens [start, end) are labelled, unlabelled, split "
-    "or merged as spans, and the B-/I- tags follow in the document's scheme. Reviewers edit "
-    "gold (created from the imported tags on the first edit) or any editable layer; annotators "
-    "their own layer, inside their open tasks. Send the version you read: if the sentence "
+    "or merged as spans, and the B-/I- tags follow in the document's scheme. Who may write "
+    "which layer: the imported tags and model suggestions never; gold, reviewers and managers "
+    "(created from the imported tags on the first edit); an annotator's layer, that annotator, "
+    "on sentences of tasks that are assigned, in progress or sent back (403 saying why "
+    "otherwise, e.g. once submitted). Send the version you read: if the sentence "
     "changed since, nothing is written and the answer is 409 with the sentence as it is now.",
     request=EditSerializer,
     responses=responses(
@@ -138,11 +140,11 @@ def sentence_edit(request: Request, pk: int, sentence_id: int) -> Response:
     data = validated(EditSerializer, request.data)
     document, who, layer = permissions.edit_target(request, seen, data["layer"])
     _in_document(document, sentence_id)
-    position = permissions.may_edit(who, layer, document, sentence_id)
     start = data["start"]
     try:
-        services.edit_sentence(
+        row = services.edit_sentence(
             user=request.user,
+            who=who,
             layer=layer,
             sentence_id=sentence_id,
             version=data["version"],
@@ -154,8 +156,8 @@ def sentence_edit(request: Request, pk: int, sentence_id: int) -> Response:
     except services.StaleEdit as stale:
         body = {"detail": str(stale), "sentence": _sentence(layer, sentence_id)}
         return Response(body, status=status.HTTP_409_CONFLICT)
-    if position is not None:
-        services.note_activity(user=request.user, layer=layer, position=position)
+    if layer.owner_id == request.user.pk:  # an annotator's edit starts their task
+        services.note_activity(user=request.user, layer=layer, position=row.sentence.position)
     return Response(_sentence(layer, sentence_id))
 
 
@@ -172,9 +174,8 @@ def sentence_review(request: Request, pk: int, sentence_id: int) -> Response:
     data = validated(ReviewSerializer, request.data)
     document, who, layer = permissions.edit_target(request, seen, data["layer"])
     _in_document(document, sentence_id)
-    permissions.may_edit(who, layer, document, sentence_id)
     services.mark_reviewed(
-        user=request.user, layer=layer, sentence_id=sentence_id, reviewed=data["reviewed"]
+        user=request.user, who=who, layer=layer, sentence_id=sentence_id, reviewed=data["reviewed"]
     )
     return Response(_sentence(layer, sentence_id))
 

@@ -21,6 +21,7 @@ from annotator.models import (
     TagLayer,
     Task,
 )
+from annotator.nlp.formats import registry
 from annotator.services.editing import OPERATIONS
 
 EXPORT_SCHEMES = [("keep", "As imported"), *SCHEMES[1:]]
@@ -177,7 +178,17 @@ class UploadSerializer(serializers.Serializer):
     """Checked by the project page's upload form; shown here for the schema."""
 
     files = serializers.ListField(
-        child=serializers.FileField(), help_text="One or more CoNLL files.", min_length=1
+        child=serializers.FileField(), help_text="One or more files of one format.", min_length=1
+    )
+    format = serializers.ChoiceField(
+        choices=[name for name, _ in registry.choices()],
+        default=registry.AUTO,
+        help_text="auto: by each file's extension, then its content.",
+    )
+    labels = serializers.CharField(
+        required=False,
+        max_length=2000,
+        help_text="hf files with ner_tags ids: the tag names in id order, comma-separated.",
     )
     scheme = serializers.ChoiceField(choices=SCHEMES, default="auto")
     encoding = serializers.CharField(
@@ -185,6 +196,18 @@ class UploadSerializer(serializers.Serializer):
     )
     tag_column = serializers.IntegerField(
         required=False, help_text="1-based; negative counts from the end. Default: the last."
+    )
+    new_labels = serializers.ChoiceField(
+        choices=["add", "refuse"],
+        required=False,
+        help_text="Labels the project lacks: add them, or refuse the upload (400 with "
+        "`unknown_labels`). Default: refuse, unless the project has no labels yet.",
+    )
+    map = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="FILE_LABEL=PROJECT_LABEL: import a file's label as one of the project's "
+        "(=O drops its spans). Repeatable.",
     )
 
 
@@ -197,6 +220,11 @@ class ProblemSerializer(serializers.Serializer):
 class ConllErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     errors = ProblemSerializer(many=True, help_text="Every problem found (up to 50 per file).")
+    unknown_labels = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Labels of the files the project lacks (nothing was imported).",
+    )
 
 
 class ImportedSerializer(serializers.Serializer):
@@ -204,8 +232,14 @@ class ImportedSerializer(serializers.Serializer):
     sentences = serializers.IntegerField()
     tokens = serializers.IntegerField()
     new_labels = serializers.ListField(child=serializers.CharField())
+    layers = serializers.ListField(
+        child=serializers.CharField(), help_text="One layer per annotator the files named."
+    )
     warning_count = serializers.IntegerField()
-    warnings = ProblemSerializer(many=True, help_text="Invalid transitions (kept and flagged).")
+    warnings = ProblemSerializer(
+        many=True,
+        help_text="Invalid transitions (kept and flagged) and spans that did not fit the tokens.",
+    )
 
 
 class ExportQuerySerializer(serializers.Serializer):
@@ -213,6 +247,14 @@ class ExportQuerySerializer(serializers.Serializer):
         required=False, help_text="Default: gold where it exists, else the imported tags.", **NAME
     )
     scheme = serializers.ChoiceField(choices=EXPORT_SCHEMES, default="keep")
+
+
+class FormatExportQuerySerializer(ExportQuerySerializer):
+    format = serializers.ChoiceField(
+        choices=list(registry.FORMATS),
+        required=False,
+        help_text="Default: a document's own format; CoNLL for a whole project.",
+    )
 
 
 # --- sentences ---------------------------------------------------------------------------------
@@ -359,6 +401,25 @@ class TransitionSerializer(serializers.Serializer):
         return data
 
 
+class ApprovalPreviewSerializer(serializers.Serializer):
+    """services.approval.ApprovalPlan.as_dict: what approving into gold would do."""
+
+    task = serializers.IntegerField()
+    copies = serializers.IntegerField(help_text="Sentences gold would take from the task.")
+    same = serializers.IntegerField(help_text="Sentences gold already reads the same.")
+    to_adjudication = serializers.IntegerField(
+        help_text="Sentences another finished task reads differently: left out of gold."
+    )
+    disagree_with = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Annotator -> sentences they read otherwise."
+    )
+    kept = serializers.IntegerField(
+        help_text="Sentences where gold keeps a reviewer's edit or decision."
+    )
+    overwrites_reviewer_work = serializers.IntegerField(help_text="Always 0.")
+    summary = serializers.CharField(help_text="The same, in words.")
+
+
 # --- jobs and models ---------------------------------------------------------------------------
 
 
@@ -383,6 +444,7 @@ class JobSerializer(serializers.ModelSerializer):
             "started_at",
             "finished_at",
             "waiting_for_worker",
+            "queue_unreachable",
         ]
 
     user = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -393,8 +455,16 @@ class JobSerializer(serializers.ModelSerializer):
         help_text="Queued while no worker is running."
     )
 
+    queue_unreachable = serializers.SerializerMethodField(
+        help_text="Queued, but the broker could not be reached when it was sent: the job is "
+        "saved and a worker sends it once the broker answers again."
+    )
+
     def get_waiting_for_worker(self, job) -> bool:
         return job.state == Job.State.QUEUED and not self.context.get("workers_alive", True)
+
+    def get_queue_unreachable(self, job) -> bool:
+        return job.state == Job.State.QUEUED and job.sent_at is None
 
 
 class JobQuerySerializer(serializers.Serializer):

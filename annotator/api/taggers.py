@@ -54,9 +54,12 @@ def _register(request: Request, who: access.Access) -> Response:
     data = validated(TaggerModelCreateSerializer, request.data)
     name = data["name"].strip()
     if data["kind"] == "remote":
-        model = services.register_remote(
-            user=request.user, project=who.project, name=name, url=data["url"]
-        )
+        try:
+            model = services.register_remote(
+                user=request.user, project=who.project, name=name, url=data["url"]
+            )
+        except ValueError as error:  # not on the administrator's list of model servers
+            raise invalid({"url": [str(error)]}) from error
     else:
         try:
             model = services.register_spacy(

@@ -16,6 +16,7 @@ from annotator.api.exceptions import invalid, validated
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import responses
 from annotator.api.serializers import (
+    ApprovalPreviewSerializer,
     AssignedSerializer,
     AssignSerializer,
     TaskQuerySerializer,
@@ -120,7 +121,9 @@ def task_detail(request: Request, pk: int) -> Response:
     summary="One workflow step: start, submit, approve, changes, reassign, withdraw",
     description="assigned -> in progress -> submitted -> approved, or changes requested (with "
     "a comment) -> in progress; each recorded. Approve can copy the task's sentences into "
-    "gold; reassign copies the work done into the new annotator's layer. A step the task's "
+    "gold, never over a reviewer's edit or decision, and never where another finished task "
+    "reads them differently (those go to adjudication; see the approval preview); reassign "
+    "copies the work done into the new annotator's layer. A step the task's "
     "state does not allow is answered 409.",
     request=TransitionSerializer,
     responses=responses({200: TaskSerializer}, 400, 403, 404, 409),
@@ -141,6 +144,7 @@ def _step(request: Request, who: access.Access, task: Task, data: dict) -> None:
     try:
         services.act_on_task(
             user=request.user,
+            who=who,
             task=task,
             action=data["action"],
             comment=data["comment"],
@@ -151,8 +155,29 @@ def _step(request: Request, who: access.Access, task: Task, data: dict) -> None:
         raise invalid({"to": ["Pick an annotator of this project."]}) from error
 
 
+@extend_schema(
+    tags=TAGS,
+    operation_id="tasks_approval_preview",
+    summary="What approving the task with copy_to_gold would do to gold (reviewers)",
+    description="The same plan approve carries out, without doing it: how many sentences it "
+    "copies into gold, how many already read the same, which disagree with another finished "
+    "task (submitted or approved) over the same sentences and so go to adjudication instead, "
+    "and how many keep a reviewer's edit or an adjudication decision in gold. Approval never "
+    "overwrites reviewer work.",
+    responses=responses({200: ApprovalPreviewSerializer}, 403, 404),
+)
+@api_view(["GET"])
+def task_approval(request: Request, pk: int) -> Response:
+    task, who = _task(request, pk)
+    access.require_task_action(who=who, task=task, action="approve")
+    if task.layer_id is None:
+        raise Http404("This task has no layer yet.")
+    return Response(services.plan_approval(task).as_dict())
+
+
 urlpatterns = [
     path("projects/<int:pk>/tasks/", task_list, name="annotator-api-task-list"),
     path("tasks/<int:pk>/", task_detail, name="annotator-api-task-detail"),
     path("tasks/<int:pk>/transition/", task_transition, name="annotator-api-task-transition"),
+    path("tasks/<int:pk>/approval/", task_approval, name="annotator-api-task-approval"),
 ]

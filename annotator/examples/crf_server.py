@@ -2,7 +2,8 @@
 
     python -m annotator.examples.crf_server var/models/project-1/crf-v1.crfsuite --port 8765
 
-Then add http://127.0.0.1:8765/ as a remote model on the project's jobs page.
+With REMOTE_MODEL_HOSTS=127.0.0.1:8765 in the settings (the administrator's list of model
+servers), add http://127.0.0.1:8765/ as a remote model on the project's jobs page.
 """
 
 from __future__ import annotations

@@ -24,10 +24,15 @@ from annotator.nlp.scheme import TagError, parse_tag
 
 MAX_PROBLEMS = 50
 BLOCK_SIZE = 1 << 20
+# Far more than any CoNLL variant has (CoNLL-U: 10); a document stores its count in a small int.
+MAX_COLUMNS = 1000
 DOCSTART = "-DOCSTART-"
 _MARKER = re.compile(r"</?(s|doc)(\s[^>]*)?>")
 _BLANKS = re.compile(r"[ \t]+")
 _BOUNDARIES = frozenset(["", "<s>", "</s>"])
+# What no database text column can hold: NUL, and halves of UTF-16 pairs that some codecs
+# (utf-7, unicode_escape, a wide file cut mid-pair) let through without an error.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 _WIDE_ENCODINGS = {"utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"}
 # Longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
 _BOMS = [
@@ -146,7 +151,11 @@ def _decoded_blocks(stream: BinaryIO, state: _State, encoding: str | None) -> It
         return
     nul = head.find(b"\0")
     if nul >= 0:
-        state.fail(1, f"this is a binary file, not CoNLL text (NUL byte at offset {nul})")
+        state.fail(
+            1,
+            f"this is a binary file, not CoNLL text (NUL byte at offset {nul}); if it is "
+            "UTF-16 or UTF-32 without a byte-order mark, name it with --encoding",
+        )
         return
     yield from _byte_blocks(head, stream, codec, state)
 
@@ -203,15 +212,30 @@ def _byte_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> It
         except UnicodeDecodeError:
             _report_undecodable(chunk, number, codec, state)
             text = chunk.decode(codec, errors="replace")
-        if "\0" in text:
-            line = number + text[: text.index("\0")].count("\n") + 1
-            state.fail(line, "this is a binary file, not CoNLL text (NUL byte)")
+        if _unstorable(text, number, state):
             return
         block = _block(text)
         number += len(block[0])
         yield block
         if not data:
             return
+
+
+def _unstorable(text: str, number: int, state: _State) -> bool:
+    """Refuse the file at its first character that cannot be stored, naming the line."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return False
+    line = number + text.count("\n", 0, found.start()) + 1
+    if found.group() == "\0":
+        problem = "a NUL character (U+0000), which no text column can hold; remove it"
+        if state.format.encoding not in _WIDE_ENCODINGS:
+            problem += " (is this a binary file, or UTF-16 without a byte-order mark?)"
+    else:
+        code = f"U+{ord(found.group()):04X}"
+        problem = f"a lone UTF-16 surrogate ({code}), which is not a character; check --encoding"
+    state.fail(line, problem)
+    return True
 
 
 def _block(text: str) -> Block:
@@ -264,6 +288,8 @@ def _wide_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> It
             return
         cut = len(text) if not data else text.rfind("\n") + 1
         block, rest = text[:cut], text[cut:]
+        if _unstorable(block, number, state):
+            return
         if block:
             block = _block(block)
             number += len(block[0])
@@ -487,6 +513,9 @@ def _set_columns(count: int, state: _State, number: int) -> bool:
     fmt = state.format
     if count < 2:
         state.fail(number, "token line without a tag (only one column)")
+        return False
+    if count > MAX_COLUMNS:
+        state.fail(number, f"{count} columns; at most {MAX_COLUMNS} are supported")
         return False
     try:
         fmt.tag_column = _tag_index(count, state.tag_option)

@@ -4,9 +4,11 @@ from annotator.services import (  # noqa: F401 - registers the job runners
     adjudication,
     agreement,
     errors,
+    exports,
     models,
     preannotate,
 )
+from annotator.services.approval import ApprovalPlan, copy_into_gold, plan_approval
 from annotator.services.corpus import (
     GOLD,
     IMPORTED,
@@ -45,7 +47,6 @@ from annotator.services.tasks import (
     approve,
     assign,
     auto_assign,
-    copy_into_gold,
     next_task,
     note_activity,
     reassign,
@@ -68,6 +69,8 @@ __all__ = [
     "start_job",
     "workers_alive",
     "TaskError",
+    "ApprovalPlan",
+    "plan_approval",
     "approve",
     "assign",
     "auto_assign",

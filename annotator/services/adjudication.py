@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from annotator import access
 from annotator.models import Decision, Document, SentenceTags, TagChange, TagLayer
 from annotator.nlp import adjudication, scheme
 from annotator.nlp.scheme import Span
@@ -24,6 +25,7 @@ from annotator.services.editing import (
     _check_version,
     _write,
     ensure_working_layer,
+    gold_writer,
     write_many,
 )
 from annotator.services.jobs import complete, runner
@@ -160,11 +162,13 @@ def apply_agreed(
     names: list[str] | None = None,
     rule: str | None = None,
     finished_only: bool = True,
+    who: access.Access | None = None,
 ) -> tuple[int, list[tuple[Item, adjudication.Dispute]]]:
     """Write the agreed spans (and earlier decisions) into gold; returns (changed, open ties).
 
     Sentences a reviewer edited in gold by hand keep those edits; their disputes stay listed.
     """
+    who = gold_writer(who, user, document.project)
     rule = rule or document.project.adjudication_rule
     items = load_items(document, names=names, rule=rule, finished_only=finished_only)
     gold = ensure_working_layer(document, GOLD)
@@ -181,7 +185,7 @@ def apply_agreed(
         for item in items
         if item.sentence_id not in by_hand  # a reviewer's own edits of gold stay
     ]
-    changed = write_many(gold, changes, user, f"adjudicate: agreed spans ({rule})")
+    changed = write_many(gold, changes, who, f"adjudicate: agreed spans ({rule})")
     ties = [(item, dispute) for item in items for dispute in item.open_disputes]
     return changed, ties
 
@@ -198,8 +202,10 @@ def decide(
     version: int | None,
     names: list[str] | None = None,
     finished_only: bool = True,
+    who: access.Access | None = None,
 ) -> Item:
     """Settle one dispute: choice is "reading-N" (take that reading), "nothing", or "keep"."""
+    who = gold_writer(who, user, document.project)
     position = document.sentences.filter(pk=sentence_id).values_list("position", flat=True)
     items = load_items(document, names=names, finished_only=finished_only, positions=position)
     item = next((i for i in items if i.sentence_id == sentence_id), None)
@@ -223,7 +229,7 @@ def decide(
             offered.setdefault(span, []).extend(reading.voters)
     rejected = [[*_plain(span), who] for span, who in offered.items() if span not in chosen]
     tags = _replace_region(row.tags, document.scheme, start, end, chosen)
-    _write(row, gold, tags, user, f"adjudicate: {what} at tokens {start + 1}-{end}")
+    _write(row, gold, tags, who, f"adjudicate: {what} at tokens {start + 1}-{end}")
     Decision.objects.create(
         layer=gold,
         sentence_id=sentence_id,
@@ -232,7 +238,7 @@ def decide(
         chosen=[_plain(span) for span in chosen],
         rejected=rejected,
         voters=list(voters),
-        user=user,
+        user=who.user,
     )
     return load_items(document, names=names, finished_only=finished_only, positions=position)[0]
 
@@ -291,6 +297,7 @@ def run_majority_vote(job, progress) -> None:
         documents = documents.filter(pk__in=params["documents"])
     documents = list(documents)
     changed, ties, listed = 0, 0, []
+    who = gold_writer(None, job.user, job.project)  # the rule, asked once for the whole job
     with transaction.atomic():
         for done, document in enumerate(documents):
             progress(done, len(documents), document.name)
@@ -300,6 +307,7 @@ def run_majority_vote(job, progress) -> None:
                 names=params.get("layers") or None,
                 rule=params.get("rule", "majority"),
                 finished_only=params.get("finished_only", True),
+                who=who,
             )
             changed += n
             ties += len(open_ties)

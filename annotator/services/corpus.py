@@ -1,11 +1,11 @@
-"""Importing and exporting CoNLL files."""
+"""Importing and exporting corpus files, in any format of `annotator.nlp.formats.registry`."""
 
 from __future__ import annotations
 
 import shutil
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,13 +29,33 @@ from annotator.models import (
     TagLayer,
     TokenIndex,
 )
-from annotator.nlp import conll, scheme
+from annotator.nlp import conll, scheme, sizing
+from annotator.nlp.formats import base as formats
+from annotator.nlp.formats import registry
+from annotator.search import index_key
 from annotator.services.jobs import Cancelled, JobFailed, complete, runner, start_job
+from annotator.services.labels import (
+    LabelError,
+    NewLabels,
+    UnknownLabels,
+    pin_colours,
+    policy_from_dict,
+    policy_to_dict,
+)
 
 BATCH = 2000
 MAX_WARNINGS = 200
-INDEX_TEXT_LENGTH = 200
-SENTENCE_FIELDS = ["id", "document", "position", "tokens", "extras", "before", "formats", "line"]
+SENTENCE_FIELDS = [
+    "id",
+    "document",
+    "position",
+    "tokens",
+    "extras",
+    "before",
+    "formats",
+    "line",
+    "source",
+]
 TAG_FIELDS = ["layer", "sentence", "tags", "invalid", "version", "reviewed"]
 
 
@@ -48,11 +68,49 @@ class ImportSummary:
     labels: set[str] = field(default_factory=set)
     new_labels: list[str] = field(default_factory=list)
     schemes: dict[str, str] = field(default_factory=dict)  # file name -> detected scheme
+    formats: dict[str, str] = field(default_factory=dict)  # file name -> format read
+    layers: list[str] = field(default_factory=list)  # annotators' layers the files created
     warnings: list[conll.Problem] = field(default_factory=list)
     warning_count: int = 0
 
 
 @transaction.atomic
+def import_corpus(
+    *,
+    project_name: str,
+    files: Iterable[tuple[str, BinaryIO]],
+    format_name: str = registry.AUTO,
+    scheme_name: str = "auto",
+    encoding: str | None = None,
+    tag_column: int | None = None,
+    labels: list[str] | None = None,
+    new_labels: NewLabels | None = None,
+) -> ImportSummary:
+    """Import files of one format (or each of its detected format) into a project (created if
+    missing), all or nothing.
+
+    Raises conll.ConllError naming file, line and problem, or labels.UnknownLabels when the
+    files have labels the project lacks and `new_labels` does not say to add or map them
+    (by default only a project without labels takes a file's labels); the transaction then
+    writes nothing.
+    """
+    project, _ = Project.objects.select_for_update().get_or_create(name=project_name)
+    summary = ImportSummary(project=project)
+    known = list(project.labels)
+    policy = new_labels or NewLabels()
+    policy.check(known)
+    options = formats.ReadOptions(encoding=encoding, tag_column=tag_column, labels=labels)
+    for name, stream in files:
+        _import_file(project, name, stream, summary, scheme_name, format_name, options, policy)
+    if project.documents.count() == summary.documents and summary.schemes:
+        project.scheme = next(iter(summary.schemes.values()))
+    project.labels = policy.settle(known, summary.labels)
+    summary.new_labels = project.labels[len(known) :]
+    pin_colours(project)
+    project.save(update_fields=["labels", "label_colours", "scheme"])
+    return summary
+
+
 def import_conll(
     *,
     project_name: str,
@@ -60,22 +118,18 @@ def import_conll(
     scheme_name: str = "auto",
     encoding: str | None = None,
     tag_column: int | None = None,
+    new_labels: NewLabels | None = None,
 ) -> ImportSummary:
-    """Import CoNLL files into a project (created if missing), all or nothing.
-
-    Raises conll.ConllError naming file, line and problem; the transaction then writes nothing.
-    """
-    project, _ = Project.objects.select_for_update().get_or_create(name=project_name)
-    summary = ImportSummary(project=project)
-    known = list(project.labels)
-    for name, stream in files:
-        _import_file(project, name, stream, summary, scheme_name, encoding, tag_column)
-    if project.documents.count() == summary.documents and summary.schemes:
-        project.scheme = next(iter(summary.schemes.values()))
-    summary.new_labels = sorted(summary.labels - set(known))
-    project.labels = known + summary.new_labels
-    project.save(update_fields=["labels", "scheme"])
-    return summary
+    """import_corpus for CoNLL files."""
+    return import_corpus(
+        project_name=project_name,
+        files=files,
+        format_name="conll",
+        scheme_name=scheme_name,
+        encoding=encoding,
+        tag_column=tag_column,
+        new_labels=new_labels,
+    )
 
 
 def _import_file(
@@ -84,35 +138,65 @@ def _import_file(
     stream: BinaryIO,
     summary: ImportSummary,
     scheme_name: str,
-    encoding: str | None,
-    tag_column: int | None,
+    format_name: str,
+    options: formats.ReadOptions,
+    policy: NewLabels,
 ) -> None:
+    if format_name == registry.AUTO:
+        head = stream.read(registry.HEAD_SIZE)
+        file_format = registry.detect(name, head)
+        stream = formats.Rewound(head, stream)
+    else:
+        file_format = registry.get(format_name)
     detector = scheme.SchemeDetector()
-    writer = _DocumentWriter(project, summary)
+    writer = _DocumentWriter(project, summary, file_format.name)
     fixed = None if scheme_name == "auto" else scheme_name
-    for event in conll.read(stream, name, encoding=encoding, tag_column=tag_column):
+    for event in file_format.read(stream, name, options):
         if isinstance(event, conll.Sentence):
             if fixed is None and not detector.settled and event.tags.count("O") != len(event.tags):
                 detector.feed(event.tags)
-            writer.add(event, fixed or detector.result())
+            current = fixed or detector.result()
+            _map_labels(event, policy, current)
+            writer.add(event, current)
         elif isinstance(event, conll.DocumentStart):
             writer.start(event)
+        elif isinstance(event, conll.Problem):
+            summary.warning_count += 1
+            if len(summary.warnings) < MAX_WARNINGS:
+                summary.warnings.append(event)
         else:
             writer.finish(event.trailer)
     detector.note_tags(writer.tags_seen)
     final = fixed or detector.result()
     summary.labels.update(scheme.labels(writer.tags_seen))
     summary.schemes[name] = final
+    summary.formats[name] = file_format.name
     writer.settle_scheme(final)
+    writer.settle_layers()
+
+
+def _map_labels(sentence: conll.Sentence, policy: NewLabels, scheme_name: str) -> None:
+    """The upload's label mapping, on the sentence's tags and its annotators' layers."""
+    if not policy.mapping:
+        return
+    sentence.tags = policy.map_tags(sentence.tags, scheme_name)
+    layers = getattr(sentence, "layers", None)
+    if layers:
+        sentence.layers = {n: policy.map_tags(t, scheme_name) for n, t in layers.items()}
 
 
 class _DocumentWriter:
     """Buffers sentences and writes them in bulk; one instance per imported file."""
 
-    def __init__(self, project: Project, summary: ImportSummary):
+    def __init__(self, project: Project, summary: ImportSummary, format_name: str = "conll"):
         self.project = project
         self.summary = summary
+        self.format_name = format_name
         self.documents: list[tuple[Document, TagLayer]] = []
+        # Annotators' layers of the current document: name -> (layer, ids of sentences it has).
+        self.annotator_layers: dict[str, tuple[TagLayer, set[int]]] = {}
+        self.layer_names: set[str] = set()
+        self.imported_spans = False
         self.flagged_with: set[str] = set()
         self.tags_seen: set[str] = set()
         self.position = (
@@ -134,12 +218,15 @@ class _DocumentWriter:
             delimiter=fmt.delimiter,
             columns=fmt.columns,
             tag_column=fmt.tag_column,
+            format=self.format_name,
         )
         self.layer = TagLayer.objects.create(
             document=self.document, name=IMPORTED, kind=TagLayer.Kind.IMPORTED
         )
         self.documents.append((self.document, self.layer))
         self.buffer: list[tuple[conll.Sentence, str]] = []
+        self.sentence_sizes: list[tuple[int, int]] = []  # (id, tokens), for annotators' layers
+        self.annotator_layers = {}
         self.index: dict[str, list[int]] = defaultdict(list)
         self.count = 0
         self.invalid = 0
@@ -174,6 +261,7 @@ class _DocumentWriter:
                     item.before,
                     bulk.dump_json(item.formats),
                     item.line,
+                    bulk.dump_json(getattr(item, "source", None)),
                 )
             )
             all_outside = item.tags.count("O") == len(item.tags)
@@ -194,9 +282,57 @@ class _DocumentWriter:
                 )
             )
             self.flagged_with.add(scheme_name)
+            layers = getattr(item, "layers", None)
+            if layers is not None or self.annotator_layers:
+                self.sentence_sizes.append((sentence_id, len(item.tokens)))
+                self.imported_spans = self.imported_spans or not all_outside
+            if layers:
+                self._annotator_rows(sentence_id, layers, tag_rows)
         bulk.insert_rows(Sentence, SENTENCE_FIELDS, sentences)
         bulk.insert_rows(SentenceTags, TAG_FIELDS, tag_rows)
         self.buffer = []
+
+    def _annotator_rows(self, sentence_id: int, layers: dict, tag_rows: list) -> None:
+        """Rows of the annotators' layers (read-only, like the imported tags), one per name."""
+        for name, tags in layers.items():
+            entry = self.annotator_layers.get(name)
+            if entry is None:
+                layer = TagLayer.objects.create(
+                    document=self.document, name=name[:200], kind=TagLayer.Kind.IMPORTED
+                )
+                entry = self.annotator_layers[name] = (layer, set())
+                self.layer_names.add(name)
+            entry[1].add(sentence_id)
+            self.tags_seen.update(tags)
+            tag_rows.append((entry[0].pk, sentence_id, bulk.dump_json(tags), None, 1, False))
+
+    def _fill_annotator_layers(self) -> None:
+        """Where an annotator did not annotate a record, their layer reads O (every layer has a
+        row for every sentence, as the pages and exports expect)."""
+        rows = []
+        for layer, present in self.annotator_layers.values():
+            rows.extend(
+                (layer.pk, sentence_id, bulk.dump_json(["O"] * size), None, 1, False)
+                for sentence_id, size in self.sentence_sizes
+                if sentence_id not in present
+            )
+        bulk.insert_rows(SentenceTags, TAG_FIELDS, rows)
+
+    def settle_layers(self) -> None:
+        """One annotator and no spans without one (a single user's export): their spans are
+        the imported tags, not a layer beside an empty one."""
+        if len(self.layer_names) != 1 or self.imported_spans:
+            if self.layer_names:
+                self.summary.layers.extend(sorted(self.layer_names - set(self.summary.layers)))
+            return
+        name = next(iter(self.layer_names))[:200]
+        for document, layer in self.documents:
+            replacement = document.layers.filter(name=name).first()
+            if replacement is None:
+                continue
+            layer.delete()
+            replacement.name = IMPORTED
+            replacement.save(update_fields=["name"])
 
     def _warn(self, item: conll.Sentence, invalid: list[int]) -> None:
         summary = self.summary
@@ -211,12 +347,13 @@ class _DocumentWriter:
 
     def finish(self, trailer: str) -> None:
         self.flush()
+        self._fill_annotator_layers()
         project_id, document_id = self.project.pk, self.document.pk
         bulk.insert_rows(
             TokenIndex,
             ["project", "document", "text", "sentences"],
             (
-                (project_id, document_id, text, bulk.dump_json(where))
+                (project_id, document_id, index_key(text), bulk.dump_json(where))
                 for text, where in self.index.items()
             ),
         )
@@ -239,9 +376,13 @@ class _DocumentWriter:
         if self.flagged_with <= {final}:
             return
         summary = self.summary
-        summary.warnings = [
-            w for w in summary.warnings if w.file != self.documents[0][0].source_name
+        source_name = self.documents[0][0].source_name
+        dropped = [
+            w
+            for w in summary.warnings
+            if w.file == source_name and w.message.startswith("invalid transition")
         ]
+        summary.warnings = [w for w in summary.warnings if w not in dropped]
         summary.warning_count = len(summary.warnings)
         for document, layer in self.documents:
             self.document, self.layer = document, layer
@@ -272,9 +413,22 @@ def default_layer_name(document: Document) -> str:
 
 
 def export_document(
-    document: Document, *, layer_name: str | None = None, scheme_name: str = "keep"
+    document: Document,
+    *,
+    layer_name: str | None = None,
+    scheme_name: str = "keep",
+    format_name: str = "conll",
 ) -> Iterator[bytes]:
-    """Stream one document as CoNLL bytes; unchanged tags with scheme 'keep' give the input back."""
+    """Stream one document in a format; CoNLL of unchanged tags with scheme 'keep' gives the
+    imported file back byte for byte."""
+    return registry.get(format_name).write(
+        [_export_source(document, layer_name=layer_name, scheme_name=scheme_name)]
+    )
+
+
+def _export_source(
+    document: Document, *, layer_name: str | None, scheme_name: str
+) -> formats.ExportDocument:
     layer = TagLayer.objects.get(document=document, name=layer_name or default_layer_name(document))
     fmt = conll.DocumentFormat(
         document.encoding,
@@ -294,16 +448,24 @@ def export_document(
             "sentence__extras",
             "sentence__before",
             "sentence__formats",
+            "sentence__source",
         )
     )
 
     def sentences() -> Iterator[conll.Sentence]:
-        for tokens, tags, extras, before, formats in rows.iterator(chunk_size=BATCH):
+        for tokens, tags, extras, before, formats_, source in rows.iterator(chunk_size=BATCH):
             if target != document.scheme:
                 tags = scheme.convert(tags, document.scheme, target)
-            yield conll.Sentence(tokens, tags, extras, before, formats)
+            yield formats.Sentence(tokens, tags, extras, before, formats_, source=source)
 
-    return conll.write(fmt, sentences(), document.trailer)
+    return formats.ExportDocument(
+        name=document.name,
+        native=document.format,
+        scheme=target,
+        sentences=sentences(),
+        format=fmt,
+        trailer=document.trailer,
+    )
 
 
 def export_project(
@@ -312,12 +474,22 @@ def export_project(
     document_names: list[str] | None = None,
     layer_name: str | None = None,
     scheme_name: str = "keep",
+    format_name: str = "conll",
+    on_document: Callable[[Document], None] | None = None,
 ) -> Iterator[bytes]:
+    """Stream every (or the named) document of a project as one file of a format.
+    `on_document` is told of each document as its turn comes (an export job's progress)."""
     documents = project.documents.order_by("position")
     if document_names:
         documents = documents.filter(name__in=document_names)
-    for document in documents:
-        yield from export_document(document, layer_name=layer_name, scheme_name=scheme_name)
+
+    def sources() -> Iterator[formats.ExportDocument]:
+        for document in documents.iterator():
+            if on_document:
+                on_document(document)
+            yield _export_source(document, layer_name=layer_name, scheme_name=scheme_name)
+
+    return registry.get(format_name).write(sources())
 
 
 class _CountingReader:
@@ -335,8 +507,20 @@ class _CountingReader:
 
 
 def import_needs_job(files: Iterable[UploadedFile]) -> bool:
-    """Uploads above IMPORT_JOB_THRESHOLD bytes in all are imported by a job, not at once."""
-    return sum(f.size for f in files) > settings.IMPORT_JOB_THRESHOLD
+    """Uploads are imported by a job, not in the request, above IMPORT_JOB_THRESHOLD bytes,
+    IMPORT_JOB_DOCUMENTS documents or IMPORT_JOB_SENTENCES sentences in all: each document and
+    sentence costs rows and time whatever its size, and a request is cut at gunicorn's timeout."""
+    files = list(files)
+    if sum(f.size for f in files) > settings.IMPORT_JOB_THRESHOLD:
+        return True
+    documents = sentences = 0
+    for upload in files:
+        upload.seek(0)
+        counts = sizing.count(upload)
+        upload.seek(0)
+        documents += counts.documents
+        sentences += counts.sentences
+    return documents > settings.IMPORT_JOB_DOCUMENTS or sentences > settings.IMPORT_JOB_SENTENCES
 
 
 def start_import_job(
@@ -347,13 +531,16 @@ def start_import_job(
     scheme_name: str,
     encoding: str | None,
     tag_column: int | None,
+    format_name: str = registry.AUTO,
+    labels: list[str] | None = None,
+    new_labels: NewLabels | None = None,
 ) -> Job:
     """Save the uploads where the worker can read them, and queue their import."""
     folder = Path(settings.MEDIA_ROOT) / "uploads" / uuid.uuid4().hex
     folder.mkdir(parents=True)
     paths = []
     for number, upload in enumerate(files):
-        path = folder / f"{number}.conll"
+        path = folder / f"{number}{Path(upload.name).suffix.lower()[:16]}"
         with path.open("wb") as out:
             for chunk in upload.chunks():
                 out.write(chunk)
@@ -364,6 +551,9 @@ def start_import_job(
         "scheme": scheme_name,
         "encoding": encoding,
         "tag_column": tag_column,
+        "format": format_name,
+        "labels": labels,
+        "new_labels": policy_to_dict(new_labels or NewLabels()),
     }
     return start_job(kind="import", user=user, project=project, params=params)
 
@@ -396,15 +586,20 @@ def _import_files(job, params: dict, paths: list[Path], progress, total: int) ->
             files.append((name, _CountingReader(stream, progress, offset, total)))
             offset += path.stat().st_size
         try:
-            summary = import_conll(
+            summary = import_corpus(
                 project_name=job.project.name,
                 files=files,
+                format_name=params.get("format", "conll"),
                 scheme_name=params.get("scheme", "auto"),
                 encoding=params.get("encoding"),
                 tag_column=params.get("tag_column"),
+                labels=params.get("labels"),
+                new_labels=policy_from_dict(params.get("new_labels") or {}),
             )
         except conll.ConllError as error:
             raise JobFailed(f"Nothing was imported.\n{error}") from error
+        except (UnknownLabels, LabelError) as error:
+            raise JobFailed(f"Nothing was imported: {error}.") from error
         complete(job, _summary_dict(summary), message=f"Imported {summary.tokens} tokens.")
     return summary
 
@@ -415,6 +610,7 @@ def _summary_dict(summary: ImportSummary) -> dict:
         "sentences": summary.sentences,
         "tokens": summary.tokens,
         "new_labels": summary.new_labels,
+        "layers": summary.layers,
         "warning_count": summary.warning_count,
         "warnings": [str(w) for w in summary.warnings[:50]],
     }

@@ -1,8 +1,14 @@
 """Tag edits: one sentence of one layer at a time, versioned, recorded, undoable.
 
-Every write locks the sentence's row, checks the version the client saw (a stale edit raises
-StaleEdit, which the views answer with 409 and the current sentence), writes the new tags and
-records a TagChange in the same transaction.
+Every write locks the sentence's row, asks the layer rule (access.py: who may write which
+layer, at which sentence; a refusal raises access.WriteRefused, which pages and the API answer
+with 403 and its reason), checks the version the client saw (a stale edit raises StaleEdit,
+which the views answer with 409 and the current sentence), writes the new tags and records a
+TagChange in the same transaction. `_write`, `write_many` and `mark_reviewed` are the only
+places tags and review marks of a layer change, and each asks the rule itself.
+
+Each service takes `who` (the caller's access.Access, so pages ask no extra query) or, without
+it, builds it from `user`.
 """
 
 from __future__ import annotations
@@ -14,8 +20,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import F
 
-from annotator import search
-from annotator.models import Document, Project, SentenceTags, TagChange, TagLayer
+from annotator import access, search
+from annotator.models import Document, Project, Sentence, SentenceTags, TagChange, TagLayer
 from annotator.nlp import edits, scheme
 from annotator.services.corpus import GOLD, IMPORTED
 
@@ -91,13 +97,45 @@ def _check_version(row: SentenceTags, version: int | None) -> None:
         raise StaleEdit(row, f"This sentence was changed{by} since you loaded it; here it is now.")
 
 
-def _editable_row(layer: TagLayer, sentence_id: int, version: int | None) -> SentenceTags:
-    """The sentence's row of an editable layer, locked, at the version the client saw."""
-    if not layer.editable:
-        raise EditRejected("the imported tags are kept as they came; edit another layer")
+def _writer(who: access.Access | None, user: AbstractBaseUser | None, layer: TagLayer):
+    """The caller's access, or the user's, asked once: may they write this layer at all?"""
+    if who is None:
+        who = access.writer(user=user, project=layer.document.project)
+    who.require_write(layer)
+    return who
+
+
+def _editable_row(
+    who: access.Access, layer: TagLayer, sentence_id: int, version: int | None
+) -> SentenceTags:
+    """The sentence's row, locked, that `who` may write, at the version the client saw."""
     row = _locked_row(layer, sentence_id)
+    who.require_write(layer, _at(layer, row))
     _check_version(row, version)
     return row
+
+
+def _at(layer: TagLayer, row: SentenceTags) -> list[int] | None:
+    """The row's position where the rule needs it (annotators' layers: per task)."""
+    return [row.sentence.position] if layer.kind == TagLayer.Kind.ANNOTATOR else None
+
+
+def gold_writer(
+    who: access.Access | None, user: AbstractBaseUser | None, project: Project
+) -> access.Access:
+    """The access of someone about to write gold (which may not exist yet), asked first."""
+    if who is None:
+        who = access.writer(user=user, project=project)
+    who.require_write(TagLayer(name=GOLD, kind=TagLayer.Kind.GOLD))
+    return who
+
+
+def _positions(layer: TagLayer, rows: Sequence[SentenceTags]) -> list[int] | None:
+    """The rows' sentence positions where the rule needs them (annotators' layers: per task)."""
+    if layer.kind != TagLayer.Kind.ANNOTATOR:
+        return None
+    ids = [row.sentence_id for row in rows]
+    return list(Sentence.objects.filter(pk__in=ids).values_list("position", flat=True))
 
 
 def _end_redo_chain(layer: TagLayer, user: AbstractBaseUser) -> None:
@@ -111,11 +149,13 @@ def _write(
     row: SentenceTags,
     layer: TagLayer,
     new_tags: list[str],
-    user: AbstractBaseUser | None,
+    who: access.Access,
     action: str,
     state: str = TagChange.State.DONE,
 ) -> TagChange | None:
-    """Store new tags with their history entry; a no-op edit writes nothing."""
+    """Store new tags with their history entry; a no-op edit writes nothing. `row` is locked,
+    with its sentence loaded."""
+    who.require_write(layer, _at(layer, row))
     if new_tags == row.tags:
         return None
     old_invalid = len(row.invalid or ())
@@ -131,7 +171,7 @@ def _write(
     return TagChange.objects.create(
         layer=layer,
         sentence_id=row.sentence_id,
-        user=user,
+        user=who.user,
         action=action[:255],
         old_tags=old_tags,
         new_tags=new_tags,
@@ -143,23 +183,23 @@ def _write(
 def write_many(
     layer: TagLayer,
     changes: Iterable[tuple[SentenceTags, list[str]]],
-    user: AbstractBaseUser | None,
+    who: access.Access,
     action: str,
     state: str = TagChange.State.LOG,
 ) -> int:
     """`_write` for many locked rows at once: bulk statements, one history entry per row that
     changes (take all, approve into gold, adjudicate a document touch thousands)."""
+    changes = [(row, tags) for row, tags in changes if tags != row.tags]
+    who.require_write(layer, _positions(layer, [row for row, _ in changes]))
     doc_scheme = layer.document.scheme
     rows, history, delta = [], [], 0
     for row, new_tags in changes:
-        if new_tags == row.tags:
-            continue
         old_invalid = len(row.invalid or ())
         history.append(
             TagChange(
                 layer=layer,
                 sentence_id=row.sentence_id,
-                user=user,
+                user=who.user,
                 action=action[:255],
                 old_tags=row.tags,
                 new_tags=new_tags,
@@ -190,19 +230,21 @@ def edit_sentence(
     start: int,
     end: int,
     label: str | None = None,
+    who: access.Access | None = None,
 ) -> SentenceTags:
     """Apply one span operation; the B-/I- prefixes follow from the spans."""
+    who = _writer(who, user, layer)
     if operation not in OPERATIONS:
         raise EditRejected(f"unknown operation {operation!r}")
     if operation == "label" and label not in layer.document.project.labels:
         raise EditRejected(f"{label!r} is not one of the project's labels")
-    row = _editable_row(layer, sentence_id, version)
+    row = _editable_row(who, layer, sentence_id, version)
     try:
         new_tags = OPERATIONS[operation](row.tags, layer.document.scheme, start, end, label)
     except edits.EditError as error:
         raise EditRejected(str(error)) from error
-    if _write(row, layer, new_tags, user, operation):
-        _end_redo_chain(layer, user)
+    if _write(row, layer, new_tags, who, operation):
+        _end_redo_chain(layer, who.user)
     return row
 
 
@@ -215,9 +257,11 @@ def replace_tags(
     version: int | None,
     tags: Sequence[str],
     action: str,
+    who: access.Access | None = None,
 ) -> SentenceTags:
     """Set a sentence's tags wholesale, checked and recorded (not in the undo stack)."""
-    row = _editable_row(layer, sentence_id, version)
+    who = _writer(who, user, layer)
+    row = _editable_row(who, layer, sentence_id, version)
     tags = list(tags)
     if len(tags) != len(row.tags):
         raise EditRejected("the new tags do not match the sentence's length")
@@ -226,16 +270,19 @@ def replace_tags(
             scheme.parse_tag(tag)
         except scheme.TagError as error:
             raise EditRejected(str(error)) from error
-    _write(row, layer, tags, user, action, state=TagChange.State.LOG)
+    _write(row, layer, tags, who, action, state=TagChange.State.LOG)
     return row
 
 
 @transaction.atomic
-def undo(*, user: AbstractBaseUser, layer: TagLayer) -> SentenceTags | None:
+def undo(
+    *, user: AbstractBaseUser, layer: TagLayer, who: access.Access | None = None
+) -> SentenceTags | None:
     """Undo the user's latest edit in the layer; None if there is nothing to undo."""
+    who = _writer(who, user, layer)
     change = (
         TagChange.objects.select_for_update()
-        .filter(layer=layer, user=user, state=TagChange.State.DONE)
+        .filter(layer=layer, user=who.user, state=TagChange.State.DONE)
         .order_by("-pk")
         .first()
     )
@@ -244,7 +291,7 @@ def undo(*, user: AbstractBaseUser, layer: TagLayer) -> SentenceTags | None:
     row = _locked_row(layer, change.sentence_id)
     if row.tags != change.new_tags:
         raise StaleEdit(row, "Someone changed this sentence after your edit; it was not undone.")
-    entry = _write(row, layer, change.old_tags, user, "undo", state=TagChange.State.LOG)
+    entry = _write(row, layer, change.old_tags, who, "undo", state=TagChange.State.LOG)
     if entry is not None:
         entry.reverts = change
         entry.save(update_fields=["reverts"])
@@ -254,13 +301,16 @@ def undo(*, user: AbstractBaseUser, layer: TagLayer) -> SentenceTags | None:
 
 
 @transaction.atomic
-def redo(*, user: AbstractBaseUser, layer: TagLayer) -> SentenceTags | None:
+def redo(
+    *, user: AbstractBaseUser, layer: TagLayer, who: access.Access | None = None
+) -> SentenceTags | None:
     """Redo the user's latest undone edit in the layer; None if there is nothing to redo."""
+    who = _writer(who, user, layer)
     # The most recently undone change: the one whose undo entry is newest.
     entry = (
         TagChange.objects.select_for_update()
         .select_related("reverts")
-        .filter(layer=layer, user=user, action="undo", reverts__state=TagChange.State.UNDONE)
+        .filter(layer=layer, user=who.user, action="undo", reverts__state=TagChange.State.UNDONE)
         .order_by("-pk")
         .first()
     )
@@ -270,7 +320,7 @@ def redo(*, user: AbstractBaseUser, layer: TagLayer) -> SentenceTags | None:
     row = _locked_row(layer, change.sentence_id)
     if row.tags != change.old_tags:
         raise StaleEdit(row, "Someone changed this sentence after your undo; it was not redone.")
-    _write(row, layer, change.new_tags, user, "redo", state=TagChange.State.LOG)
+    _write(row, layer, change.new_tags, who, "redo", state=TagChange.State.LOG)
     change.state = TagChange.State.DONE
     change.save(update_fields=["state"])
     return row
@@ -278,9 +328,16 @@ def redo(*, user: AbstractBaseUser, layer: TagLayer) -> SentenceTags | None:
 
 @transaction.atomic
 def mark_reviewed(
-    *, user: AbstractBaseUser, layer: TagLayer, sentence_id: int, reviewed: bool = True
+    *,
+    user: AbstractBaseUser,
+    layer: TagLayer,
+    sentence_id: int,
+    reviewed: bool = True,
+    who: access.Access | None = None,
 ) -> SentenceTags:
-    row = _editable_row(layer, sentence_id, None)
+    """Mark a sentence of a layer reviewed (or not): a write of the layer, by the same rule."""
+    who = _writer(who, user, layer)
+    row = _editable_row(who, layer, sentence_id, None)
     if row.reviewed != reviewed:
         row.reviewed = reviewed
         row.save(update_fields=["reviewed"])
@@ -290,7 +347,7 @@ def mark_reviewed(
         TagChange.objects.create(
             layer=layer,
             sentence_id=sentence_id,
-            user=user,
+            user=who.user,
             action="reviewed" if reviewed else "unreviewed",
             old_tags=row.tags,
             new_tags=row.tags,
@@ -355,12 +412,14 @@ def relabel(
     project: Project,
     occurrences: Sequence[search.Occurrence],
     label: str | None,
+    who: access.Access | None = None,
 ) -> int:
     """Apply a bulk relabel to the gold layers, all or nothing; returns sentences changed.
 
     Each occurrence carries the version it was found at: if any sentence changed since, nothing
     is written and StaleEdit says so.
     """
+    who = gold_writer(who, user, project)
     if label and label not in project.labels:
         raise EditRejected(f"{label!r} is not one of the project's labels")
     documents = {
@@ -384,7 +443,7 @@ def relabel(
         )
     for plan in plans:
         row = rows[plan.sentence_id]
-        _write(row, row.layer, plan.new_tags, user, "bulk-relabel", state=TagChange.State.LOG)
+        _write(row, row.layer, plan.new_tags, who, "bulk-relabel", state=TagChange.State.LOG)
     return len(plans)
 
 
@@ -406,10 +465,15 @@ def plan_repair(layer: TagLayer) -> list[Planned]:
 
 
 @transaction.atomic
-def repair_document(*, user: AbstractBaseUser, layer: TagLayer, versions: dict[int, int]) -> int:
+def repair_document(
+    *,
+    user: AbstractBaseUser,
+    layer: TagLayer,
+    versions: dict[int, int],
+    who: access.Access | None = None,
+) -> int:
     """Repair the previewed sentences (id -> version seen); all or nothing."""
-    if not layer.editable:
-        raise EditRejected("the imported tags are kept as they came; repair another layer")
+    who = _writer(who, user, layer)
     rows = list(
         SentenceTags.objects.select_for_update()
         .select_related("sentence")
@@ -426,7 +490,7 @@ def repair_document(*, user: AbstractBaseUser, layer: TagLayer, versions: dict[i
             row,
             layer,
             edits.repair_all(row.tags, layer.document.scheme),
-            user,
+            who,
             "repair-all",
             state=TagChange.State.LOG,
         )
@@ -443,24 +507,31 @@ def take_region(
     version: int | None,
     start: int,
     end: int,
+    who: access.Access | None = None,
 ) -> SentenceTags:
     """Copy another layer's tags for tokens [start, end) into `layer` (compare: take left/right)."""
-    row = _editable_row(layer, sentence_id, version)
+    who = _writer(who, user, layer)
+    row = _editable_row(who, layer, sentence_id, version)
     if not 0 <= start < end <= len(row.tags):
         raise EditRejected(f"range {start}-{end} is outside the sentence")
     taken = SentenceTags.objects.get(layer=source, sentence_id=sentence_id).tags[start:end]
     new_tags = row.tags[:start] + taken + row.tags[end:]
-    if _write(row, layer, new_tags, user, f"take {source.name}"):
-        _end_redo_chain(layer, user)
+    if _write(row, layer, new_tags, who, f"take {source.name}"):
+        _end_redo_chain(layer, who.user)
     return row
 
 
 @transaction.atomic
-def take_layer(*, user: AbstractBaseUser, layer: TagLayer, source: TagLayer) -> int:
+def take_layer(
+    *,
+    user: AbstractBaseUser,
+    layer: TagLayer,
+    source: TagLayer,
+    who: access.Access | None = None,
+) -> int:
     """Accept another layer in whole: every sentence where it differs takes its tags."""
-    if not layer.editable:
-        raise EditRejected("the imported tags are kept as they came; choose another target")
+    who = _writer(who, user, layer)
     theirs = dict(SentenceTags.objects.filter(layer=source).values_list("sentence_id", "tags"))
     rows = SentenceTags.objects.select_for_update().filter(layer=layer, sentence_id__in=theirs)
     changes = ((row, theirs[row.sentence_id]) for row in rows)
-    return write_many(layer, changes, user, f"take all {source.name}")
+    return write_many(layer, changes, who, f"take all {source.name}")

@@ -17,13 +17,12 @@ import shutil
 import time
 from pathlib import Path
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
 from annotator.models import SentenceTags
 from annotator.nlp import scheme
-from annotator.services import jobs
+from annotator.services import jobs, scratch
 from annotator.services.jobs import JobFailed, complete, runner
 
 KIND = "likely-errors"
@@ -58,7 +57,8 @@ def run_likely_errors(job, progress) -> None:
     params = job.params
     layer = params["layer"]
     folds = int(params.get("folds", 5))
-    progress(0, None, f"Reading layer {layer!r}")
+    iterations = int(params.get("iterations", 50))
+    progress(0, folds * iterations, f"Reading layer {layer}")
     rows = layer_sentences(job.project, layer)
     sentences = [(tokens, tags) for *_, tokens, tags in rows]
     if len(sentences) < max(10, 2 * folds):
@@ -69,6 +69,9 @@ def run_likely_errors(job, progress) -> None:
         sentences, folds, int(params.get("seed", 0)), documents=[row[0] for row in rows]
     )
     folder = _folder(job)
+    for earlier in scratch.root().glob(f"job-{job.pk}-*"):  # killed attempts' leftovers
+        if earlier != folder:
+            shutil.rmtree(earlier, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     _write_json(folder / "input.json", {"rows": [list(row) for row in rows], "fold_of": fold_of})
     missing = [k for k in range(folds) if not _fold_file(folder, k).exists()]
@@ -109,8 +112,7 @@ def run_fold(job, progress, fold: int | None) -> None:
     parts = [_load_part(_fold_file(folder, k)) for k in range(folds)]
     marginals = errors.assemble(sentences, parts)
     _rank(job, rows, sentences, marginals)
-    for old in folder.parent.glob(f"likely-errors-{job.pk}-*"):  # this and earlier attempts
-        shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 class _FoldProgress:
@@ -187,8 +189,9 @@ def _rank(job, rows, sentences, marginals) -> None:
 
 
 def _folder(job) -> Path:
-    """The job's scratch folder (input, one file per fold), shared by the workers."""
-    return Path(settings.MODEL_ROOT) / "scratch" / f"likely-errors-{job.pk}-{job.attempts}"
+    """The attempt's scratch folder (input, one file per fold), shared by the workers; the
+    workers' sweep removes it once the attempt is over, whatever its outcome."""
+    return scratch.root() / f"job-{job.pk}-{job.attempts}"
 
 
 def _fold_file(folder: Path, fold: int) -> Path:

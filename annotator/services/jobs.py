@@ -4,6 +4,12 @@ A service creates the Job row and queues its id after the transaction commits; t
 the job's runner, which reports progress (kept in the cache, so it shows even while the runner
 holds a long write transaction) and writes its output and the job's outcome in one transaction.
 A redelivered job that is already finished does nothing, so a retry never writes twice.
+
+Sending never loses a job: the Job row is the truth, the broker message only a wake-up call. A
+send that fails (broker unreachable) leaves the row queued with no `sent_at`; every worker's
+heartbeat sweeps such rows (and rows queued long after their send, whose message may be lost)
+and sends them again. A job sent twice still runs once: a copy that finds it finished, or
+running on a live worker, does nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from annotator.models import Job, Project, WorkerHeartbeat
@@ -46,15 +53,28 @@ class Progress:
     def __init__(self, job_id: int):
         self.job_id = job_id
         self.last = 0.0
+        self.last_asked = time.monotonic()
+        self.message = ""
 
     def __call__(self, done: int, total: int | None = None, message: str = "") -> None:
         now = time.monotonic()
-        if now - self.last < 0.3 and (total is None or done < total):
+        # Frequent calls are thinned out, but a stage starting (nothing done yet, a new
+        # message) and the end always show.
+        new_stage = done == 0 and message != self.message
+        if now - self.last < 0.3 and not new_stage and (total is None or done < total):
             return
-        self.last = now
+        self.last, self.message = now, message
         cache.set(_key(self.job_id), {"done": done, "total": total, "message": message}, 3600)
-        if cache.get(_cancel_key(self.job_id)):
+        if cache.get(_cancel_key(self.job_id)) or self._cancel_in_row(now):
             raise Cancelled
+
+    def _cancel_in_row(self, now: float) -> bool:
+        """The Job row has the cancel request too: asked every few seconds, it still reaches
+        the runner while the cache (Redis) is down and drops the flag."""
+        if now - self.last_asked < 3:
+            return False
+        self.last_asked = now
+        return Job.objects.filter(pk=self.job_id, cancel_requested=True).exists()
 
 
 def _key(job_id: int) -> str:
@@ -81,10 +101,42 @@ def start_job(*, kind: str, user, project: Project | None, params: dict) -> Job:
     if kind not in RUNNERS:
         raise ValueError(f"unknown job kind {kind!r}")
     job = Job.objects.create(kind=kind, user=user, project=project, params=params)
+    transaction.on_commit(lambda: send(job.pk))
+    return job
+
+
+def send(job_id: int) -> bool:
+    """Hand the job's id to the broker. False when it cannot be reached: the job stays queued
+    with no `sent_at`, the page says so, and a worker's sweep sends it when the broker is back."""
     from annotator import tasks  # the Celery task module imports this one
 
-    transaction.on_commit(lambda: tasks.run_job.delay(job.pk))
-    return job
+    try:
+        tasks.run_job.delay(job_id)
+    except Exception:
+        log.warning("job %s: the job queue is unreachable; a worker sends it later", job_id)
+        Job.objects.filter(pk=job_id, state=Job.State.QUEUED).update(sent_at=None)
+        return False
+    Job.objects.filter(pk=job_id).update(sent_at=timezone.now())
+    return True
+
+
+def send_unsent() -> list[int]:
+    """Send the queued jobs whose send failed (after JOB_SEND_GRACE seconds, so as not to race
+    the send after commit) or whose last send is older than JOB_RESEND_AFTER seconds (a message
+    lost with a flushed or replaced broker). Workers call this with every heartbeat; claiming a
+    row by its `sent_at` lets one of them send it."""
+    now = timezone.now()
+    unsent = Q(sent_at=None, created_at__lt=now - timedelta(seconds=settings.JOB_SEND_GRACE))
+    stale = Q(sent_at__lt=now - timedelta(seconds=settings.JOB_RESEND_AFTER))
+    waiting = Job.objects.filter(unsent | stale, state=Job.State.QUEUED, cancel_requested=False)
+    sent = []
+    for pk, sent_at in waiting.order_by("pk").values_list("pk", "sent_at")[:100]:
+        claimed = Job.objects.filter(pk=pk, state=Job.State.QUEUED, sent_at=sent_at)
+        if claimed.update(sent_at=now) and send(pk):
+            sent.append(pk)
+    if sent:
+        log.info("sent queued jobs %s again", sent)
+    return sent
 
 
 def cancel_job(job: Job) -> None:
@@ -114,12 +166,20 @@ def _finish(job: Job, state: str, *, attempt: int | None = None, **fields) -> bo
     return bool(rows.update(state=state, finished_at=timezone.now(), **fields))
 
 
-def run_job(job_id: int, worker: str = "") -> None:
-    """What the worker does with a job id; safe to call again for the same job."""
+def run_job(job_id: int, worker: str = "", *, redelivered: bool = False) -> None:
+    """What the worker does with a job id; safe to call again for the same job.
+
+    `redelivered`: the broker hands back a message whose worker never acknowledged it (killed,
+    or past the visibility timeout); that copy takes the job over. Any other copy of a job that
+    is running on a live worker is a duplicate send, and does nothing.
+    """
     with transaction.atomic():
         job = Job.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.finished:
             return  # deleted, or a redelivery of a job that already finished
+        if job.state == Job.State.RUNNING and not redelivered and _alive(job.worker):
+            log.info("job %s already runs on %s: this copy does nothing", job.pk, job.worker)
+            return
         if job.cancel_requested:
             _finish(job, Job.State.CANCELLED, message="Cancelled.")
             return
@@ -127,7 +187,8 @@ def run_job(job_id: int, worker: str = "") -> None:
         job.started_at = job.started_at or timezone.now()
         job.attempts += 1
         job.worker = worker
-        job.save(update_fields=["state", "started_at", "attempts", "worker"])
+        job.message = "Starting." if job.attempts == 1 else f"Starting again (run {job.attempts})."
+        job.save(update_fields=["state", "started_at", "attempts", "worker", "message"])
     _run(job, lambda: RUNNERS[job.kind](job, Progress(job.pk)))
 
 
@@ -209,17 +270,14 @@ def requeue_orphans(worker: str, *, starting: bool = False) -> list[int]:
         )
         if claimed:
             requeued.append(pk)
-    if requeued:
-        from annotator import tasks
-
-        for pk in requeued:
-            tasks.run_job.delay(pk)
+    for pk in requeued:
+        send(pk)  # if the broker is unreachable, send_unsent() sends it later
     return requeued
 
 
-def beat(hostname: str) -> None:
+def beat(hostname: str, *, reaches_broker: bool = True) -> None:
     WorkerHeartbeat.objects.update_or_create(
-        hostname=hostname, defaults={"seen_at": timezone.now()}
+        hostname=hostname, defaults={"seen_at": timezone.now(), "reaches_broker": reaches_broker}
     )
 
 
@@ -228,6 +286,12 @@ def _alive(hostname: str) -> bool:
     return WorkerHeartbeat.objects.filter(hostname=hostname, seen_at__gte=since).exists()
 
 
-def workers_alive() -> bool:
+def ready_workers() -> int:
+    """Workers that beat within WORKER_ALIVE_WITHIN seconds and then reached the broker."""
     since = timezone.now() - timedelta(seconds=settings.WORKER_ALIVE_WITHIN)
-    return WorkerHeartbeat.objects.filter(seen_at__gte=since).exists()
+    return WorkerHeartbeat.objects.filter(seen_at__gte=since, reaches_broker=True).count()
+
+
+def workers_alive() -> bool:
+    """A worker can take jobs: one is running and reaches the broker."""
+    return ready_workers() > 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -11,10 +10,11 @@ from django.db import transaction
 from django.db.models import Max
 
 from annotator.models import Project, SentenceTags, TaggerModel
-from annotator.nlp import crf, remote, scheme
+from annotator.nlp import crf, remote, remote_hosts, scheme
 from annotator.nlp.spacy_tagger import SpacyTagger
 from annotator.services.jobs import JobFailed, complete, runner
 from annotator.services.preannotate import write_suggestions
+from annotator.services.scratch import scratch_folder
 
 HELD_OUT = 0.1
 
@@ -37,6 +37,10 @@ def training_sentences(project, layer: str, document_ids: list[int] | None) -> l
 def run_train(job, progress) -> None:
     params = job.params
     project = job.project
+    iterations = int(params.get("iterations", 100))
+    # Stages from the start: reading a large layer and preparing its features take a while
+    # before the first training iteration reports.
+    progress(0, iterations, f"Reading layer {params['layer']}")
     sentences = training_sentences(project, params["layer"], params.get("documents"))
     if len(sentences) < 10:
         raise JobFailed(f"layer {params['layer']!r} has too few sentences to learn from")
@@ -44,13 +48,13 @@ def run_train(job, progress) -> None:
     random.Random(params.get("seed", 0)).shuffle(shuffled)  # noqa: S311 - a reproducible split
     cut = max(1, int(len(shuffled) * HELD_OUT))
     held_out, train_set = shuffled[:cut], shuffled[cut:]
-    iterations = int(params.get("iterations", 100))
-    # Written under a temporary name first: a cancelled or failed job leaves no model behind.
+    progress(0, iterations, f"Preparing the features of {len(train_set):,} sentences")
     folder = Path(settings.MODEL_ROOT) / f"project-{project.pk}"
     folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=folder) as scratch:
-        scratch_path = Path(scratch) / "model.crfsuite"
-        progress(0, iterations, f"Computing features of {len(train_set):,} sentences")
+    # Written in the attempt's scratch folder first: a cancelled, failed or killed job leaves
+    # no model behind (a killed one's folder goes with the workers' sweep).
+    with scratch_folder(job) as scratch:
+        scratch_path = scratch / "model.crfsuite"
         crf.train(
             train_set,
             scratch_path,
@@ -108,17 +112,27 @@ class _Remote:
         self.labels = set(model.project.labels)
 
     def tag_many(self, sentences: list[list[str]]) -> list[list[str]]:
+        # Checked again at call time: the list may have changed, or the name now resolves
+        # elsewhere, since the model was registered.
         try:
-            tagged = remote.tag_all(self.url, sentences)
-        except remote.RemoteError as error:
+            tagged = remote.tag_all(self.url, sentences, allowed=allowed_hosts())
+        except (remote.RemoteError, remote_hosts.NotAllowed) as error:
             raise JobFailed(str(error)) from error
-        unknown = scheme.labels(t for row in tagged for t in row) - self.labels
+        unknown = sorted(scheme.labels(t for row in tagged for t in row) - self.labels)
         if unknown:
+            # Valid tags' labels, shortened: the model's vocabulary, which the manager needs.
+            named = ", ".join(label[:40] for label in unknown[:10])
+            more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
             raise JobFailed(
-                f"the model answered labels the project does not have: {', '.join(sorted(unknown))}"
+                f"the model answered labels the project does not have: {named}{more}"
                 " (add them on the Settings page first)"
             )
         return tagged
+
+
+def allowed_hosts() -> list[remote_hosts.Rule]:
+    """The administrator's list of model servers (settings.REMOTE_MODEL_HOSTS)."""
+    return remote_hosts.parse_rules(settings.REMOTE_MODEL_HOSTS)
 
 
 class _Local:
@@ -163,6 +177,8 @@ def register_spacy(*, user, project, name: str, pipeline: str, mapping: dict) ->
 
 
 def register_remote(*, user, project, name: str, url: str) -> TaggerModel:
+    """remote_hosts.NotAllowed (a ValueError, its message for the user) for a URL off the list."""
+    remote_hosts.check_url(url, allowed_hosts())
     return _register(project, name, user, kind=TaggerModel.Kind.REMOTE, url=url)
 
 

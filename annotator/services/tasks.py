@@ -16,9 +16,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from annotator import assignment, bulk
+from annotator import access, assignment, bulk
 from annotator.models import (
-    GOLD,
     IMPORTED,
     Document,
     Membership,
@@ -31,7 +30,7 @@ from annotator.models import (
     TaskEvent,
 )
 from annotator.nlp import scheme
-from annotator.services.editing import ensure_working_layer, write_many
+from annotator.services import approval
 
 State = Task.State
 
@@ -311,28 +310,23 @@ def transition(
 
 
 @transaction.atomic
-def approve(*, user: AbstractBaseUser, task_id: int, copy_to_gold: bool) -> Task:
-    task = transition(user=user, task_id=task_id, to=State.APPROVED, as_reviewer=True)
-    if copy_to_gold:
-        copy_into_gold(user=user, task=task)
-    return task
-
-
-def copy_into_gold(*, user: AbstractBaseUser, task: Task) -> int:
-    """Copy the task's sentences from its layer into gold, recorded as changes of gold."""
-    document = task.document
-    gold = ensure_working_layer(document, GOLD)
-    gold.document = document
-    source = dict(
-        SentenceTags.objects.filter(
-            layer=task.layer,
-            sentence__position__gte=task.first_sentence,
-            sentence__position__lt=task.end_sentence,
-        ).values_list("sentence_id", "tags")
-    )
-    rows = SentenceTags.objects.select_for_update().filter(layer=gold, sentence_id__in=source)
-    changes = ((row, source[row.sentence_id]) for row in rows)
-    return write_many(gold, changes, user, f"approved task {task.pk}")
+def approve(
+    *,
+    user: AbstractBaseUser,
+    task_id: int,
+    copy_to_gold: bool,
+    who: access.Access | None = None,
+) -> tuple[Task, approval.ApprovalPlan | None]:
+    """Approve a submitted task; with `copy_to_gold`, carry out its approval plan (see
+    services.approval: never over a reviewer's work, disagreements go to adjudication)."""
+    task = Task.objects.select_related("project").get(pk=task_id)
+    if who is None:
+        who = access.writer(user=user, project=task.project)
+    task = transition(user=user, task_id=task_id, to=State.APPROVED, as_reviewer=who.is_reviewer)
+    if not copy_to_gold:
+        return task, None
+    _, plan = approval.copy_into_gold(user=user, task=task, who=who)
+    return task, plan
 
 
 @transaction.atomic
@@ -378,6 +372,7 @@ def act_on_task(
     comment: str = "",
     copy_to_gold: bool = False,
     to: int | str | None = None,
+    who: access.Access | None = None,
 ) -> str:
     """One workflow step (start, submit, approve, changes, reassign, withdraw); what happened,
     in words. Who may take which step is `access.require_task_action`'s to check first."""
@@ -386,8 +381,8 @@ def act_on_task(
         transition(user=user, task_id=task.pk, to=to_state, as_reviewer=False)
         return "Submitted for review." if action == "submit" else "Started."
     if action == "approve":
-        approve(user=user, task_id=task.pk, copy_to_gold=copy_to_gold)
-        return "Approved" + (" and copied into gold." if copy_to_gold else ".")
+        _, plan = approve(user=user, task_id=task.pk, copy_to_gold=copy_to_gold, who=who)
+        return "Approved" + (f"; {plan.summary(done=True)}." if plan else ".")
     if action == "changes":
         to_state = State.CHANGES_REQUESTED
         transition(user=user, task_id=task.pk, to=to_state, as_reviewer=True, comment=comment)

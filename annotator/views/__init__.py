@@ -16,6 +16,7 @@ from annotator.views.errors import likely_errors
 from annotator.views.health import health
 from annotator.views.jobs import (
     job_cancel,
+    job_download,
     job_progress,
     project_jobs,
     register_remote_model,
@@ -50,6 +51,7 @@ from annotator.views.tasks import (
     review_queue,
     start_next,
     task_action,
+    task_approval,
 )
 from annotator.views.tokens import account_token
 
@@ -65,6 +67,7 @@ __all__ = [
     "health",
     "likely_errors",
     "job_cancel",
+    "job_download",
     "job_progress",
     "project_jobs",
     "register_remote_model",
@@ -78,6 +81,7 @@ __all__ = [
     "review_queue",
     "start_next",
     "task_action",
+    "task_approval",
     "document_compare",
     "document_take",
     "document_take_all",

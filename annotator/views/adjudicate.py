@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotator import access, selectors, services
 from annotator.access import REVIEWER
 from annotator.models import Document
+from annotator.refusals import with_reason
 from annotator.services import adjudication
 
 TEMPLATE = "annotator/adjudicate.html"
@@ -120,7 +121,7 @@ def _view(document: Document, item: adjudication.Item) -> dict:
 @login_required
 @require_POST
 def document_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    document, _ = access.document_access(request.user, pk, REVIEWER)
+    document, who = access.document_access(request.user, pk, REVIEWER)
     options = _options(document, request.POST)
     try:
         sentence_id = int(request.POST["sentence"])
@@ -132,6 +133,7 @@ def document_decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         item = adjudication.decide(
             user=request.user,
+            who=who,
             document=document,
             sentence_id=sentence_id,
             start=start,
@@ -147,6 +149,9 @@ def document_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except services.EditRejected as error:
         message, status = str(error), 422
         item = _reload(document, sentence_id, options)
+    except access.WriteRefused as refused:
+        message, status = str(refused), 403
+        item = _reload(document, sentence_id, options)
     if not request.htmx:
         if message:
             messages.error(request, message)
@@ -158,7 +163,12 @@ def document_decide(request: HttpRequest, pk: int) -> HttpResponse:
         "item": _view(document, item) if item else None,
         "message": message,
     }
-    return render(request, TEMPLATE + "#adjudicate-sentence", context, status=status)
+    response = render(request, TEMPLATE + "#adjudicate-sentence", context, status=status)
+    if message:
+        return with_reason(response, message)
+    # The page's counter ("37 open, 0 decided") reloads itself on this event.
+    response["HX-Trigger"] = "decided"
+    return response
 
 
 def _reload(document: Document, sentence_id: int, options: dict):
@@ -176,10 +186,11 @@ def _reload(document: Document, sentence_id: int, options: dict):
 @require_POST
 def document_apply_agreed(request: HttpRequest, pk: int) -> HttpResponse:
     """Write the agreed spans (and the decisions so far) into gold for the whole document."""
-    document, _ = access.document_access(request.user, pk, REVIEWER)
+    document, who = access.document_access(request.user, pk, REVIEWER)
     options = _options(document, request.POST)
     changed, ties = adjudication.apply_agreed(
         user=request.user,
+        who=who,
         document=document,
         names=options["names"],
         finished_only=options["finished_only"],

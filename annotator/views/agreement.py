@@ -82,11 +82,14 @@ def _value(entry: dict, path: tuple[str, ...]):
 
 
 def heat(value: float | None, low: float = 0.0) -> str:
-    """A background from red (low) through yellow to green (1.0); grey when undefined."""
+    """A class for a background from red (low) through yellow to green (1.0), in 11 steps.
+
+    Classes, not style attributes: the Content-Security-Policy allows no inline styles.
+    """
     if value is None:
-        return "background:#eceff1"
+        return "heat-none"
     share = max(0.0, min(1.0, (value - low) / (1.0 - low)))
-    return f"background:hsl({round(share * 120)},70%,{round(88 - share * 18)}%)"
+    return f"heat-{round(share * 10)}"
 
 
 def _report_context(report: AgreementReport, query) -> dict:
@@ -161,10 +164,11 @@ def _confusion(pair: dict) -> dict:
         for lb, count in zip(labels, counts, strict=True):
             share = count / total
             diagonal = la == lb
+            # Blue for agreement, red for confusion (a third of a row is already deep red).
             style = (
-                f"background:hsl(210,70%,{round(97 - share * 45)}%)"
+                f"agree-{round(share * 10)}"
                 if diagonal
-                else f"background:hsl(0,75%,{round(97 - min(1.0, share * 3) * 45)}%)"
+                else f"confuse-{round(min(1.0, share * 3) * 10)}"
             )
             cells.append({"lb": lb, "count": count, "style": style, "link": count and not diagonal})
         rows.append({"la": la, "cells": cells, "total": sum(counts)})

@@ -1,4 +1,8 @@
-"""Compare two layers of a document and take either side, span by span."""
+"""Compare two layers of a document and take either side, span by span.
+
+Takes go into gold, or into the right-hand layer when it is the viewer's own and open to them
+(access.py's layer rule): never into another annotator's layer, whatever the URL names.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ def _layers(document: Document, data) -> tuple[dict, TagLayer, TagLayer]:
 @login_required
 @require_GET
 def document_compare(request: HttpRequest, pk: int) -> HttpResponse:
-    document, _ = access.document_access(request.user, pk, access.REVIEWER)
+    document, who = access.document_access(request.user, pk, access.REVIEWER)
     layers, left, right = _layers(document, request.GET)
     positions = compare.differing_positions(left, right)
     pages = max(1, -(-len(positions) // PER_PAGE))
@@ -48,7 +52,7 @@ def document_compare(request: HttpRequest, pk: int) -> HttpResponse:
         "layers": list(layers),
         "left": left,
         "right": right,
-        "target": _target_name(right),
+        "target": _target_name(who, right),
         "differing": len(positions),
         "page": page,
         "pages": pages,
@@ -57,21 +61,29 @@ def document_compare(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, TEMPLATE, context)
 
 
-def _target_name(right: TagLayer) -> str:
-    """Takes go into the right-hand layer when it is editable, else into gold."""
-    return right.name if right.editable else services.GOLD
+def _target_name(who: access.Access, right: TagLayer) -> str:
+    """Takes go into the right-hand layer when the viewer may write it, else into gold."""
+    return right.name if who.write_refusal(right) is None else services.GOLD
+
+
+def _target(document: Document, who: access.Access, right: TagLayer) -> TagLayer:
+    if _target_name(who, right) == right.name:
+        target = right
+    else:
+        target = services.ensure_working_layer(document, services.GOLD)
+    target.document = document
+    return target
 
 
 @login_required
 @require_POST
 def document_take(request: HttpRequest, pk: int) -> HttpResponse:
-    document, _ = access.document_access(request.user, pk, access.REVIEWER)
+    document, who = access.document_access(request.user, pk, access.REVIEWER)
     layers, left, right = _layers(document, request.POST)
     source = layers.get(request.POST.get("source", ""))
     if source is None:
         raise Http404("No such layer.")
-    target = right if right.editable else services.ensure_working_layer(document, services.GOLD)
-    target.document = document
+    target = _target(document, who, right)
     try:
         sentence_id = int(request.POST["sentence"])
         start, end = int(request.POST["start"]), int(request.POST["end"])
@@ -82,6 +94,7 @@ def document_take(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.take_region(
             user=request.user,
+            who=who,
             layer=target,
             source=source,
             sentence_id=sentence_id,
@@ -93,6 +106,8 @@ def document_take(request: HttpRequest, pk: int) -> HttpResponse:
         message, status = str(stale), 409
     except services.EditRejected as error:
         message, status = str(error), 422
+    except access.WriteRefused as refused:
+        message, status = str(refused), 403
     shown_right = target if target == right else right
     items = compare.compared_sentences(
         document, left, shown_right, [_position(document, sentence_id)]
@@ -124,14 +139,16 @@ def _version(layer: TagLayer, sentence_id: int) -> int | None:
 @require_POST
 def document_take_all(request: HttpRequest, pk: int) -> HttpResponse:
     """Accept the left layer in whole into the target (gold, or the editable right layer)."""
-    document, _ = access.document_access(request.user, pk, access.REVIEWER)
+    document, who = access.document_access(request.user, pk, access.REVIEWER)
     layers, left, right = _layers(document, request.POST)
-    target = right if right.editable else services.ensure_working_layer(document, services.GOLD)
-    target.document = document
+    target = _target(document, who, right)
     try:
-        changed = services.take_layer(user=request.user, layer=target, source=left)
-        messages.success(request, f"{changed} sentence{'s' * (changed != 1)} took {left.name}.")
-    except services.EditRejected as error:
+        changed = services.take_layer(user=request.user, who=who, layer=target, source=left)
+        messages.success(
+            request,
+            f"{changed} sentence{'s' * (changed != 1)} of {target.name} took {left.name}.",
+        )
+    except (services.EditRejected, access.WriteRefused) as error:
         messages.error(request, str(error))
     query = urlencode({"left": left.name, "right": right.name})
     return redirect(reverse("annotator-document-compare", args=[document.pk]) + "?" + query)

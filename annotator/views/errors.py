@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from annotator import access
+from annotator import access, services
 from annotator.access import REVIEWER
 from annotator.models import Document, Job, Sentence, SentenceTags
 from annotator.nlp import scheme
@@ -26,9 +26,16 @@ def likely_errors(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, pk, REVIEWER)
     jobs = Job.objects.filter(project=who.project, kind=KIND)
     job = jobs.filter(state=Job.State.DONE).order_by("-finished_at", "-pk").first()
-    pending = jobs.exclude(state__in=Job.FINISHED).exists()
+    pending = [services.live(j) for j in jobs.exclude(state__in=Job.FINISHED)]
     rows = _rows(who.project, job.result) if job else []
-    context = {"project": who.project, "access": who, "job": job, "rows": rows, "pending": pending}
+    context = {
+        "project": who.project,
+        "access": who,
+        "job": job,
+        "rows": rows,
+        "pending": pending,
+        "workers_alive": services.workers_alive() if pending else True,
+    }
     return render(request, "annotator/errors.html", context)
 
 

@@ -3,48 +3,35 @@
 Public (a health checker has no login) and cheap: one trivial query, one broker ping, one cache
 round trip. The answer names each part "ok" or "error", never why: the reason (which may name
 hosts) goes to the log, where operators look.
+
+"workers" counts the Celery workers that reached the broker within WORKER_ALIVE_WITHIN seconds
+(their heartbeat says so). It is reported beside the status, not in it: a web process with no
+worker still serves every page, so a load balancer must not take it out; a monitor that cares
+about jobs alerts on workers == 0.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
-import redis
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from annotator.broker import check_broker
+from annotator.services.jobs import ready_workers
+
 log = logging.getLogger(__name__)
-TIMEOUT = 2  # seconds; a health check that hangs is worse than one that fails
 
 
 def check_database() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
-
-
-def check_broker() -> None:
-    """The filesystem transport's folder exists and is writable; Redis answers a ping."""
-    url = settings.CELERY_BROKER_URL
-    if url.startswith("filesystem://"):
-        folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
-        folder.mkdir(parents=True, exist_ok=True)
-        if not os.access(folder, os.W_OK):
-            raise PermissionError(f"{folder} is not writable")
-        return
-    client = redis.Redis.from_url(url, socket_connect_timeout=TIMEOUT, socket_timeout=TIMEOUT)
-    try:
-        client.ping()
-    finally:
-        client.close()
 
 
 def check_cache() -> None:
@@ -79,6 +66,13 @@ def health(request: HttpRequest) -> JsonResponse:
         else:
             parts[name] = "ok"
     healthy = all(state == "ok" for state in parts.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", **parts}, status=200 if healthy else 503
-    )
+    body = {"status": "ok" if healthy else "error", **parts, "workers": _workers()}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _workers() -> int | None:
+    """None when the database cannot tell (its own part says "error" then)."""
+    try:
+        return ready_workers()
+    except Exception:
+        return None

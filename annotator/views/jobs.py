@@ -13,10 +13,12 @@ from django_htmx.http import HttpResponseStopPolling
 
 from annotator import access, services
 from annotator.access import MANAGER, REVIEWER
-from annotator.models import TagLayer
+from annotator.models import Job, TagLayer
 from annotator.nlp.spacy_tagger import parse_mapping
+from annotator.services import exports
 
 TEMPLATE = "annotator/jobs.html"
+JOB_FINISHED = "job-finished"
 
 
 @login_required
@@ -50,6 +52,9 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     if job.finished and request.htmx:
         # 286 tells htmx to stop polling; the body still replaces the bar with the outcome.
         response.status_code = HttpResponseStopPolling.status_code
+        # Parts of the page that show a job's output reload themselves on this event
+        # (hx-trigger="job-finished from:body"): the report, the likely errors, the documents.
+        response["HX-Trigger"] = JOB_FINISHED
     return response
 
 
@@ -60,6 +65,27 @@ def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     services.cancel_job(job)
     job.refresh_from_db()
     return render(request, TEMPLATE + "#job", {"job": services.live(job), "workers_alive": True})
+
+
+@login_required
+@require_GET
+def job_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The file of a finished export job (managers: the project export is theirs)."""
+    job, who = access.job_access(user=request.user, job_pk=pk)
+    if not who.is_manager or job.kind != exports.KIND:
+        raise Http404("No such download.")
+    if job.state != Job.State.DONE:
+        return HttpResponse(
+            "This export is not done yet.", status=409, content_type="text/plain; charset=utf-8"
+        )
+    path = exports.file_of(job)
+    if path is None:
+        return HttpResponse(
+            "This export's file is no longer kept: prepare the download again.",
+            status=410,
+            content_type="text/plain; charset=utf-8",
+        )
+    return exports.file_response(job, path)
 
 
 @login_required
@@ -112,9 +138,13 @@ def register_remote_model(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError:
         messages.error(request, f"{url!r} is not an http(s) address.")
         return redirect("annotator-project-jobs", pk=pk)
-    model = services.register_remote(
-        user=request.user, project=who.project, name=name or "remote", url=url
-    )
+    try:
+        model = services.register_remote(
+            user=request.user, project=who.project, name=name or "remote", url=url
+        )
+    except ValueError as error:  # not on the administrator's list of model servers
+        messages.error(request, str(error))
+        return redirect("annotator-project-jobs", pk=pk)
     messages.success(request, f"Added {model}; pre-annotate with it below.")
     return redirect("annotator-project-jobs", pk=pk)
 

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import reswap, retarget
 
 from annotator import access, selectors, services
 from annotator.access import MANAGER, REVIEWER
 from annotator.downloads import download, export_name
 from annotator.forms import ExportForm, UploadForm
 from annotator.nlp import conll
+from annotator.nlp.formats import registry
+from annotator.services import corpus, exports, labels
+from annotator.views.projects import setup_context
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -24,14 +30,20 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = access.projects_for(request.user)
-    return render(request, "annotator/project_list.html", {"projects": projects})
+    context = setup_context(request, projects=projects)
+    return render(request, "annotator/project_list.html", context)
 
 
 @login_required
 @require_GET
+@vary_on_headers("HX-Request")
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, pk)
-    return render(request, "annotator/project_detail.html", _project_context(who))
+    template = "annotator/project_detail.html"
+    if request.htmx:  # the upload prompt's Cancel: a fresh form
+        template += "#project-body"
+    cancelled = request.GET.get("cancelled") == "1"
+    return render(request, template, _project_context(who, cancelled=cancelled))
 
 
 def _project_context(who: access.Access, **extra) -> dict:
@@ -45,7 +57,11 @@ def _project_context(who: access.Access, **extra) -> dict:
         "labels": [(label, colours[label]) for label in project.labels],
         "sentences": sum(d.sentence_count for d in documents),
         "tokens": sum(d.token_count for d in documents),
+        "export_as_job": exports.too_large_for_a_request(
+            len(documents), sum(d.token_count for d in documents)
+        ),
         "form": extra.pop("form", None) or UploadForm(),
+        "formats": list(registry.FORMATS.values()),
         **extra,
     }
 
@@ -57,7 +73,10 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, pk, MANAGER)
     project = who.project
     form = UploadForm(request.POST, request.FILES)
-    context: dict = {"form": form}
+    policy = labels.choices_to_policy(
+        request.POST.getlist("new_label"), request.POST.getlist("new_label_choice")
+    )
+    context: dict = {"form": form, "mapped": policy.mapping}
     status = 200
     if form.is_valid() and services.import_needs_job(form.cleaned_data["files"]):
         data = form.cleaned_data
@@ -68,22 +87,33 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
             scheme_name=data["scheme"],
             encoding=data["encoding"],
             tag_column=data["tag_column"],
+            format_name=data["format"],
+            labels=data["labels"],
+            new_labels=policy,
         )
         context["workers_alive"] = services.workers_alive()
         context["form"] = UploadForm()
     elif form.is_valid():
         data = form.cleaned_data
         try:
-            context["summary"] = services.import_conll(
+            context["summary"] = corpus.import_corpus(
                 project_name=project.name,
                 files=[(f.name, f) for f in data["files"]],
+                format_name=data["format"],
                 scheme_name=data["scheme"],
                 encoding=data["encoding"],
                 tag_column=data["tag_column"],
+                labels=data["labels"],
+                new_labels=policy,
             )
             context["form"] = UploadForm()
         except conll.ConllError as error:
             context["problems"] = error.problems
+            status = 400
+        except labels.UnknownLabels as error:
+            return _ask_about_labels(request, who, error.labels)
+        except labels.LabelError as error:
+            context["problems"] = [f"Nothing was imported: {error}."]
             status = 400
         project.refresh_from_db()
     else:
@@ -94,9 +124,22 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, _project_context(who, **context), status=status)
 
 
+def _ask_about_labels(request: HttpRequest, who: access.Access, unknown: list[str]):
+    """Nothing was imported: ask, inside the upload form (so the chosen file stays chosen),
+    what to do with each label the project lacks."""
+    fields = ("format", "scheme", "encoding", "tag_column", "labels")
+    initial = {name: request.POST.get(name) for name in fields}
+    context = _project_context(who, form=UploadForm(initial=initial), unknown_labels=unknown)
+    if not request.htmx:
+        return render(request, "annotator/project_detail.html", context)
+    response = render(request, "annotator/project_detail.html#label-prompt", context)
+    return reswap(retarget(response, f"#label-prompt-{who.project.pk}"), "innerHTML")
+
+
 @login_required
 @require_GET
 @vary_on_headers("HX-Request")
+@never_cache  # Back must never show old tags at an old version (the next key would get a 409)
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document, who = access.document_access(request.user, pk)
     visible = document.layers.filter(who.layer_filter(document)).order_by("pk")
@@ -107,6 +150,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if layer not in layers:
         raise Http404("No such layer.")
     edit_layer = _edit_layer_name(layers[layer], who)
+    read_only = _read_only(layers[layer], layers.get(edit_layer) if edit_layer else None, who)
     per_page = settings.SENTENCES_PER_PAGE
     pages = max(1, -(-document.sentence_count // per_page))
     page = _page_number(request.GET.get("page"), pages)
@@ -117,10 +161,13 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "layer": layer,
         "edit_layer_name": edit_layer or "",
         "edit_layer": layers.get(edit_layer) if edit_layer else None,
+        # The layer rule's answer for this page: why its edits would be refused, if they would.
+        "writable": not read_only,
+        "read_only": read_only,
         "access": who,
-        "my_tasks": [t for t in who.tasks() if t.document_id == document.pk]
-        if who.is_annotator
-        else [],
+        "my_tasks": selectors.tasks_with_progress(
+            [t for t in who.tasks() if t.document_id == document.pk] if who.is_annotator else []
+        ),
         "shown_layer": layers[layer],
         "raw": request.GET.get("raw") == "1",
         "page": page,
@@ -129,6 +176,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "previous_page": page - 1 if page > 1 else None,
         "sentences": selectors.sentence_page(document, layer, page, per_page),
         "palette": selectors.palette(document.project),
+        "formats": list(registry.FORMATS.values()),
     }
     template = "annotator/document_detail.html"
     if request.htmx and request.GET.get("fragment") == "sentences":
@@ -137,14 +185,26 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _edit_layer_name(shown, who: access.Access) -> str | None:
-    """Where the page's edits go: the shown layer if editable, gold for reviewers viewing
-    the imported tags (created on the first edit), else the annotator's own layer."""
-    if shown.editable:
+    """Where the page's edits go: the shown layer if it is gold or the viewer's own, gold
+    for reviewers viewing the imported tags (created on the first edit), the annotator's own
+    layer for annotators viewing the imported tags; None for anyone else's layer."""
+    if shown.kind == shown.Kind.GOLD or shown.owner_id == who.user.pk:
         return shown.name
+    if shown.kind != shown.Kind.IMPORTED:
+        return None
     if who.is_reviewer:
         return services.GOLD
     own = [t.layer.name for t in who.tasks() if t.document_id == shown.document_id and t.layer]
     return own[0] if own else None
+
+
+def _read_only(shown, target, who: access.Access) -> str:
+    """Why this page's edits would be refused (the layer rule, access.py), or "" if not."""
+    if target is not None:
+        return who.write_refusal(target) or ""
+    if shown.kind == shown.Kind.IMPORTED and who.is_reviewer:
+        return ""  # edits start gold
+    return who.write_refusal(shown) or "This layer is read-only for you."
 
 
 def _page_number(value: str | None, pages: int) -> int:
@@ -164,17 +224,28 @@ def document_export(request: HttpRequest, pk: int) -> HttpResponse:
     layer = form.cleaned_data["layer"] or None
     if layer and not document.layers.filter(name=layer).exists():
         raise Http404("No such layer.")
+    file_format = registry.get(form.cleaned_data["format"] or document.format)
     chunks = services.export_document(
-        document, layer_name=layer, scheme_name=form.cleaned_data["scheme"] or "keep"
+        document,
+        layer_name=layer,
+        scheme_name=form.cleaned_data["scheme"] or "keep",
+        format_name=file_format.name,
     )
-    return download(chunks, export_name(document.name), f"text/plain; charset={document.encoding}")
+    if file_format.name == "conll":
+        content_type = f"text/plain; charset={document.encoding}"
+    else:
+        content_type = file_format.media_type
+    name = export_name(document.name, file_format.extensions[0])
+    return download(chunks, name, content_type)
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def project_export(request: HttpRequest, pk: int) -> HttpResponse:
+    """The project as one file (CoNLL or another format): built in the request (GET) while it
+    is small; through an export job (POST, the button shown instead of the link) once not."""
     project = access.project_access(request.user, pk, MANAGER).project
-    form = ExportForm(request.GET)
+    form = ExportForm(request.POST if request.method == "POST" else request.GET)
     if not form.is_valid():
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
     layer = form.cleaned_data["layer"] or None
@@ -184,7 +255,28 @@ def project_export(request: HttpRequest, pk: int) -> HttpResponse:
             status=400,
             content_type="text/plain",
         )
+    scheme_name = form.cleaned_data["scheme"] or "keep"
+    format_name = registry.get(form.cleaned_data["format"] or "conll").name
+    documents, tokens = exports.project_size(project)
+    if request.method == "POST":
+        exports.start_export_job(
+            user=request.user,
+            project=project,
+            layer_name=layer,
+            scheme_name=scheme_name,
+            format_name=format_name,
+        )
+        messages.success(request, "The download is being prepared: its link appears below.")
+        return redirect("annotator-project-jobs", pk=pk)
+    if exports.too_large_for_a_request(documents, tokens):
+        messages.info(
+            request,
+            f"{documents:,} documents and {tokens:,} tokens are too many to build in one "
+            "request: press “Prepare the download” and fetch the file when its job is done.",
+        )
+        return redirect("annotator-project-detail", pk=pk)
     chunks = services.export_project(
-        project, layer_name=layer, scheme_name=form.cleaned_data["scheme"] or "keep"
+        project, layer_name=layer, scheme_name=scheme_name, format_name=format_name
     )
-    return download(chunks, export_name(project.name), "application/octet-stream")
+    name, media_type = exports.file_name_and_type(project, format_name)
+    return download(chunks, name, media_type)

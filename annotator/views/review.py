@@ -1,7 +1,13 @@
-"""htmx endpoints of the review UI: each edit returns the re-rendered sentence."""
+"""htmx endpoints of the review UI: each edit returns the re-rendered sentence.
+
+Who may write which layer is the services' rule (access.py); a refused write answers 403 with
+the reason in the page's status line, never a bare 403.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -15,7 +21,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from annotator import access, selectors, services
-from annotator.models import Document, SentenceTags, TagChange, TagLayer
+from annotator.models import Document, SentenceTags, TagChange, TagLayer, Task
+from annotator.refusals import with_reason
 
 TEMPLATE = "annotator/document_detail.html"
 
@@ -25,6 +32,25 @@ def _editing(request: HttpRequest, pk: int) -> tuple[Document, access.Access, Ta
     return access.edit_target(
         user=request.user, document_pk=pk, layer_name=request.POST.get("layer", "")
     )
+
+
+def says_refusals(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A write the layer rule refuses answers 403 with its reason in the status line."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except access.WriteRefused as refused:
+            return render(request, TEMPLATE + "#refusal", {"message": str(refused)}, status=403)
+
+    return wrapped
+
+
+def _noted(request: HttpRequest, layer: TagLayer, row: SentenceTags) -> None:
+    """An annotator's edit in their own layer moves their task along (assigned: started)."""
+    if layer.owner_id == request.user.pk:
+        services.note_activity(user=request.user, layer=layer, position=row.sentence.position)
 
 
 def _int(request: HttpRequest, name: str, default: int | None = None) -> int | None:
@@ -43,6 +69,15 @@ def _required_int(request: HttpRequest, name: str) -> int:
     if value is None:
         raise BadRequest(f"{name} is required")
     return value
+
+
+def _own_tasks(request: HttpRequest, layer: TagLayer) -> list[Task]:
+    """The user's tasks over this layer (an annotator's own), to re-render their banners: the
+    first edit moves a task to "in progress", and Submit appears."""
+    if layer.owner_id != request.user.pk:
+        return []
+    tasks = Task.objects.filter(layer=layer, annotator=request.user)
+    return selectors.tasks_with_progress(list(tasks.exclude(state=Task.State.WITHDRAWN)))
 
 
 def _sentence_response(
@@ -66,22 +101,23 @@ def _sentence_response(
         "edit_layer_name": layer.name,
         "message": message,
         "oob": True,
+        "my_tasks": _own_tasks(request, layer),
     }
-    return render(request, TEMPLATE + "#sentence-response", context, status=status)
+    response = render(request, TEMPLATE + "#sentence-response", context, status=status)
+    return with_reason(response, message) if status >= 400 else response
 
 
 @login_required
 @require_POST
+@says_refusals
 def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
-    position = access.may_edit_sentence(
-        who=who, layer=layer, document=document, sentence_id=sentence_id
-    )
     start = _int(request, "start", 0)
     try:
         row = services.edit_sentence(
             user=request.user,
+            who=who,
             layer=layer,
             sentence_id=sentence_id,
             version=_required_int(request, "version"),
@@ -98,15 +134,14 @@ def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(error), status=422
         )
-    if position is not None:
-        services.note_activity(user=request.user, layer=layer, position=position)
+    _noted(request, layer, row)
     return _sentence_response(request, document, layer, sentence_id, row=row)
 
 
 def _undo_or_redo(request: HttpRequest, pk: int, action) -> HttpResponse:
-    document, _, layer = _editing(request, pk)
+    document, who, layer = _editing(request, pk)
     try:
-        row = action(user=request.user, layer=layer)
+        row = action(user=request.user, layer=layer, who=who)
     except services.StaleEdit as stale:
         return _sentence_response(
             request, document, layer, stale.row.sentence_id, message=str(stale), status=409
@@ -118,25 +153,28 @@ def _undo_or_redo(request: HttpRequest, pk: int, action) -> HttpResponse:
 
 @login_required
 @require_POST
+@says_refusals
 def sentence_undo(request: HttpRequest, pk: int) -> HttpResponse:
     return _undo_or_redo(request, pk, services.undo)
 
 
 @login_required
 @require_POST
+@says_refusals
 def sentence_redo(request: HttpRequest, pk: int) -> HttpResponse:
     return _undo_or_redo(request, pk, services.redo)
 
 
 @login_required
 @require_POST
+@says_refusals
 def sentence_review(request: HttpRequest, pk: int) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
-    access.may_edit_sentence(who=who, layer=layer, document=document, sentence_id=sentence_id)
     try:
         row = services.mark_reviewed(
             user=request.user,
+            who=who,
             layer=layer,
             sentence_id=sentence_id,
             reviewed=request.POST.get("reviewed", "1") == "1",
@@ -207,20 +245,24 @@ def document_repair(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what "repair all" would change in this document. POST: apply exactly that."""
     document, _ = access.document_access(request.user, pk, access.REVIEWER)
     if request.method == "POST":
-        document, _, layer = _editing(request, pk)
         versions = {}
         for pair in request.POST.getlist("sentence"):
             sentence_id, _, version = pair.partition(":")
             if sentence_id.isdigit() and version.isdigit():
                 versions[int(sentence_id)] = int(version)
+        name = request.POST.get("layer", "")
         try:
-            changed = services.repair_document(user=request.user, layer=layer, versions=versions)
-        except (services.StaleEdit, services.EditRejected) as error:
+            document, who, layer = _editing(request, pk)
+            name = layer.name
+            changed = services.repair_document(
+                user=request.user, who=who, layer=layer, versions=versions
+            )
+        except (services.StaleEdit, services.EditRejected, access.WriteRefused) as error:
             messages.error(request, str(error))
         else:
             messages.success(request, f"Repaired {changed} sentence{'s' * (changed != 1)}.")
-        url = reverse("annotator-document-detail", args=[document.pk]) + f"?layer={layer.name}"
-        return redirect(url)
+        url = reverse("annotator-document-detail", args=[document.pk])
+        return redirect(url + "?" + urlencode({"layer": name}))
     if request.method != "GET":
         return HttpResponse(status=405)
     layers = {layer.name: layer for layer in document.layers.all()}

@@ -28,7 +28,7 @@ def _scope(request: HttpRequest, project):
 def project_search(request: HttpRequest, pk: int) -> HttpResponse:
     project = access.project_access(request.user, pk, access.REVIEWER).project
     document = _scope(request, project)
-    phrase = request.GET.get("q", "").strip()[:200]
+    phrase = request.GET.get("q", "").strip()[: search.MAX_PHRASE]
     result = search.find(project, phrase, document=document) if phrase else None
     context = {
         "project": project,
@@ -44,9 +44,10 @@ def project_search(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def project_relabel(request: HttpRequest, pk: int) -> HttpResponse:
     """Without `confirm`: preview the sentences that would change. With it: apply exactly those."""
-    project = access.project_access(request.user, pk, access.REVIEWER).project
+    who = access.project_access(request.user, pk, access.REVIEWER)
+    project = who.project
     document = _scope(request, project)
-    phrase = request.POST.get("q", "").strip()[:200]
+    phrase = request.POST.get("q", "").strip()[: search.MAX_PHRASE]
     label = request.POST.get("label") or None
     group = next(
         (
@@ -68,19 +69,20 @@ def project_relabel(request: HttpRequest, pk: int) -> HttpResponse:
         context["group"] = group
         context["plans"] = services.plan_relabel(group.occurrences, label, schemes)
         return render(request, TEMPLATE + "#relabel-preview", context)
-    return _apply(request, project, group, label, context)
+    return _apply(request, who, group, label, context)
 
 
-def _apply(request, project, group, label, context) -> HttpResponse:
+def _apply(request, who: access.Access, group, label, context) -> HttpResponse:
+    project = who.project
     keys = set(request.POST.getlist("occurrence"))
     chosen = [o for o in group.occurrences if o.key in keys]
     try:
         if len(chosen) != len(keys):
             raise services.StaleEdit(None, "Some of these sentences changed since the preview.")
         changed = services.relabel(
-            user=request.user, project=project, occurrences=chosen, label=label
+            user=request.user, who=who, project=project, occurrences=chosen, label=label
         )
-    except (services.StaleEdit, services.EditRejected) as error:
+    except (services.StaleEdit, services.EditRejected, access.WriteRefused) as error:
         context["message"] = f"{error} Nothing was relabelled; search again."
         return render(request, TEMPLATE + "#relabel-preview", context, status=409)
     target = label or "no entity"

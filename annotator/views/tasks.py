@@ -8,42 +8,26 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from annotator import access, selectors, services
 from annotator.access import ANNOTATOR, MANAGER, REVIEWER
 from annotator.forms import AssignForm, MemberForm, ProjectSettingsForm
-from annotator.models import Membership, SentenceTags, Task, TaskEvent
+from annotator.models import Membership, Task, TaskEvent
+from annotator.views.labels import labels_context
 
 State = Task.State
 
 
-def _with_progress(tasks: list[Task]) -> list[Task]:
-    """Attach reviewed/total sentence counts to each task, in one query."""
-    if not tasks:
-        return tasks
-    where = Q()
-    for task in tasks:
-        where |= Q(
-            layer_id=task.layer_id,
-            sentence__position__gte=task.first_sentence,
-            sentence__position__lt=task.end_sentence,
-            reviewed=True,
-        )
-    counts = {}
-    rows = SentenceTags.objects.filter(where).values_list("layer_id", "sentence__position")
-    for layer_id, position in rows:
-        counts.setdefault(layer_id, []).append(position)
-    for task in tasks:
-        positions = counts.get(task.layer_id, [])
-        task.reviewed = sum(1 for p in positions if task.covers(p))
-    return tasks
+_with_progress = selectors.tasks_with_progress
 
 
 def _open_url(task: Task) -> str:
@@ -114,22 +98,69 @@ def task_action(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, task.project_id)
     action = request.POST.get("action", "")
     access.require_task_action(who=who, task=task, action=action)
+    if action == "submit" and request.POST.get("confirm") != "1":
+        unsure = _confirm_submit(request, task)
+        if unsure is not None:
+            return unsure
     try:
         done = services.act_on_task(
             user=request.user,
+            who=who,
             task=task,
             action=action,
             comment=request.POST.get("comment", ""),
             copy_to_gold=request.POST.get("copy_to_gold") == "1",
             to=request.POST.get("to"),
         )
-    except services.TaskError as error:
-        messages.error(request, f"Not done: {error}.")
+    except (services.TaskError, access.WriteRefused) as error:
+        messages.error(request, f"Not done: {str(error).rstrip('.')}.")
     else:
         messages.success(request, done)
-    return redirect(
-        request.POST.get("next") or reverse("annotator-my-tasks", args=[task.project_id])
+    return redirect(safe_next(request) or reverse("annotator-my-tasks", args=[task.project_id]))
+
+
+def _confirm_submit(request: HttpRequest, task: Task) -> HttpResponse | None:
+    """A task with sentences not marked reviewed is submitted only once its annotator has seen
+    how many and said yes; None when every sentence is reviewed."""
+    (task,) = selectors.tasks_with_progress([task])
+    if not task.unreviewed:
+        return None
+    task.url = _open_url(task)
+    context = {"task": task, "project": task.project, "next": safe_next(request) or ""}
+    return render(request, "annotator/submit_confirm.html", context)
+
+
+def safe_next(request: HttpRequest) -> str | None:
+    """The form's `next` if it is a page of this site; never another host (an open redirect)."""
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
+    return target if allowed else None
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def task_approval(request: HttpRequest, pk: int) -> HttpResponse:
+    """What approving the task would do to gold, before it is done, with the button that does
+    it (an htmx fragment in the review queue; a page of its own without JavaScript)."""
+    task = Task.objects.select_related("document", "annotator", "layer").filter(pk=pk).first()
+    if task is None:
+        raise Http404("No such task.")
+    who = access.project_access(request.user, task.project_id)
+    access.require_task_action(who=who, task=task, action="approve")
+    context = {
+        "project": who.project,
+        "access": who,
+        "task": task,
+        "plan": services.plan_approval(task) if task.layer_id else None,
+        "next": reverse("annotator-queue", args=[task.project_id]),
+    }
+    template = "annotator/approval.html"
+    if request.htmx:
+        template += "#approval"
+    return render(request, template, context)
 
 
 @login_required
@@ -166,20 +197,24 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
         except services.TaskError as error:
             messages.error(request, f"Nothing assigned: {error}.")
         return redirect("annotator-assign", pk=pk)
-    tasks = (
+    tasks = list(
         Task.objects.filter(project=project)
         .exclude(state=State.WITHDRAWN)
         .select_related("document", "annotator", "layer")
         .order_by("document__position", "first_sentence", "annotator__username")
     )
-    context = {
-        "project": project,
-        "access": who,
-        "form": form,
-        "tasks": tasks,
-        "annotators": form.fields["annotators"].queryset,
-    }
+    _reassign_choices(tasks, list(form.fields["annotators"].queryset))
+    context = {"project": project, "access": who, "form": form, "tasks": tasks}
     return render(request, "annotator/assign.html", context)
+
+
+def _reassign_choices(tasks: list[Task], annotators: list) -> None:
+    """Attach to each task the annotators it can be reassigned to: not its own, and not one
+    who already has that part of the document (the service refuses those)."""
+    holding = {(t.document_id, t.first_sentence, t.annotator_id) for t in tasks}
+    for task in tasks:
+        part = (task.document_id, task.first_sentence)
+        task.reassign_to = [a for a in annotators if (*part, a.pk) not in holding]
 
 
 @login_required
@@ -231,9 +266,13 @@ def _throughput(project, today) -> list[dict]:
     )
     days = [start + timedelta(days=i) for i in range(14)]
     top = max([1, *reviewed.values()])
-    return [
-        {"day": d, "n": reviewed.get(d, 0), "height": 60 * reviewed.get(d, 0) // top} for d in days
-    ]
+    bars = []
+    for i, day in enumerate(days):
+        # The chart is 420 x 80: 14 slots 30 wide, bars up to 60 high standing on y = 70.
+        n = reviewed.get(day, 0)
+        height = 60 * n // top
+        bars.append({"day": day, "n": n, "height": height, "x": i * 30 + 4, "y": 70 - height})
+    return bars
 
 
 @login_required
@@ -286,6 +325,6 @@ def project_settings(request: HttpRequest, pk: int) -> HttpResponse:
         "access": who,
         "form": form,
         "documents": who.project.documents.order_by("position"),
-        "palette": selectors.palette(who.project),
+        **labels_context(who.project),
     }
     return render(request, "annotator/settings.html", context)

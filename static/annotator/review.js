@@ -24,6 +24,7 @@
   const range = () => [Math.min(anchor, head), Math.max(anchor, head) + 1];
 
   function say(text) {
+    if (window.annotatorFeedback) return window.annotatorFeedback.show(text, false);
     const box = status();
     if (box) box.textContent = text;
   }
@@ -57,6 +58,11 @@
   document.body.addEventListener("htmx:afterSettle", refind);
 
   function send(url, values) {
+    // A read-only layer (the layer rule, as the page states it): say why instead of asking.
+    if (root.dataset.readOnly) {
+      say(root.dataset.readOnly);
+      return Promise.resolve();
+    }
     if (!current) {
       say("Select a token first (click it, or press j).");
       return Promise.resolve();
@@ -71,6 +77,19 @@
   function edit(op, extra) {
     const [start, end] = range();
     return send(root.dataset.editUrl, Object.assign({ op: op, start: start, end: end }, extra));
+  }
+
+  // A label key with the cursor on one token inside a span relabels that whole span: shrinking
+  // the span to the one token would silently drop the rest of it. A new span (or a shorter one)
+  // needs a selection of its tokens.
+  function relabel(label) {
+    const token = current && anchor === head ? tokens(current)[head] : null;
+    const span = token ? token.closest(".span") : null;
+    if (!span) return edit("label", { label: label });
+    const inside = Array.from(span.querySelectorAll(".token"), (el) => Number(el.dataset.i));
+    const start = Math.min(...inside);
+    const end = Math.max(...inside) + 1;
+    return send(root.dataset.editUrl, { op: "label", start: start, end: end, label: label });
   }
 
   function step(delta) {
@@ -89,13 +108,14 @@
     const after = current ? current.dataset.position : -1;
     const query = new URLSearchParams({ what: what, after: after, layer: root.dataset.layer || root.dataset.shownLayer });
     fetch(root.dataset.nextUrl + "?" + query, { credentials: "same-origin" }).then((response) => {
+      if (!response.ok && window.annotatorFeedback) return window.annotatorFeedback.failed(response);
       if (response.status === 204) return say(what === "flagged" ? "No flagged sentence left." : "Every sentence is reviewed.");
       return response.json().then((found) => {
         const here = document.getElementById("sentence-" + found.id);
         if (here) focusSentence(here, 0);
         else window.location = found.url;
       });
-    });
+    }, () => window.annotatorFeedback && window.annotatorFeedback.lost());
   }
 
   function review() {
@@ -151,7 +171,7 @@
     if (!command && !label) return;
     event.preventDefault();
     if (command) command(event);
-    else edit("label", { label: label });
+    else relabel(label);
   });
 
   root.addEventListener("mousedown", (event) => {
@@ -183,7 +203,7 @@
 
   document.querySelectorAll(".palette button").forEach((button) => {
     button.addEventListener("click", () => {
-      if (button.dataset.label) edit("label", { label: button.dataset.label });
+      if (button.dataset.label) relabel(button.dataset.label);
       else edit("remove");
     });
   });
@@ -191,7 +211,26 @@
     button.addEventListener("click", () => help.showModal());
   });
 
+  // Sentences scroll clear of the sticky palette (app.css: scroll-margin-top), whose height
+  // depends on how many labels wrap onto how many lines.
+  const palette = document.querySelector(".palette");
+  function measurePalette() {
+    if (palette) document.documentElement.style.setProperty("--palette-height", palette.offsetHeight + "px");
+  }
+  measurePalette();
+  if (palette && window.ResizeObserver) new ResizeObserver(measurePalette).observe(palette);
+
+  // Never show this page from the back-forward cache: its tags and versions may be stale (the
+  // next key would get a 409). The server sends no-store as well; this covers browsers that
+  // keep such pages anyway.
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) window.location.reload();
+  });
+
   // Open on the sentence named in the address (from "next flagged" across pages).
   const target = window.location.hash && document.querySelector(window.location.hash);
-  if (target && target.matches("article.sentence")) focusSentence(target, 0);
+  if (target && target.matches("article.sentence")) {
+    focusSentence(target, 0);
+    target.scrollIntoView({ block: "start" });
+  }
 })();

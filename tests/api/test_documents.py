@@ -42,7 +42,7 @@ def test_the_list_is_paginated_with_count_next_and_previous(api, team):
 
 
 def test_the_list_filters_by_exact_name_or_part_of_it(api, team):
-    upload(api("manager"), team, SAMPLE)
+    upload(api("manager"), team, SAMPLE, new_labels="add")
     client = api("manager")
     assert client.get(documents_url(team), {"name": "small.conll"}).json()["count"] == 2
     assert client.get(documents_url(team), {"name": "small"}).json()["count"] == 0
@@ -92,7 +92,7 @@ def test_a_non_member_gets_404_for_a_document(team):
 
 
 def test_an_upload_imports_the_file_and_answers_its_documents(api, team):
-    response = upload(api("manager"), team, SAMPLE)
+    response = upload(api("manager"), team, SAMPLE, new_labels="add")
     assert response.status_code == 201, response.json()
     body = response.json()
     assert [d["name"] for d in body["documents"]] == ["rnn-wikipedia.conll"]
@@ -105,7 +105,7 @@ def test_an_upload_imports_the_file_and_answers_its_documents(api, team):
 
 
 def test_an_upload_of_several_files_answers_each_document(api, team):
-    response = upload(api("manager"), team, SMALL, SAMPLE, scheme="iob2")
+    response = upload(api("manager"), team, SMALL, SAMPLE, scheme="iob2", new_labels="add")
     assert response.status_code == 201
     assert [d["name"] for d in response.json()["documents"]] == [
         "small.conll",
@@ -164,7 +164,7 @@ def test_only_managers_upload(api, team, role):
 @pytest.mark.parametrize("path", [SMALL, SAMPLE], ids=["small", "sample"])
 def test_a_downloaded_document_is_byte_identical_to_the_upload(api, team, path):
     client = api("manager")
-    (document,) = upload(client, team, path).json()["documents"]
+    (document,) = upload(client, team, path, new_labels="add").json()["documents"]
     response = client.get(f"/api/v1/documents/{document['id']}/conll/")
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; charset=utf-8"

@@ -119,3 +119,34 @@ def test_other_peoples_jobs_are_404_to_annotators_and_non_members(api, team, que
         assert client.post(f"/api/v1/jobs/{job_id}/cancel/").status_code == 404
     assert Job.objects.get(pk=job_id).state == Job.State.QUEUED
     assert token_client(team.outsider).get(jobs_url(team)).status_code == 404
+
+
+def test_the_api_says_a_queued_job_could_not_reach_the_queue(
+    api, team, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The broker is a Redis address where nothing listens: the job is saved, and says why it
+    waits (a worker sends it once the broker is back: tests/test_dispatch.py)."""
+    import socket
+
+    from annotator import tasks
+    from tests.workerutil import TASK_NAME, sender
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = sender(f"redis://127.0.0.1:{port}/0")
+    monkeypatch.setattr(tasks.run_job, "delay", lambda job_id: app.send_task(TASK_NAME, [job_id]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = start(api("manager"), team, kind="gazetteer", source="imported")
+    assert response.status_code == 202
+    body = api("manager").get(f"/api/v1/jobs/{response.json()['id']}/").json()
+    assert (body["state"], body["queue_unreachable"]) == ("queued", True)
+
+
+def test_a_sent_job_is_not_said_to_be_unreachable(
+    api, team, queued, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        body = start(api("manager"), team, kind="gazetteer", source="imported").json()
+    assert queued == [body["id"]]
+    assert api("manager").get(f"/api/v1/jobs/{body['id']}/").json()["queue_unreachable"] is False

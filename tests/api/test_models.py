@@ -10,6 +10,12 @@ from tests.api.conftest import token_client
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def loopback_model_servers(settings):
+    """The administrator allows model servers on loopback (tests/test_remote.py tests the list)."""
+    settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
+
+
 def models_url(team) -> str:
     return f"/api/v1/projects/{team.project.pk}/models/"
 

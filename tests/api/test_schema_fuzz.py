@@ -28,6 +28,13 @@ from annotator.nlp.agreement import agreement_report
 from tests.api.conftest import SAMPLE, token_key
 from tests.conftest import import_files
 
+
+@pytest.fixture(autouse=True)
+def loopback_model_servers(settings):
+    """The administrator allows model servers on loopback (tests/test_remote.py tests the list)."""
+    settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
+
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CHECKS = [

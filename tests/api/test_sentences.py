@@ -169,7 +169,7 @@ def test_an_annotator_cannot_edit_gold_or_outside_an_open_task(api, team):
         api("annotator"), team.document, sid, layer=layer, version=1, op="remove", start=4
     )
     assert response.status_code == 403
-    assert response.json() == {"detail": "This sentence is not in one of your open tasks."}
+    assert response.json() == {"detail": "This task was submitted; its layer is read-only."}
     assert row_counts() == before
 
 

@@ -72,9 +72,10 @@ def new_page(browser, live_server):
         context.close()
 
 
-def hue(style: str) -> int:
-    found = re.search(r"hsl\((\d+),", style)
-    assert found, style
+def heat(classes: str) -> int:
+    """The heat step of a cell, 0 (red, no agreement) to 10 (green)."""
+    found = re.search(r"heat-(\d+)", classes)
+    assert found, classes
     return int(found.group(1))
 
 
@@ -103,9 +104,8 @@ def test_a_reviewer_reads_the_report_drills_down_adjudicates_and_exports_gold(ne
 
     expect(cell(high)).to_have_text(f"{kappas[high]:.3f}")
     expect(cell(low)).to_have_text(f"{kappas[low]:.3f}")
-    high_style, low_style = cell(high).get_attribute("style"), cell(low).get_attribute("style")
-    assert high_style != low_style
-    assert hue(high_style) > hue(low_style)  # greener for more agreement
+    high_class, low_class = cell(high).get_attribute("class"), cell(low).get_attribute("class")
+    assert heat(high_class) > heat(low_class)  # greener for more agreement
     # The matrix is symmetric: the mirrored cell shows the same value.
     expect(cell((high[1], high[0]))).to_have_text(f"{kappas[high]:.3f}")
     expect(page.locator("table[aria-label='Confusion matrix']")).to_be_visible()
@@ -178,6 +178,8 @@ def test_a_reviewer_reads_the_report_drills_down_adjudicates_and_exports_gold(ne
     expect(swapped.locator("form.dispute").first).to_have_class(re.compile(r"\bdecided\b"))
     expect(swapped.locator("form.dispute").first).to_contain_text("decided by rex")
     assert page.evaluate("window.stillTheSamePage") is True  # swapped in place, no reload
+    # The counter follows without a reload (issue 11, problem 5).
+    expect(summary).to_contain_text(f"{open_before - 1} open, 1 decided")
     decision = Decision.objects.get(sentence_id=settled_id)
     assert (decision.start, decision.end, decision.user) == (start, end, corpus.reviewer)
     [item] = [i for i in adjudication.load_items(corpus.document) if i.sentence_id == settled_id]

@@ -3,7 +3,9 @@
 A manager assigns small.conll to two annotators (k=2) on the Assign page; annotator 1 logs in,
 starts the next task from My tasks, labels a token with the keyboard, marks the sentence reviewed
 (Enter) and submits; a reviewer requests changes with a comment; annotator 1 sees it, starts
-again and resubmits; the reviewer approves with "copy into gold". Screenshots: test-artifacts/.
+again and resubmits; the reviewer previews the approval and approves with "copy into gold"; the
+approved layer is then read-only for annotator 1, and the page says so. Screenshots:
+test-artifacts/.
 """
 
 from __future__ import annotations
@@ -147,6 +149,8 @@ def round_trip(browser, live_server, team, annotator_page) -> None:
     expect(task_row(page, task)).to_contain_text("in progress", ignore_case=True)
     expect(task_row(page, task)).to_contain_text("1 / 4")
     task_row(page, task).get_by_role("button", name="Submit for review").click()
+    expect(page.get_by_role("alert")).to_contain_text("3 of 4 sentences")
+    page.get_by_role("button", name="Submit anyway").click()
     page.wait_for_load_state()
     expect(page.locator(".message").first).to_contain_text("Submitted for review.")
     expect(task_row(page, task)).to_contain_text("submitted", ignore_case=True)
@@ -181,16 +185,24 @@ def round_trip(browser, live_server, team, annotator_page) -> None:
     page.goto(f"/projects/{project.pk}/tasks/")
     expect(task_row(page, task)).to_contain_text("in progress", ignore_case=True)
     task_row(page, task).get_by_role("button", name="Submit for review").click()
+    page.get_by_role("button", name="Submit anyway").click()
     page.wait_for_load_state()
     expect(task_row(page, task)).to_contain_text("submitted", ignore_case=True)
 
-    # The reviewer approves, copying into gold.
+    # The reviewer previews the approval (htmx, in the queue), then approves into gold.
     review.goto(f"/projects/{project.pk}/queue/")
     item = review.locator(f"#task-{task.pk}")
+    item.get_by_role("link", name="Approve…").click()
+    preview = "copies 1 sentence into gold; 3 already read the same there"
+    expect(item).to_contain_text(preview)
+    expect(item).to_contain_text("0 overwrite reviewer work")
     expect(item.get_by_label("copy into gold")).to_be_checked()
+    screenshot(review, "tasks-8-approval-preview")
     item.get_by_role("button", name="Approve").click()
     review.wait_for_load_state()
-    expect(review.locator(".message").first).to_contain_text("Approved and copied into gold.")
+    expect(review.locator(".message").first).to_contain_text(
+        "Approved; copied 1 sentence into gold; 3 already read the same there"
+    )
     screenshot(review, "tasks-8-approved")
 
     task.refresh_from_db()
@@ -214,6 +226,21 @@ def round_trip(browser, live_server, team, annotator_page) -> None:
     page.goto(f"/projects/{project.pk}/tasks/")
     expect(task_row(page, task)).to_contain_text("approved", ignore_case=True)
     screenshot(page, "tasks-9-annotator-sees-approved")
+
+    # Their layer is read-only now, and the page says so: a banner, a disabled palette, and a
+    # key pressed anyway answered with the reason where they look, nothing written.
+    read_only = "This task was approved; its layer is read-only."
+    page.goto(f"/documents/{document.pk}/?layer=annotator+ann1")
+    page.wait_for_selector("#sentences article.sentence")
+    expect(page.locator("#read-only")).to_contain_text(read_only)
+    expect(page.locator(".palette button").first).to_be_disabled()
+    token(page, first, 3).click()
+    page.keyboard.press(label_key(page, "LOC"))
+    expect(page.locator("#status")).to_contain_text(read_only)
+    page.keyboard.press("z")  # undo: refused just the same (issue 12, item 1)
+    expect(page.locator("#status")).to_contain_text(read_only)
+    screenshot(page, "tasks-10-read-only")
+    assert row(document, first, layer_name).tags[2:4] == ["B-LOC", "O"]
     review.context.close()
 
 

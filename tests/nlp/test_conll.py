@@ -753,6 +753,34 @@ def test_a_nul_byte_far_into_a_file_is_reported_as_binary_on_its_line() -> None:
     assert "binary" in problems[0].message
 
 
+def test_a_nul_character_far_into_a_utf16_file_is_refused_on_its_line() -> None:
+    text = "word\tO\n" * 200_000 + "\n# a tool wrote \0 here\nbad\tO\n"
+    problems = problems_of(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    assert lines_of(problems) == [200_002]
+    assert "NUL character" in problems[0].message
+
+
+def test_a_lone_surrogate_from_a_lenient_codec_is_refused_on_its_line() -> None:
+    problems = problems_of(b"Alan\tB-PER\n+2D8-\tO\n", encoding="utf-7")
+    assert lines_of(problems) == [2]
+    assert "surrogate (U+D83F)" in problems[0].message
+
+
+def test_a_file_without_a_mark_that_looks_like_utf16_gets_a_hint() -> None:
+    (problem,) = problems_of("Alan\tB-PER\n".encode("utf-16-le"))
+    assert "binary" in problem.message and "UTF-16" in problem.message
+
+
+def test_more_columns_than_supported_are_refused_and_the_most_are_read() -> None:
+    most = "\t".join(["x"] * (conll.MAX_COLUMNS - 1) + ["O"]) + "\n"
+    assert len(list(conll.read(io.BytesIO(most.encode()), "most.conll"))) == 3
+    (problem,) = problems_of(("\t".join(["x"] * conll.MAX_COLUMNS) + "\tO\n").encode())
+    assert (
+        problem.message
+        == f"{conll.MAX_COLUMNS + 1} columns; at most {conll.MAX_COLUMNS} are supported"
+    )
+
+
 def test_an_empty_file_says_it_has_no_sentences() -> None:
     problems = problems_of(fixture("empty.conll"), "empty.conll")
     assert lines_of(problems) == [1]

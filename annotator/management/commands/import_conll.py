@@ -1,63 +1,8 @@
 from __future__ import annotations
 
-from contextlib import ExitStack
-from pathlib import Path
-
-from django.core.management.base import BaseCommand, CommandError
-
-from annotator import services
-from annotator.nlp import conll
-
-SHOWN_WARNINGS = 20
+from annotator.management.commands import import_corpus
 
 
-class Command(BaseCommand):
+class Command(import_corpus.Command):
     help = "Import CoNLL files into a project (created if missing); all files or nothing."
-
-    def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", type=Path)
-        parser.add_argument("--project", required=True)
-        parser.add_argument(
-            "--scheme", default="auto", choices=["auto", "iob1", "iob2", "bioes", "bilou"]
-        )
-        parser.add_argument("--encoding", default=None, help="e.g. latin-1; default UTF-8")
-        parser.add_argument(
-            "--tag-column", type=int, default=None, help="1-based; negative counts from the end"
-        )
-
-    def handle(self, *args, **options):
-        with ExitStack() as stack:
-            try:
-                files = [(p.name, stack.enter_context(p.open("rb"))) for p in options["files"]]
-            except OSError as error:
-                raise CommandError(f"{error.filename}: {error.strerror}") from error
-            try:
-                summary = services.import_conll(
-                    project_name=options["project"],
-                    files=files,
-                    scheme_name=options["scheme"],
-                    encoding=options["encoding"],
-                    tag_column=options["tag_column"],
-                )
-            except conll.ConllError as error:
-                raise CommandError(f"nothing was imported:\n{error}") from error
-        self._report(summary)
-
-    def _report(self, summary: services.ImportSummary) -> None:
-        out = self.stdout
-        out.write(
-            f"Imported into {summary.project.name}: {summary.documents} documents, "
-            f"{summary.sentences} sentences, {summary.tokens} tokens."
-        )
-        for name, scheme_name in summary.schemes.items():
-            out.write(f"  {name}: scheme {scheme_name}")
-        labels = ", ".join(sorted(summary.labels)) or "none"
-        out.write(f"Labels ({len(summary.labels)}): {labels}")
-        if summary.new_labels:
-            out.write(f"New labels added to the project: {', '.join(summary.new_labels)}")
-        if summary.warning_count:
-            out.write(f"Warnings ({summary.warning_count}):")
-            for warning in summary.warnings[:SHOWN_WARNINGS]:
-                out.write(f"  {warning}")
-            if summary.warning_count > SHOWN_WARNINGS:
-                out.write(f"  ... and {summary.warning_count - SHOWN_WARNINGS} more")
+    format_name = "conll"

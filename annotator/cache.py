@@ -1,0 +1,114 @@
+"""The Redis cache, degrading to "nothing cached" while Redis does not answer.
+
+What the cache holds can all be lost: session copies (the sessions themselves are rows, the
+cached_db engine), the API rate-limit counts, live job progress and cancel flags (the Job row
+has both too). So a Redis that is down or unreachable must not turn every page into a 500: reads
+miss, writes are dropped, and the rate limit lets requests through (fails open) until Redis is
+back. /health/ still reports the cache as "error", and the log says so once per outage.
+
+After a failure the cache stays "down" for RETRY_AFTER seconds in this process, so a page does
+not wait for a connection timeout on every cache call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import redis
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+
+log = logging.getLogger(__name__)
+RETRY_AFTER = 5.0  # seconds
+_FAILURES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+class _Outage:
+    """When this process last found one Redis server unreachable (shared by threads)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.until = 0.0
+        self.logged = False
+
+    def down(self) -> bool:
+        return time.monotonic() < self.until
+
+    def record(self, error: Exception) -> None:
+        with self.lock:
+            self.until = time.monotonic() + RETRY_AFTER
+            if not self.logged:
+                log.warning("the cache (Redis) is unreachable; going on without it: %s", error)
+                self.logged = True
+
+    def recovered(self) -> None:
+        if self.logged:
+            with self.lock:
+                if self.logged:
+                    log.warning("the cache (Redis) answers again")
+                    self.logged = False
+
+
+_outages: dict[str, _Outage] = {}
+
+
+def outage_of(cache: RedisCache) -> _Outage:
+    location = ",".join(cache._servers)
+    if location not in _outages:
+        _outages.setdefault(location, _Outage())
+    return _outages[location]
+
+
+def _degrading(name: str, fallback):
+    """A RedisCache method that answers `fallback(*args, **kwargs)` while Redis is down."""
+    method = getattr(RedisCache, name)
+
+    def call(self, *args, **kwargs):
+        outage = outage_of(self)
+        if outage.down():
+            return fallback(*args, **kwargs)
+        try:
+            result = method(self, *args, **kwargs)
+        except _FAILURES as error:
+            outage.record(error)
+            return fallback(*args, **kwargs)
+        outage.recovered()
+        return result
+
+    call.__name__ = name
+    return call
+
+
+def _default(key, default=None, version=None):
+    return default
+
+
+def _nothing(*args, **kwargs):
+    return None
+
+
+def _false(*args, **kwargs):
+    return False
+
+
+def _empty(*args, **kwargs):
+    return {}
+
+
+def _all_failed(data, timeout=DEFAULT_TIMEOUT, version=None):
+    return list(data)
+
+
+class DegradingRedisCache(RedisCache):
+    get = _degrading("get", _default)
+    set = _degrading("set", _nothing)
+    add = _degrading("add", _false)
+    touch = _degrading("touch", _false)
+    delete = _degrading("delete", _false)
+    has_key = _degrading("has_key", _false)
+    get_many = _degrading("get_many", _empty)
+    set_many = _degrading("set_many", _all_failed)
+    delete_many = _degrading("delete_many", _nothing)
+    clear = _degrading("clear", _false)

@@ -1,0 +1,1 @@
+"""Corpus file formats: one module per format, all listed in `registry.FORMATS`."""
