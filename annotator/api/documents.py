@@ -212,7 +212,8 @@ def _import(project: Project, data: dict) -> tuple[services.ImportSummary, list[
 def document_detail(request: Request, pk: int) -> Response:
     document, who = permissions.document(request, pk)
     layers = list(permissions.visible_layers(document, who).values())
-    return Response(DocumentDetailSerializer(document, context={"layers": layers}).data)
+    context = {"layers": layers, "who": who}
+    return Response(DocumentDetailSerializer(document, context=context).data)
 
 
 DOWNLOAD = (
@@ -336,6 +337,13 @@ def project_conll(request: Request, pk: int) -> StreamingHttpResponse:
     return download(chunks, export_name(project.name), OCTETS)
 
 
+# One documented answer per media type the formats send (CoNLL documents name their charset).
+FORMAT_FILES = {
+    (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+    for media_type in sorted({f.media_type for f in registry.FORMATS.values()} | {OCTETS})
+}
+
+
 @extend_schema(
     tags=TAGS,
     operation_id="documents_export_retrieve",
@@ -343,12 +351,7 @@ def project_conll(request: Request, pk: int) -> StreamingHttpResponse:
     description=DOWNLOAD + " `format`: " + ", ".join(registry.FORMATS) + " (default: the "
     "format it was imported from).",
     parameters=[FormatExportQuerySerializer],
-    responses=responses(
-        {(200, OCTETS): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")},
-        400,
-        403,
-        404,
-    ),
+    responses=responses(FORMAT_FILES, 400, 403, 404),
 )
 @api_view(["GET"])
 @any_accept
@@ -371,13 +374,7 @@ def document_export(request: Request, pk: int) -> StreamingHttpResponse:
     summary="Download every document of the project as one file of a format (managers)",
     description=DOWNLOAD + " Every document needs the layer named. " + TOO_LARGE,
     parameters=[FormatExportQuerySerializer],
-    responses=responses(
-        {(200, OCTETS): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")},
-        400,
-        403,
-        404,
-        409,
-    ),
+    responses=responses(FORMAT_FILES, 400, 403, 404, 409),
 )
 @extend_schema(
     tags=TAGS,

@@ -77,7 +77,6 @@ class Format:
     read: Reader
     write: Writer
     sniff: Callable[[bytes], bool]  # does the head of a file look like this format?
-    per_document: bool = True  # one download per document is a valid file of the format
 
 
 class Problems:

@@ -51,6 +51,7 @@ NAME = "doccano"
 TEXT_KEYS = ("text", "data")
 SPAN_KEYS = ("label", "entities", "annotations")
 ZIP_MAGIC = b"PK\x03\x04"
+MAX_UNZIPPED = 2 << 30  # bytes: a per-member export is held in memory, so no zip bombs
 
 
 def read(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[Event]:
@@ -136,6 +137,10 @@ def _zip_records(stream, problems: Problems) -> Iterator[tuple[int, dict, Spans,
     ]
     if not members:
         problems.fail(1, "the zip holds no .jsonl file (doccano exports one per member)")
+    unzipped = sum(archive.getinfo(m).file_size for m in members)
+    if unzipped > MAX_UNZIPPED:
+        problems.fail(1, f"the zip unpacks to {unzipped:,} bytes; at most {MAX_UNZIPPED:,}")
+        return
     for member in members:
         found = Problems(problems.name)
         with archive.open(member) as file:

@@ -201,5 +201,4 @@ FORMAT = Format(
     read=read,
     write=write,
     sniff=sniff,
-    per_document=True,
 )
