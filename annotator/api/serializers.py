@@ -132,10 +132,37 @@ class MemberCreateSerializer(serializers.Serializer):
 class LayerSerializer(serializers.ModelSerializer):
     class Meta:
         model = TagLayer
-        fields = ["name", "kind", "owner", "editable", "invalid_count", "reviewed_count"]
+        fields = [
+            "name",
+            "kind",
+            "owner",
+            "editable",
+            "writable",
+            "read_only_reason",
+            "invalid_count",
+            "reviewed_count",
+        ]
 
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    editable = serializers.BooleanField(read_only=True)
+    editable = serializers.BooleanField(
+        read_only=True, help_text="A kind that is ever edited (gold, annotators' layers)."
+    )
+    writable = serializers.SerializerMethodField(
+        help_text="Whether you may write it now (the layer rule; see read_only_reason)."
+    )
+    read_only_reason = serializers.SerializerMethodField(
+        help_text="Why you may not write it, in words; null when you may."
+    )
+
+    def _refusal(self, layer: TagLayer) -> str | None:
+        return self.context["who"].write_refusal(layer)
+
+    def get_writable(self, layer: TagLayer) -> bool:
+        return self._refusal(layer) is None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_read_only_reason(self, layer: TagLayer) -> str | None:
+        return self._refusal(layer)
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -164,7 +191,7 @@ class DocumentDetailSerializer(DocumentSerializer):
 
     @extend_schema_field(LayerSerializer(many=True))
     def get_layers(self, document) -> list[dict]:
-        return LayerSerializer(self.context["layers"], many=True).data
+        return LayerSerializer(self.context["layers"], many=True, context=self.context).data
 
 
 class DocumentQuerySerializer(serializers.Serializer):
