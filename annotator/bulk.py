@@ -54,3 +54,34 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
         else:
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))  # noqa: S608
+
+
+def update_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple], batch: int = 1000
+) -> None:
+    """Set `fields` of existing rows: each row is (pk, *values) with database-ready values (JSON
+    as text). PostgreSQL: one UPDATE ... FROM (VALUES ...) per batch, much cheaper than
+    bulk_update's CASE per field; SQLite: executemany of a plain UPDATE."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    columns = [meta.get_field(name) for name in fields]
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            sets = ", ".join(f"{quote(c.column)} = %s" for c in columns)
+            sql = f"UPDATE {table} SET {sets} WHERE id = %s"  # noqa: S608
+            cursor.executemany(sql, [(*row[1:], row[0]) for row in rows])
+            return
+        casts = ["bigint", *(c.db_type(connection) for c in columns)]
+        sets = ", ".join(f"{quote(c.column)} = v.{quote(c.column)}" for c in columns)
+        names = ", ".join(["id", *(quote(c.column) for c in columns)])
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            first = "(" + ", ".join(f"%s::{cast}" for cast in casts) + ")"
+            rest = "(" + ", ".join(["%s"] * len(casts)) + ")"
+            values = ", ".join([first] + [rest] * (len(chunk) - 1))
+            sql = (
+                f"UPDATE {table} AS t SET {sets} FROM (VALUES {values}) AS v({names}) "  # noqa: S608
+                "WHERE t.id = v.id"
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from annotator.models import Document, Membership, Project, TagLayer
 from annotator.nlp.formats import registry
+from annotator.services.labels import pin_colours
 
 SCHEMES = [("auto", "Detect automatically")] + [
     ("iob1", "IOB1"),
@@ -131,7 +132,9 @@ class ProjectSettingsForm(forms.ModelForm):
         return labels
 
     def save(self, commit: bool = True) -> Project:
+        pin_colours(self.instance)  # each label keeps its colour when the order changes
         self.instance.labels = self.cleaned_data["labels_text"]
+        pin_colours(self.instance)
         return super().save(commit)
 
 

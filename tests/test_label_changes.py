@@ -187,3 +187,18 @@ def test_the_settings_page_shows_each_label_with_its_key_and_colour(member_clien
         row = text.split(f'data-label="{label}"')[1].split("</tr>")[0]
         assert f"<kbd>{key}</kbd>" in row
     assert 'name="labels_text"' not in text
+
+
+def test_reordering_labels_through_the_api_keeps_their_colours(member_client, project):
+    project.refresh_from_db()
+    before = selectors.label_colours(project)
+    response = member_client.patch(
+        f"/api/v1/projects/{project.pk}/",
+        {"labels": ["PER", "LOC", "Device", "Algorithm", "Misc"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.json()
+    project.refresh_from_db()
+    after = selectors.label_colours(project)
+    assert {label: after[label] for label in before} == before
+    assert after["Misc"] not in before.values()

@@ -686,3 +686,15 @@ def test_an_outsider_cannot_write_through_the_services(team):
     with pytest.raises(access.WriteRefused):
         _edit(team, stranger, team.layer(GOLD))
     assert fingerprint() == before
+
+
+def test_the_api_tells_which_layers_you_may_write_and_why_not(team):
+    team.set_state(team.alice_task, State.SUBMITTED)
+    url = reverse("annotator-api-document-detail", args=[team.document.pk])
+    layers = {layer["name"]: layer for layer in client(team, "alice").get(url).json()["layers"]}
+    assert layers[ALICE]["writable"] is False
+    assert layers[ALICE]["read_only_reason"] == "This task was submitted; its layer is read-only."
+    assert layers[GOLD]["read_only_reason"] == "Gold is written by reviewers and managers only."
+    layers = {layer["name"]: layer for layer in client(team, "rex").get(url).json()["layers"]}
+    assert layers[GOLD]["writable"] is True and layers[GOLD]["read_only_reason"] is None
+    assert layers[MODEL]["writable"] is False and layers[BOB]["writable"] is False

@@ -212,7 +212,8 @@ def _import(project: Project, data: dict) -> tuple[services.ImportSummary, list[
 def document_detail(request: Request, pk: int) -> Response:
     document, who = permissions.document(request, pk)
     layers = list(permissions.visible_layers(document, who).values())
-    return Response(DocumentDetailSerializer(document, context={"layers": layers}).data)
+    context = {"layers": layers, "who": who}
+    return Response(DocumentDetailSerializer(document, context=context).data)
 
 
 DOWNLOAD = (

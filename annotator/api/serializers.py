@@ -13,6 +13,7 @@ from rest_framework.fields import empty
 from annotator.forms import SCHEMES
 from annotator.models import (
     ADJUDICATION_RULES,
+    SCHEME_CHOICES,
     Document,
     Job,
     Membership,
@@ -37,6 +38,19 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "labels", "scheme", "blind", "created_at"]
 
     labels = serializers.ListField(child=serializers.CharField())
+
+
+class ProjectCreateSerializer(serializers.Serializer):
+    """A new project (superusers, and holders of the create_project permission)."""
+
+    name = serializers.CharField(max_length=200)
+    scheme = serializers.ChoiceField(choices=[c for c, _ in SCHEME_CHOICES], default="iob2")
+    labels = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        default=list,
+        help_text="In key order; none: the first imported file brings its labels.",
+    )
 
 
 class ProjectSettingsSerializer(serializers.Serializer):
@@ -132,10 +146,37 @@ class MemberCreateSerializer(serializers.Serializer):
 class LayerSerializer(serializers.ModelSerializer):
     class Meta:
         model = TagLayer
-        fields = ["name", "kind", "owner", "editable", "invalid_count", "reviewed_count"]
+        fields = [
+            "name",
+            "kind",
+            "owner",
+            "editable",
+            "writable",
+            "read_only_reason",
+            "invalid_count",
+            "reviewed_count",
+        ]
 
     owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    editable = serializers.BooleanField(read_only=True)
+    editable = serializers.BooleanField(
+        read_only=True, help_text="A kind that is ever edited (gold, annotators' layers)."
+    )
+    writable = serializers.SerializerMethodField(
+        help_text="Whether you may write it now (the layer rule; see read_only_reason)."
+    )
+    read_only_reason = serializers.SerializerMethodField(
+        help_text="Why you may not write it, in words; null when you may."
+    )
+
+    def _refusal(self, layer: TagLayer) -> str | None:
+        return self.context["who"].write_refusal(layer)
+
+    def get_writable(self, layer: TagLayer) -> bool:
+        return self._refusal(layer) is None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_read_only_reason(self, layer: TagLayer) -> str | None:
+        return self._refusal(layer)
 
 
 class DocumentSerializer(serializers.ModelSerializer):
@@ -164,7 +205,7 @@ class DocumentDetailSerializer(DocumentSerializer):
 
     @extend_schema_field(LayerSerializer(many=True))
     def get_layers(self, document) -> list[dict]:
-        return LayerSerializer(self.context["layers"], many=True).data
+        return LayerSerializer(self.context["layers"], many=True, context=self.context).data
 
 
 class DocumentQuerySerializer(serializers.Serializer):

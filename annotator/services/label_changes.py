@@ -14,11 +14,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
-from annotator import palette
+from annotator import bulk, palette
 from annotator.models import Decision, Project, SentenceTags, TagChange, TaggerModel, TagLayer
 from annotator.nlp import labels as label_edits
 from annotator.nlp import scheme
@@ -26,6 +27,17 @@ from annotator.services.labels import LabelError, pin_colours, valid_label
 
 BATCH = 1000
 SHOWN = 20  # sentences a preview shows
+HISTORY_FIELDS = [
+    "layer",
+    "sentence",
+    "user",
+    "created_at",
+    "action",
+    "old_tags",
+    "new_tags",
+    "version",
+    "state",
+]
 
 
 class PreviewOutdated(LabelError):
@@ -130,42 +142,52 @@ def plan_label_change(*, project: Project, label: str, into: str | None) -> Labe
     return plan
 
 
-def _rewrite(project: Project, label: str, into: str | None, user, action: str) -> int:
-    """Rewrite the label's spans in every layer, recorded per sentence; spans changed."""
+def _rewrite(
+    project: Project, label: str, into: str | None, user, action: str, preview: str | None = None
+) -> int:
+    """Rewrite the label's spans in every layer, recorded per sentence; spans changed. With
+    `preview` (the preview's token), nothing is written unless the label is used as it said."""
     by_layer: dict[int, list] = defaultdict(list)
     spans = 0
     for row, new_tags, count in _changes(project, label, into, lock=True):
         by_layer[row.layer_id].append((row, new_tags))
         spans += count
+    if preview is not None and str(spans) != preview:
+        raise PreviewOutdated(
+            f"{label} is used differently since the preview ({spans} spans now, "
+            f"{preview} then); nothing was changed. Look at the new preview"
+        )
     for changes in by_layer.values():
         _write_layer(changes, user, action)
     return spans
 
 
 def _write_layer(changes: list, user, action: str) -> None:
+    """Bulk writes: an UPDATE per 1,000 rows, the history by COPY (PostgreSQL)."""
     layer = changes[0][0].layer
     doc_scheme = layer.document.scheme
     rows, history, delta = [], [], 0
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    user_id = user.pk if user else None
     for row, new_tags in changes:
+        invalid = scheme.invalid_positions(new_tags, doc_scheme) or None
+        delta += len(invalid or ()) - len(row.invalid or ())
+        rows.append((row.pk, bulk.dump_json(new_tags), row.version + 1, bulk.dump_json(invalid)))
         history.append(
-            TagChange(
-                layer=layer,
-                sentence_id=row.sentence_id,
-                user=user,
-                action=action[:255],
-                old_tags=row.tags,
-                new_tags=new_tags,
-                version=row.version + 1,
-                state=TagChange.State.LOG,
+            (
+                layer.pk,
+                row.sentence_id,
+                user_id,
+                now,
+                action[:255],
+                bulk.dump_json(row.tags),
+                bulk.dump_json(new_tags),
+                row.version + 1,
+                TagChange.State.LOG.value,
             )
         )
-        old_invalid = len(row.invalid or ())
-        row.tags, row.version = new_tags, row.version + 1
-        row.invalid = scheme.invalid_positions(new_tags, doc_scheme) or None
-        delta += len(row.invalid or ()) - old_invalid
-        rows.append(row)
-    SentenceTags.objects.bulk_update(rows, ["tags", "version", "invalid"], batch_size=500)
-    TagChange.objects.bulk_create(history, batch_size=BATCH)
+    bulk.update_rows(SentenceTags, ["tags", "version", "invalid"], rows)
+    bulk.insert_rows(TagChange, HISTORY_FIELDS, history)
     if delta:
         TagLayer.objects.filter(pk=layer.pk).update(invalid_count=F("invalid_count") + delta)
 
@@ -187,15 +209,6 @@ def _rename_elsewhere(project: Project, label: str, into: str | None) -> None:
         if mapping != model.mapping:
             model.mapping = mapping
             model.save(update_fields=["mapping"])
-
-
-def _check_preview(project: Project, label: str, into: str | None, token: str) -> None:
-    current = plan_label_change(project=project, label=label, into=into)
-    if current.token != token:
-        raise PreviewOutdated(
-            f"{label} is used differently since the preview ({current.spans} spans now, "
-            f"{token} then); nothing was changed. Look at the new preview"
-        )
 
 
 # --- the changes ----------------------------------------------------------------------------
@@ -274,8 +287,7 @@ def merge_labels(
     _known(project, into)
     if label == into:
         raise LabelError("pick two different labels to merge")
-    _check_preview(project, label, into, preview)
-    spans = _rewrite(project, label, into, user, f"merge label {label} into {into}")
+    spans = _rewrite(project, label, into, user, f"merge label {label} into {into}", preview)
     _rename_elsewhere(project, label, into)
     _drop(project, label)
     return spans
@@ -286,8 +298,7 @@ def remove_label(*, user: AbstractBaseUser, project: Project, label: str, previe
     """Remove a label and its spans (they become O) everywhere; as previewed."""
     project = _project(project.pk)
     _known(project, label)
-    _check_preview(project, label, None, preview)
-    spans = _rewrite(project, label, None, user, f"remove label {label}")
+    spans = _rewrite(project, label, None, user, f"remove label {label}", preview)
     _drop(project, label)
     return spans
 

@@ -67,10 +67,8 @@ def run_train(job, progress) -> None:
             version = next_version(project, params["name"])
             relative = f"project-{project.pk}/{_safe(params['name'])}-v{version}.crfsuite"
             final = Path(settings.MODEL_ROOT) / relative
-            scratch_path.replace(final)
-            Path(str(scratch_path).replace(".crfsuite", ".gazetteer.json")).replace(
-                str(final).replace(".crfsuite", ".gazetteer.json")
-            )
+            for part in crf.files(scratch_path):  # the model and its sidecar, renamed alike
+                part.replace(final.parent / part.name.replace("model", final.stem, 1))
             model = TaggerModel.objects.create(
                 project=project,
                 name=params["name"],

@@ -49,12 +49,11 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _project_context(who: access.Access, **extra) -> dict:
     project = who.project
     documents = list(who.documents().order_by("position"))
-    colours = selectors.label_colours(project)
     return {
         "project": project,
         "access": who,
         "documents": documents,
-        "labels": [(label, colours[label]) for label in project.labels],
+        "labels": selectors.palette(project),
         "sentences": sum(d.sentence_count for d in documents),
         "tokens": sum(d.token_count for d in documents),
         "export_as_job": exports.too_large_for_a_request(
