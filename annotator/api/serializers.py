@@ -13,6 +13,7 @@ from rest_framework.fields import empty
 from annotator.forms import SCHEMES
 from annotator.models import (
     ADJUDICATION_RULES,
+    SCHEME_CHOICES,
     Document,
     Job,
     Membership,
@@ -37,6 +38,19 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "labels", "scheme", "blind", "created_at"]
 
     labels = serializers.ListField(child=serializers.CharField())
+
+
+class ProjectCreateSerializer(serializers.Serializer):
+    """A new project (superusers, and holders of the create_project permission)."""
+
+    name = serializers.CharField(max_length=200)
+    scheme = serializers.ChoiceField(choices=[c for c, _ in SCHEME_CHOICES], default="iob2")
+    labels = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        default=list,
+        help_text="In key order; none: the first imported file brings its labels.",
+    )
 
 
 class ProjectSettingsSerializer(serializers.Serializer):
