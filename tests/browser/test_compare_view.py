@@ -94,3 +94,32 @@ def test_position_opens_scrolls_to_and_highlights_the_sentence(browser, live_ser
     assert 0 <= box["y"] < page.evaluate("window.innerHeight"), box
     assert page.evaluate("window.scrollY") > 0
     page.context.close()
+
+
+def test_adjudicate_draws_readings_as_chips_names_people_and_opens_at_position(
+    browser, live_server, transactional_db
+):
+    from annotator.services import adjudication
+    from tests.test_agreement_report import build_corpus
+
+    corpus = build_corpus("Adjudicate as people read it")
+    disputed = [i for i in adjudication.load_items(corpus.document) if i.vote.disputes]
+    item = disputed[min(len(disputed), 25) - 1]  # the last on the first page
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+    sign_in(context, live_server.url, corpus.reviewer)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"/documents/{corpus.document.pk}/adjudicate/?position={item.position}")
+
+    article = page.locator(f"#adjudicate-{item.sentence_id}")
+    expect(article).to_have_class(re.compile(r"\bwanted\b"))
+    expect(article).to_be_focused()
+    assert 0 <= article.bounding_box()["y"] < page.evaluate("window.innerHeight")
+    readings = article.locator("form.dispute button[value^='reading-']")
+    expect(readings.first).to_contain_text(re.compile(r"\(ann\d"))
+    expect(readings.filter(has_text="annotator ")).to_have_count(0)
+    chips = article.locator("form.dispute button .span")
+    assert chips.count() >= 1
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the page scrolls sideways: {width}"
+    context.close()
