@@ -8,6 +8,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from annotator import palette as label_palette
+from annotator.layer_titles import layer_title
 from annotator.models import Document, Project, SentenceTags, Task
 from annotator.nlp import scheme
 
@@ -20,16 +21,26 @@ def tokens_html(
     invalid: list[int] | None,
     doc_scheme: str,
     colours: dict[str, int],
+    *,
+    differs: frozenset[int] | set[int] = frozenset(),
+    other_spans: set[tuple[int, int, str]] | None = None,
 ) -> SafeString:
     """The sentence's tokens as HTML: spans wrapped and labelled, flagged tokens marked.
 
     Built here rather than with a template tag per token: a sentence is re-rendered on every
     edit, and this is several times faster. Every piece of user text goes through escape().
+    Comparing two layers: `differs` marks the tokens whose tags differ, `other_spans` (the
+    other layer's spans) marks each span the other layer does not have.
     """
     flagged = set(invalid or ())
 
     def token(i: int) -> str:
         text, tag = escape(tokens[i]), escape(tags[i])
+        if i in differs:
+            return (
+                f'<span class="token differs" data-i="{i}">{text}'
+                f'<span class="tag">{tag}</span></span>'
+            )
         if i in flagged:
             return (
                 f'<span class="token invalid" data-i="{i}" title="invalid transition: {tag} '
@@ -44,8 +55,10 @@ def tokens_html(
         label = escape(span.label)
         inner = "".join(token(i) for i in range(span.start, span.end))
         colour = colours.get(span.label, label_palette.UNKNOWN)
+        alone = other_spans is not None and (span.start, span.end, span.label) not in other_spans
+        mark = ' differs" data-differs="only here' if alone else ""
         parts.append(
-            f'<span class="span l{colour}" title="{label}">{inner}'
+            f'<span class="span l{colour}{mark}" title="{label}">{inner}'
             f'<span class="label">{label}</span></span>'
         )
         position = span.end
@@ -165,3 +178,15 @@ def tasks_with_progress(tasks: list[Task]) -> list[Task]:
         task.reviewed = sum(1 for p in positions if task.covers(p))
         task.unreviewed = task.sentence_count - task.reviewed
     return tasks
+
+
+MODEL_KINDS = {"crf": "CRF", "remote": "Remote", "spacy": "spaCy"}
+
+
+def layer_titles(project: Project, names) -> dict[str, str]:
+    """Each layer name as people read it ("CRF crf1 v1, 27 Nov 13:05"), in one query."""
+    kinds = {
+        f"{name} v{version}": MODEL_KINDS.get(kind, "Model")
+        for name, version, kind in project.models.values_list("name", "version", "kind")
+    }
+    return {name: layer_title(name, kinds) for name in names}

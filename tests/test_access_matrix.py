@@ -755,7 +755,7 @@ ROUTES = [
         data=lambda w, r: {"username": "bob", "allowed": "1"},
     ),
 ]
-SITE_ROUTES = {"project-create", "project-creators"}
+SITE_ROUTES = {"project-create", "project-creators", "api-project-create"}
 
 # --- the API (annotator/api/): the same rules, through the same access code. An anonymous
 # client gets 401 instead of a redirect to the login page; bodies are JSON.
@@ -802,6 +802,16 @@ API_ROUTES = [
         "GET",
         lambda w: reverse("annotator-api-project-list"),
         MEMBERS_OF_A | {"member_of_b"},  # everybody's own list
+    ),
+    Route(
+        "api-project-create",
+        "POST",
+        lambda w: reverse("annotator-api-project-list"),
+        frozenset({"superuser"}),
+        ok=(201,),
+        json=True,
+        data=lambda w, r: {"name": f"API by {r}", "labels": ["A"]},
+        check=lambda w, r: Project.objects.get(name=f"API by {r}", labels=["A"]),
     ),
     Route("api-project-detail", "GET", api_p("annotator-api-project-detail"), MEMBERS_OF_A),
     Route(

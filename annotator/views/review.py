@@ -42,7 +42,8 @@ def says_refusals(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
         try:
             return view(request, *args, **kwargs)
         except access.WriteRefused as refused:
-            return render(request, TEMPLATE + "#refusal", {"message": str(refused)}, status=403)
+            response = render(request, TEMPLATE + "#refusal", {"message": str(refused)}, status=403)
+            return with_reason(response, str(refused))  # feedback.js shows it, on every page
 
     return wrapped
 
