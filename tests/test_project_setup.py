@@ -146,6 +146,6 @@ def test_the_api_refuses_someone_not_allowed_and_a_bad_label_saying_why(superuse
     assert response.status_code == 403
     assert "a superuser can allow you" in response.json()["detail"]
     response = api_create(superuser, labels=["two words"])
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "no spaces" in response.json()["errors"]["labels"][0]
     assert not Project.objects.exists()

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from annotator import access, services
 from annotator.api import permissions
-from annotator.api.exceptions import invalid, validated
+from annotator.api.exceptions import invalid, validated, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import responses
 from annotator.api.serializers import (
@@ -53,7 +53,7 @@ def project_list(request: Request) -> Response:
     if request.method == "POST":
         return _create(request)
     mine = access.projects_for(request.user).order_by("name")
-    search = validated(ProjectQuerySerializer, request.query_params).get("search")
+    search = validated_query(ProjectQuerySerializer, request.query_params).get("search")
     if search:
         mine = mine.filter(name__icontains=search)
     return paginated(request, mine, ProjectSerializer)
@@ -128,7 +128,7 @@ def _change_settings(project: Project, changes: dict) -> None:
     operation_id="projects_members_list",
     summary="The project's members and their roles (managers)",
     parameters=PAGE_PARAMETERS,
-    responses=responses({200: page_of(MemberSerializer)}, 403, 404),
+    responses=responses({200: page_of(MemberSerializer)}, 400, 403, 404),
 )
 @extend_schema(
     tags=TAGS,
