@@ -65,6 +65,27 @@ def compare_view(page, out: Path) -> None:
     page.screenshot(path=str(out / "compare.png"))
 
 
+def annotate(browser, url: str, user: str, password: str, label_index: int) -> None:
+    """An annotator labels a few tokens of their first task (once: a second run changes nothing
+    new), so that the agreement report has disagreements to show."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    try:
+        log_in(page, url, user, password)
+        page.locator("main a[href*='/projects/']").first.click()
+        page.get_by_role("link", name="My tasks").click()
+        page.locator("table.documents a[href*='/documents/']").first.click()
+        page.wait_for_selector("#sentences article.sentence")
+        key = page.locator(".palette [data-key]").nth(label_index).get_attribute("data-key")
+        for _ in range(3):
+            page.keyboard.press("j")
+            page.keyboard.press("j")
+            page.keyboard.press("ArrowRight")
+            with page.expect_response(lambda r: r.url.endswith("/edit/")):
+                page.keyboard.press(key)
+    finally:
+        page.close()
+
+
 def agreement_report(page, project_url: str, out: Path) -> None:
     page.goto(f"{project_url.rstrip('/')}/agreement/")
     if page.get_by_role("heading", name="Agreement of").count() == 0:
@@ -85,6 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--password", default="manager-demo")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument(
+        "--annotators",
+        nargs="*",
+        default=["alice:alice-demo", "bob:bob-demo"],
+        help="USER:PASSWORD of annotators who label a few tokens first (none: skip)",
+    )
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -95,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.set_default_timeout(20_000)
         try:
+            for index, login in enumerate(args.annotators):
+                user, _, password = login.partition(":")
+                annotate(browser, url, user, password, label_index=index + 2)
             log_in(page, url, args.user, args.password)
             project_url = open_first_document(page)
             review_page(page, args.out)

@@ -18,6 +18,7 @@ from annotator.downloads import download, export_name
 from annotator.forms import ExportForm, UploadForm
 from annotator.nlp import conll
 from annotator.nlp.formats import registry
+from annotator.refusals import with_reason
 from annotator.services import corpus, exports, labels
 from annotator.views.projects import setup_context
 
@@ -120,7 +121,10 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
     template = "annotator/project_detail.html"
     if request.htmx:
         template += "#project-body"
-    return render(request, template, _project_context(who, **context), status=status)
+    response = render(request, template, _project_context(who, **context), status=status)
+    if status == 400:  # the fixed status region says so too, the form lists the problems
+        response = with_reason(response, "Nothing was imported: the upload form lists why.")
+    return response
 
 
 def _ask_about_labels(request: HttpRequest, who: access.Access, unknown: list[str]):
