@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -179,6 +179,7 @@ def sentence_view(
             suggested=suggested,
         ),
         "suggestions": len(suggested or ()),
+        "probability": None,  # the uncertainty queue's order, where it shows
     }
 
 
@@ -219,6 +220,35 @@ def sentence_page(
         )
         for row in rows
     ]
+
+
+def uncertainty_queue(
+    document: Document, layer_name: str, edit_layer_name: str, source: TagLayer, limit: int
+) -> list[dict]:
+    """The sentences not yet reviewed in the edit layer, least confident first: lowest sequence
+    probability of the suggestion layer `source` (sentences it gave no score last), in three
+    queries. Each view carries its `probability`."""
+    reviewed = SentenceTags.objects.filter(
+        layer__document=document, layer__name=edit_layer_name, reviewed=True
+    ).values("sentence_id")
+    probability = SentenceTags.objects.filter(layer=source, sentence_id=OuterRef("sentence_id"))
+    rows = list(
+        SentenceTags.objects.filter(layer__document=document, layer__name=layer_name)
+        .exclude(sentence_id__in=reviewed)
+        .annotate(model_probability=Subquery(probability.values("probability")[:1]))
+        .order_by(F("model_probability").asc(nulls_last=True), "sentence__position")
+        .values(*ROW_FIELDS, "model_probability")[:limit]
+    )
+    colours = label_colours(document.project)
+    found = open_suggestions(source, [(r["sentence_id"], r["tags"]) for r in rows], document.scheme)
+    views = []
+    for row in rows:
+        view = sentence_view(
+            row, document, colours, source=source, suggested=found.get(row["sentence_id"], [])
+        )
+        view["probability"] = row["model_probability"]
+        views.append(view)
+    return views
 
 
 def one_sentence(

@@ -10,6 +10,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from annotator import services
 from annotator.models import (
     Document,
     Membership,
@@ -211,3 +212,42 @@ def test_no_suggestion_layer_chosen_outlines_nothing(member_client, document, mo
     url = reverse("annotator-document-detail", args=[document.pk])
     page = member_client.get(url, {"suggest": "none"})
     assert outlined(page.content.decode()) == []
+
+
+def sentence_ids_on(page) -> list[int]:
+    return [
+        int(i) for i in re.findall(r'<article class="sentence[^"]*"\s+id="sentence-(\d+)"', page)
+    ]
+
+
+def test_the_uncertainty_queue_lists_unreviewed_sentences_least_confident_first(
+    member_client, member, document, model_layer
+) -> None:
+    by_position = {s.position: s.pk for s in document.sentences.all()}
+    # Probabilities that do not follow the document order.
+    for position, probability in {0: 0.7, 1: 0.1, 2: 0.95, 3: 0.4}.items():
+        SentenceTags.objects.filter(layer=model_layer, sentence__position=position).update(
+            probability=probability
+        )
+    SentenceTags.objects.filter(layer=model_layer, sentence__position__gt=3).update(
+        probability=None
+    )
+    gold = services.ensure_working_layer(document)
+    services.mark_reviewed(user=member, layer=gold, sentence_id=by_position[3])
+    url = reverse("annotator-document-detail", args=[document.pk])
+
+    page = member_client.get(url, {"layer": GOLD, "order": "uncertain"}).content.decode()
+
+    shown = sentence_ids_on(page)
+    unscored = [by_position[p] for p in sorted(by_position) if p > 3]
+    assert shown == [by_position[1], by_position[0], by_position[2], *unscored]
+    assert "p = 0.10" in page
+    assert "least confident first" in page
+
+
+def test_document_order_stays_the_default(member_client, document, model_layer) -> None:
+    url = reverse("annotator-document-detail", args=[document.pk])
+    page = member_client.get(url).content.decode()
+    positions = [s.pk for s in document.sentences.order_by("position")]
+    assert sentence_ids_on(page) == positions
+    assert "p = " not in page

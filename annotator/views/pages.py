@@ -180,11 +180,19 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "next_page": page + 1 if page < pages else None,
         "previous_page": page - 1 if page > 1 else None,
         "sentences": selectors.sentence_page(document, layer, page, per_page, source=source),
+        "order": "document",
         "suggestion_layers": [m.name for m in models],
         "suggest": source.name if source else "",
         "palette": selectors.palette(document.project),
         "formats": list(registry.FORMATS.values()),
     }
+    if source is not None and request.GET.get("order") == "uncertain":
+        # The uncertainty queue: one page of the least confident unreviewed sentences.
+        context["order"] = "uncertain"
+        context["sentences"] = selectors.uncertainty_queue(
+            document, layer, edit_layer or layer, source, per_page
+        )
+        context.update(next_page=None, previous_page=None)
     template = "annotator/document_detail.html"
     if request.htmx and request.GET.get("fragment") == "sentences":
         template += "#sentence-page"
