@@ -340,8 +340,13 @@ def project_conll(request: Request, pk: int) -> StreamingHttpResponse:
 
 
 # One documented answer per media type the formats send (CoNLL documents name their charset).
+# A JSON file (Label Studio's) is a JSON value to a client that reads its media type, so it
+# is documented as any JSON, not as a string of bytes.
 FORMAT_FILES = {
-    (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+    (200, media_type): OpenApiResponse(
+        OpenApiTypes.ANY if media_type == "application/json" else OpenApiTypes.BINARY,
+        description="The file.",
+    )
     for media_type in sorted({f.media_type for f in registry.FORMATS.values()} | {OCTETS})
 }
 

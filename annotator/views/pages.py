@@ -157,6 +157,8 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     per_page = settings.SENTENCES_PER_PAGE
     pages = max(1, -(-document.sentence_count // per_page))
     page = _page_number(request.GET.get("page"), pages)
+    models = [v for v in layers.values() if v.kind == v.Kind.MODEL]
+    source = _suggestion_source(request, models, layers[layer], read_only)
     context = {
         "document": document,
         "project": document.project,
@@ -177,7 +179,9 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pages": pages,
         "next_page": page + 1 if page < pages else None,
         "previous_page": page - 1 if page > 1 else None,
-        "sentences": selectors.sentence_page(document, layer, page, per_page),
+        "sentences": selectors.sentence_page(document, layer, page, per_page, source=source),
+        "suggestion_layers": [m.name for m in models],
+        "suggest": source.name if source else "",
         "palette": selectors.palette(document.project),
         "formats": list(registry.FORMATS.values()),
     }
@@ -185,6 +189,16 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx and request.GET.get("fragment") == "sentences":
         template += "#sentence-page"
     return render(request, template, context)
+
+
+def _suggestion_source(request: HttpRequest, models: list, shown, read_only: str):
+    """The model layer outlined over the page: the one asked for (`suggest`, "none": none), else
+    the newest, when the page is editable and shows no model layer itself."""
+    asked = request.GET.get("suggest")
+    if read_only or shown.kind == shown.Kind.MODEL or asked == "none" or not models:
+        return None
+    named = {m.name: m for m in models}
+    return named.get(asked) or models[-1]
 
 
 def _edit_layer_name(shown, who: access.Access) -> str | None:
