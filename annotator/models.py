@@ -65,6 +65,10 @@ class Project(models.Model):
         default=200,
         help_text="Retrain the suggestion model after this many newly reviewed sentences.",
     )
+    # Retrain-as-you-go bookkeeping (services/learning.py): the reviewed count at the last
+    # request, and whether a request came while a retrain job was queued or running.
+    learned_reviewed = models.PositiveIntegerField(default=0)
+    retrain_wanted = models.BooleanField(default=False)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="projects", blank=True
     )

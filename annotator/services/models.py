@@ -64,19 +64,12 @@ def run_train(job, progress) -> None:
         tagger = crf.Tagger(scratch_path)
         evaluation = crf.evaluate([t for _, t in held_out], [tagger.tag(w) for w, _ in held_out])
         with transaction.atomic():
-            version = next_version(project, params["name"])
-            relative = f"project-{project.pk}/{_safe(params['name'])}-v{version}.crfsuite"
-            final = Path(settings.MODEL_ROOT) / relative
-            for part in crf.files(scratch_path):  # the model and its sidecar, renamed alike
-                part.replace(final.parent / part.name.replace("model", final.stem, 1))
-            model = TaggerModel.objects.create(
-                project=project,
-                name=params["name"],
-                version=version,
-                path=relative,
-                created_by=job.user,
-                evaluation=evaluation,
-                trained_on={
+            model = store_model(
+                job,
+                scratch_path,
+                params["name"],
+                evaluation,
+                {
                     "layer": params["layer"],
                     "sentences": len(train_set),
                     "tokens": sum(len(w) for w, _ in train_set),
@@ -89,6 +82,27 @@ def run_train(job, progress) -> None:
                 {"model": model.pk, "name": str(model), "evaluation": evaluation},
                 message=f"Trained {model}: held-out F1 {f1:.3f}.",
             )
+
+
+def store_model(job, scratch_path: Path, name: str, evaluation: dict, trained_on: dict):
+    """Move a trained model out of the job's scratch folder as the next version of `name`;
+    call inside the transaction that completes the job."""
+    project = job.project
+    version = next_version(project, name)
+    relative = f"project-{project.pk}/{_safe(name)}-v{version}.crfsuite"
+    final = Path(settings.MODEL_ROOT) / relative
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for part in crf.files(scratch_path):  # the model and its sidecar, renamed alike
+        part.replace(final.parent / part.name.replace("model", final.stem, 1))
+    return TaggerModel.objects.create(
+        project=project,
+        name=name,
+        version=version,
+        path=relative,
+        created_by=job.user,
+        evaluation=evaluation,
+        trained_on=trained_on,
+    )
 
 
 def _safe(name: str) -> str:

@@ -19,7 +19,7 @@ from annotator.forms import ExportForm, UploadForm
 from annotator.nlp import conll
 from annotator.nlp.formats import registry
 from annotator.refusals import with_reason
-from annotator.services import corpus, exports, labels
+from annotator.services import corpus, exports, labels, learning
 from annotator.views.projects import setup_context
 
 
@@ -145,6 +145,8 @@ def _ask_about_labels(request: HttpRequest, who: access.Access, unknown: list[st
 @never_cache  # Back must never show old tags at an old version (the next key would get a 409)
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document, who = access.document_access(request.user, pk)
+    if request.htmx and request.GET.get("fragment") == "live-model":
+        return _live_model(request, document)
     visible = document.layers.filter(who.layer_filter(document)).order_by("pk")
     layers = {layer.name: layer for layer in visible}
     if not layers:
@@ -158,6 +160,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pages = max(1, -(-document.sentence_count // per_page))
     page = _page_number(request.GET.get("page"), pages)
     models = [v for v in layers.values() if v.kind == v.Kind.MODEL]
+    live = learning.live_model(document.project) if not read_only else None
     source = _suggestion_source(request, models, layers[layer], read_only)
     context = {
         "document": document,
@@ -181,6 +184,9 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "previous_page": page - 1 if page > 1 else None,
         "sentences": selectors.sentence_page(document, layer, page, per_page, source=source),
         "order": "document",
+        "live": live,
+        "seen": str(live.version) if live else "0",
+        "live_layer": learning.LIVE_LAYER,
         "suggestion_layers": [m.name for m in models],
         "suggest": source.name if source else "",
         "palette": selectors.palette(document.project),
@@ -197,6 +203,21 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx and request.GET.get("fragment") == "sentences":
         template += "#sentence-page"
     return render(request, template, context)
+
+
+def _live_model(request: HttpRequest, document) -> HttpResponse:
+    """The retrain-as-you-go model's version and F1, polled by the review page: a newer version
+    than the page's (`seen`) offers its refreshed suggestions."""
+    live = learning.live_model(document.project)
+    context = {
+        "document": document,
+        "project": document.project,
+        "live": live,
+        "seen": request.GET.get("seen", "0"),
+        "layer": request.GET.get("layer", ""),
+        "live_layer": learning.LIVE_LAYER,
+    }
+    return render(request, "annotator/document_detail.html#live-model", context)
 
 
 def _suggestion_source(request: HttpRequest, models: list, shown, read_only: str):

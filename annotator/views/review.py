@@ -23,7 +23,7 @@ from django.views.decorators.vary import vary_on_headers
 from annotator import access, selectors, services
 from annotator.models import Document, SentenceTags, TagChange, TagLayer, Task
 from annotator.refusals import with_reason
-from annotator.services import suggestions
+from annotator.services import learning, suggestions
 
 TEMPLATE = "annotator/document_detail.html"
 
@@ -189,6 +189,9 @@ def sentence_review(request: HttpRequest, pk: int) -> HttpResponse:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(error), status=422, who=who
         )
+    if row.reviewed and layer.kind == TagLayer.Kind.GOLD:
+        # Every N newly reviewed gold sentences, the suggestion model learns from them.
+        learning.note_reviewed(project=document.project, user=request.user)
     return _sentence_response(request, document, layer, sentence_id, row=row, who=who)
 
 
