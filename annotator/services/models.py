@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from annotator.models import Project, SentenceTags, TaggerModel
-from annotator.nlp import crf, remote, remote_hosts, scheme
+from annotator.nlp import crf, remote, remote_hosts, scheme, suggestions
 from annotator.nlp.spacy_tagger import SpacyTagger
 from annotator.services.jobs import JobFailed, complete, runner
 from annotator.services.preannotate import write_suggestions
@@ -141,6 +141,15 @@ class _Local:
 
     def tag_many(self, sentences: list[list[str]]) -> list[list[str]]:
         return [self.tagger.tag(tokens) for tokens in sentences]
+
+    def tag_scored(self, sentences: list[list[str]]) -> list[tuple[list[str], float, list]]:
+        """Tags with the scores the review page shows (nlp/suggestions.py: span confidence)."""
+        result = []
+        for tokens in sentences:
+            tagged = self.tagger.tag_with_confidence(tokens)
+            spans = suggestions.span_confidences(tagged.tags, tagged.confidence)
+            result.append((tagged.tags, round(tagged.probability, 6), spans))
+        return result
 
 
 def _tagger(model: TaggerModel):

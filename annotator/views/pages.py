@@ -157,6 +157,8 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     per_page = settings.SENTENCES_PER_PAGE
     pages = max(1, -(-document.sentence_count // per_page))
     page = _page_number(request.GET.get("page"), pages)
+    models = [v for v in layers.values() if v.kind == v.Kind.MODEL]
+    source = _suggestion_source(request, models, layers[layer], read_only)
     context = {
         "document": document,
         "project": document.project,
@@ -177,14 +179,34 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pages": pages,
         "next_page": page + 1 if page < pages else None,
         "previous_page": page - 1 if page > 1 else None,
-        "sentences": selectors.sentence_page(document, layer, page, per_page),
+        "sentences": selectors.sentence_page(document, layer, page, per_page, source=source),
+        "order": "document",
+        "suggestion_layers": [m.name for m in models],
+        "suggest": source.name if source else "",
         "palette": selectors.palette(document.project),
         "formats": list(registry.FORMATS.values()),
     }
+    if source is not None and request.GET.get("order") == "uncertain":
+        # The uncertainty queue: one page of the least confident unreviewed sentences.
+        context["order"] = "uncertain"
+        context["sentences"] = selectors.uncertainty_queue(
+            document, layer, edit_layer or layer, source, per_page
+        )
+        context.update(next_page=None, previous_page=None)
     template = "annotator/document_detail.html"
     if request.htmx and request.GET.get("fragment") == "sentences":
         template += "#sentence-page"
     return render(request, template, context)
+
+
+def _suggestion_source(request: HttpRequest, models: list, shown, read_only: str):
+    """The model layer outlined over the page: the one asked for (`suggest`, "none": none), else
+    the newest, when the page is editable and shows no model layer itself."""
+    asked = request.GET.get("suggest")
+    if read_only or shown.kind == shown.Kind.MODEL or asked == "none" or not models:
+        return None
+    named = {m.name: m for m in models}
+    return named.get(asked) or models[-1]
 
 
 def _edit_layer_name(shown, who: access.Access) -> str | None:
