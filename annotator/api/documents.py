@@ -173,14 +173,15 @@ def _label_policy(fields) -> labels.NewLabels:
     """`new_labels` (add or refuse) and `map` (FILE_LABEL=PROJECT_LABEL, repeatable)."""
     action = fields.get("new_labels") or None
     if action not in (None, *labels.NEW_LABEL_ACTIONS):
-        raise invalid({"new_labels": [f"Expected one of {', '.join(labels.NEW_LABEL_ACTIONS)}."]})
+        expected = ", ".join(labels.NEW_LABEL_ACTIONS)
+        raise ValidationError({"new_labels": [f"Expected one of {expected}."]})
     pairs = fields.getlist("map") if hasattr(fields, "getlist") else fields.get("map") or []
     if isinstance(pairs, str) or not all(isinstance(pair, str) for pair in pairs):
-        raise invalid({"map": ["Expected a list of FILE_LABEL=PROJECT_LABEL."]})
+        raise ValidationError({"map": ["Expected a list of FILE_LABEL=PROJECT_LABEL."]})
     try:
         return labels.NewLabels(action, labels.parse_mapping(pairs))
     except labels.LabelError as error:
-        raise invalid({"map": [str(error)]}) from error
+        raise ValidationError({"map": [str(error)]}) from error
 
 
 @transaction.atomic
