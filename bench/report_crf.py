@@ -48,7 +48,7 @@ def verdict(ok: bool) -> str:
 def _table(header: list[str], rows: list[list]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\\n".join(lines)
+    return "\n".join(lines)
 
 
 def _time(seconds: float, cpu: float) -> str:
@@ -149,8 +149,8 @@ def finder_tables(finder: dict) -> list[str]:
 def render(results: dict, info: dict) -> str:
     crf = (results.get("models") or {}).get("crf") or {"skipped": "not run"}
     finder = results.get("finder") or {"skipped": "not run"}
-    head = "\\n".join(f"- **{key}**: {value}" for key, value in info.items())
-    return "\\n\\n".join([
+    head = "\n".join(f"- **{key}**: {value}" for key, value in info.items())
+    return "\n\n".join([
         "## Models and likely errors",
         head,
         "### The CRF on the shared corpora",
