@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from annotator import access, compare, services
+from annotator import access, compare, refusals, services
 from annotator.models import Document, TagLayer
 
 TEMPLATE = "annotator/compare.html"
@@ -121,7 +121,8 @@ def document_take(request: HttpRequest, pk: int) -> HttpResponse:
         "sentence": items[0] if items else None,
         "message": message,
     }
-    return render(request, TEMPLATE + "#compare-sentence", context, status=status)
+    response = render(request, TEMPLATE + "#compare-sentence", context, status=status)
+    return refusals.with_reason(response, message) if status == 403 else response
 
 
 def _position(document: Document, sentence_id: int) -> int:

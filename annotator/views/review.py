@@ -1,13 +1,12 @@
 """htmx endpoints of the review UI: each edit returns the re-rendered sentence.
 
-Who may write which layer is the services' rule (access.py); a refused write answers 403 with
-the reason in the page's status line, never a bare 403.
+Who may write which layer is the services' rule (access.py); a refused write raises
+access.WriteRefused, which annotator/middleware.py answers for htmx with 403 and the reason in
+the page's fixed status region, never a bare 403.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -32,19 +31,6 @@ def _editing(request: HttpRequest, pk: int) -> tuple[Document, access.Access, Ta
     return access.edit_target(
         user=request.user, document_pk=pk, layer_name=request.POST.get("layer", "")
     )
-
-
-def says_refusals(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A write the layer rule refuses answers 403 with its reason in the status line."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except access.WriteRefused as refused:
-            return render(request, TEMPLATE + "#refusal", {"message": str(refused)}, status=403)
-
-    return wrapped
 
 
 def _noted(request: HttpRequest, layer: TagLayer, row: SentenceTags) -> None:
@@ -109,7 +95,6 @@ def _sentence_response(
 
 @login_required
 @require_POST
-@says_refusals
 def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
@@ -153,21 +138,18 @@ def _undo_or_redo(request: HttpRequest, pk: int, action) -> HttpResponse:
 
 @login_required
 @require_POST
-@says_refusals
 def sentence_undo(request: HttpRequest, pk: int) -> HttpResponse:
     return _undo_or_redo(request, pk, services.undo)
 
 
 @login_required
 @require_POST
-@says_refusals
 def sentence_redo(request: HttpRequest, pk: int) -> HttpResponse:
     return _undo_or_redo(request, pk, services.redo)
 
 
 @login_required
 @require_POST
-@says_refusals
 def sentence_review(request: HttpRequest, pk: int) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
