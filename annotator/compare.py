@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from annotator import selectors
 from annotator.models import Document, SentenceTags, TagLayer
 from annotator.nlp import scheme
 
@@ -63,14 +64,35 @@ def compared_sentences(
         item[side] = tags
         item[side + "_version"] = version
     sentences = []
+    colours = selectors.label_colours(document.project)
     for item in by_sentence.values():
         if "left" not in item or "right" not in item:
             continue
         regions = diff_regions(item["left"], item["right"], document.scheme)
         item["regions"] = regions
+        item["left_html"], item["right_html"] = readings(
+            item["tokens"], item["left"], item["right"], document.scheme, colours
+        )
         item["cells"] = [
             {"text": t, "left": a, "right": b, "differs": a != b}
             for t, a, b in zip(item["tokens"], item["left"], item["right"], strict=True)
         ]
         sentences.append(item)
     return sentences
+
+
+def readings(tokens: list[str], left: list[str], right: list[str], doc_scheme: str, colours):
+    """Both layers' spans as the review page draws them, each marking what differs."""
+    differs = {i for i, (a, b) in enumerate(zip(left, right, strict=True)) if a != b}
+    spans = {
+        side: {(s.start, s.end, s.label) for s in scheme.spans(tags, doc_scheme)}
+        for side, tags in (("left", left), ("right", right))
+    }
+    return (
+        selectors.tokens_html(
+            tokens, left, None, doc_scheme, colours, differs=differs, other_spans=spans["right"]
+        ),
+        selectors.tokens_html(
+            tokens, right, None, doc_scheme, colours, differs=differs, other_spans=spans["left"]
+        ),
+    )

@@ -5,7 +5,8 @@ Input that no database text column can hold is refused here, before any view see
 PostgreSQL text cannot contain NUL (U+0000): a `%00` in a query string or a form reached the
 database through dozens of views (search, relabel, ?layer=...) and ended as a 500. One check
 for every request instead of one per view that no new view can forget. JSON bodies are the
-API's serializers' business: DRF's CharField refuses NUL already.
+API's serializers' business, and so are its form bodies: DRF's CharField refuses NUL, and
+fields it does not know are left out, whatever their names.
 
 Refused htmx requests carry their reason in a form the page can show.
 
@@ -49,6 +50,7 @@ class RefuseNulMiddleware:
         if _holds_nul(request.GET) or (
             request.method == "POST"
             and request.content_type in FORM_TYPES
+            and not request.path.startswith("/api/")  # DRF's own fields refuse it there
             and _holds_nul(request.POST)
         ):
             return refused(request, REASON)

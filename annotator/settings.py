@@ -196,6 +196,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The schema promises what the API holds requests to (annotator/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "annotator.api.schema.hold_to_what_is_checked",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TagSchemeEnum": "annotator.models.SCHEME_CHOICES",
         "UploadSchemeEnum": "annotator.forms.SCHEMES",

@@ -26,6 +26,17 @@ def run_job(self, job_id: int) -> None:
     jobs.run_job(job_id, worker=self.request.hostname or "", redelivered=redelivered)
 
 
+@app.task(name="annotator.run_likely_errors_fold", bind=True)
+def run_likely_errors_fold(self, job_id: int, fold: int) -> None:
+    from annotator.services import errors
+
+    jobs.run_part(
+        job_id,
+        lambda job, progress: errors.run_fold(job, progress, fold),
+        worker=self.request.hostname or "",
+    )
+
+
 @worker_ready.connect
 def start_heartbeat(sender=None, **kwargs) -> None:
     """Every few seconds: tell the pages this worker is alive and whether it reaches the

@@ -44,6 +44,16 @@ JOBS_SQLITE_DB = VAR / "bench-jobs.sqlite3"
 JOBS_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
+def shared_samples() -> Path:
+    """The team's shared samples: `shared/samples` beside the repository or one of its parents
+    (a git worktree may sit a level deeper than the main checkout)."""
+    for folder in ROOT.parents:
+        candidate = folder / "shared" / "samples"
+        if candidate.is_dir():
+            return candidate
+    return ROOT.parent / "shared" / "samples"
+
+
 def p95(values: list[float]) -> float:
     """Nearest-rank 95th percentile."""
     ordered = sorted(values)
@@ -52,7 +62,7 @@ def p95(values: list[float]) -> float:
 
 def sample_path() -> Path:
     """BENCH_SAMPLE, else the shared sample next to the repository, else the demo copy."""
-    default = ROOT.parent / "shared" / "samples" / "rnn-wikipedia.conll"
+    default = shared_samples() / "rnn-wikipedia.conll"
     chosen = Path(os.environ.get("BENCH_SAMPLE") or default)
     if not chosen.is_absolute():
         chosen = ROOT / chosen

@@ -214,11 +214,12 @@ def render(results: dict, info: dict[str, str]) -> str:
     return "\n\n".join(parts)
 
 
-def write(path: Path, section: str) -> None:
-    """Replace the generated section of path, creating the file with an intro if needed."""
+def write(path: Path, section: str, start: str = START, end: str = END) -> None:
+    """Replace a generated section of path (between start and end, appended when missing),
+    creating the file with an intro if needed."""
     text = path.read_text(encoding="utf-8") if path.exists() else INTRO + "\n" + START + "\n" + END
-    if START not in text or END not in text:
-        text = text.rstrip("\n") + "\n\n" + START + "\n" + END
-    head, rest = text.split(START, 1)
-    tail = rest.split(END, 1)[1]
-    path.write_text(f"{head}{START}\n\n{section}\n\n{END}{tail.rstrip()}\n", encoding="utf-8")
+    if start not in text or end not in text:
+        text = text.rstrip("\n") + "\n\n" + start + "\n" + end
+    head, rest = text.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    path.write_text(f"{head}{start}\n\n{section}\n\n{end}{tail.rstrip()}\n", encoding="utf-8")

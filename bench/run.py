@@ -21,6 +21,7 @@ from pathlib import Path
 
 import psycopg
 import report
+import report_crf
 from common import (
     ASSIGN_PG_NAME,
     ASSIGN_PG_URL,
@@ -37,6 +38,7 @@ from common import (
     ROOT,
     SQLITE_DB,
     VAR,
+    shared_samples,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -50,7 +52,7 @@ API_SECONDS = os.environ.get("BENCH_API_SECONDS", "60")  # each of the API's two
 API_PACE = os.environ.get("BENCH_API_PACE", "0.5")  # seconds between a paced client's edits
 STEPS = (
     "floor", "import", "export", "page", "paint", "search", "edits", "load", "api", "assign",
-    "models", "agreement",
+    "models", "finder", "agreement",
 )  # fmt: skip
 ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
 
@@ -207,9 +209,15 @@ def run_assign(label: str, url: str, reset: Callable[[], object]) -> dict | None
 
 
 def run_models() -> dict:
-    """CRF training, tagging and F1; gazetteer pre-annotation; job overhead through Redis."""
-    out = {"crf": step("models: CRF train 200k tokens, tag, held-out F1", "models.py",
-                       env=django_env(f"sqlite:///{SQLITE_DB}"))}  # fmt: skip
+    """The CRF on the shared corpora against a token-features baseline, its speed; gazetteer
+    pre-annotation; job overhead through Redis."""
+    if not shared_samples().is_dir():
+        out = {"crf": {"skipped": f"no shared samples at {shared_samples()}"}}
+    else:
+        env = django_env(f"sqlite:///{SQLITE_DB}")
+        names = ("wnut17", "crossner-ai", "wikiser-small", "speed")
+        out = {"crf": {name: step(f"models: CRF on {name}, against token features only",
+                                  "models.py", name, env=env) for name in names}}  # fmt: skip
     env = django_env(f"sqlite:///{SQLITE_DB}")
     out["gazetteer"] = step("models: gazetteer pre-annotation, 1M tokens", "workers.py",
                             "gazetteer", env=env)  # fmt: skip
@@ -218,6 +226,23 @@ def run_models() -> dict:
                MEDIA_ROOT=str(VAR / "media-jobs"))  # fmt: skip
     out["overhead"] = step("models: job queue-to-start through Redis", "workers.py", "overhead",
                            env=env)  # fmt: skip
+    return out
+
+
+def run_finder() -> dict:
+    """Likely errors: recall on planted errors per corpus; the job's wall time on ~300k tokens
+    with two worker processes, then one."""
+    if not shared_samples().is_dir():
+        return {"skipped": f"no shared samples at {shared_samples()}"}
+    out = {"recall": {name: step(f"finder: planted errors in {name}", "errors_eval.py",
+                                 "--corpus", name, "--json")
+                      for name in ("wnut17", "crossner-ai", "wikiser-small")}}  # fmt: skip
+    for count in (2, 1):
+        reset_sqlite(JOBS_SQLITE_DB)
+        env = dict(django_env(f"sqlite:///{JOBS_SQLITE_DB}"), REDIS_URL=JOBS_REDIS_URL,
+                   MODEL_ROOT=str(VAR / "models-finder"))  # fmt: skip
+        title = f"finder: likely-errors job, ~300k tokens, {count} worker process(es)"
+        out[f"workers_{count}"] = step(title, "finder.py", str(count), env=env)
     return out
 
 
@@ -263,6 +288,8 @@ def main() -> int:
     ))  # fmt: skip
     if wanted("models"):
         results["models"] = run_models()
+    if wanted("finder"):
+        results["finder"] = run_finder()
     if wanted("agreement"):
         results["agreement_math"] = step("agreement measures alone, 3 x 1M tokens", "agreement.py")
     try:
@@ -284,8 +311,9 @@ def main() -> int:
     failed = '"error"' in json.dumps(results)  # this run's steps only, before any merge
     info = report.machine(pg_version, load)
     path = VAR / "results.json"
+    had_previous = path.exists()
     if ONLY:
-        previous = json.loads(path.read_text()) if path.exists() else {}
+        previous = json.loads(path.read_text()) if had_previous else {}
         full_at = previous.get("full_run_at") or previous.get("info", {}).get("Run at")
         info["Steps measured in this run"] = (
             f"{', '.join(s for s in STEPS if s in ONLY)} (BENCH_ONLY); the other tables are "
@@ -297,9 +325,17 @@ def main() -> int:
         results["full_run_at"] = info["Run at"]
     results["info"] = info
     path.write_text(json.dumps(results, indent=2))
-    section = report.render(results, info)
-    print(section)
-    report.write(ROOT / "BENCHMARKS.md", section)
+    if ONLY and not had_previous and {"models", "finder"} >= ONLY:
+        # No earlier results to merge with: rewriting the main section would blank its tables.
+        print("bench: no earlier results.json; only the models section is rewritten")
+    else:
+        section = report.render(results, info)
+        print(section)
+        report.write(ROOT / "BENCHMARKS.md", section)
+    if "models" in results or "finder" in results:
+        section = report_crf.render(results, info)
+        print(section)
+        report.write(ROOT / "BENCHMARKS.md", section, report_crf.START, report_crf.END)
     print("bench: wrote BENCHMARKS.md", flush=True)
     return 1 if failed else 0
 

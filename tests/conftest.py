@@ -8,10 +8,19 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from annotator.models import Membership
 from annotator.services import import_conll
 from annotator.services.labels import ADD, NewLabels
+
+# Timing is measured by benchmarks, never by tests: a property test on a busy 2-core CI machine
+# must not fail because one example took longer than Hypothesis's default 200 ms.
+hypothesis_settings.register_profile(
+    "annotator", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("annotator")
 
 DATA = Path(__file__).parent / "data" / "web"
 SMALL = DATA / "small.conll"

@@ -31,6 +31,7 @@ from annotator.models import (
     Membership,
     Project,
     SentenceTags,
+    SuggestionFeedback,
     TagLayer,
     Task,
 )
@@ -227,6 +228,30 @@ def d(name: str, query: str = "") -> Callable[[World], str]:
 
 def t(w: World) -> str:
     return reverse("annotator-task-action", args=[w.task.pk])
+
+
+SUGGESTIONS = "suggestions: crf1 v1 at 2026-11-27 13:05:11 (job 1)"
+
+
+def add_suggestions(w: World) -> None:
+    """A model layer on alpha-one suggesting the first sentence's full stop as a PER."""
+    layer = TagLayer.objects.create(document=w.doc_one, name=SUGGESTIONS, kind=TagLayer.Kind.MODEL)
+    for sentence in w.doc_one.sentences.all():
+        tags = ["O"] * len(sentence.tokens)
+        if sentence.position == 0:
+            tags[3] = "B-PER"
+        SentenceTags.objects.create(layer=layer, sentence=sentence, tags=tags)
+
+
+def suggestion_data(w: World) -> dict:
+    return {
+        "layer": GOLD,
+        "suggest": SUGGESTIONS,
+        "sentence": w.sid(w.doc_one),
+        "version": w.version(w.doc_one, GOLD),
+        "start": 3,
+        "end": 4,
+    }
 
 
 def own_layer(w: World, role: str) -> str:
@@ -589,6 +614,26 @@ ROUTES = [
         data=lambda w, r: {"layer": own_layer(w, r), "sentence": w.sid(w.doc_one)},
         hidden=BLIND_HIDDEN,
     ),
+    Route(
+        "suggestion-accept",
+        "POST",
+        d("annotator-suggestion-accept"),
+        REVIEWERS,
+        data=lambda w, r: suggestion_data(w),
+        hidden=BLIND_HIDDEN,
+        setup=add_suggestions,
+        check=lambda w, r: SuggestionFeedback.objects.get(accepted=True),
+    ),
+    Route(
+        "suggestion-reject",
+        "POST",
+        d("annotator-suggestion-reject"),
+        REVIEWERS,
+        data=lambda w, r: suggestion_data(w),
+        hidden=BLIND_HIDDEN,
+        setup=add_suggestions,
+        check=lambda w, r: SuggestionFeedback.objects.get(accepted=False),
+    ),
     Route("document-repair", "GET", d("annotator-document-repair"), REVIEWERS, hidden=BLIND_HIDDEN),
     Route(
         "document-repair-post",
@@ -755,7 +800,7 @@ ROUTES = [
         data=lambda w, r: {"username": "bob", "allowed": "1"},
     ),
 ]
-SITE_ROUTES = {"project-create", "project-creators"}
+SITE_ROUTES = {"project-create", "project-creators", "api-project-create"}
 
 # --- the API (annotator/api/): the same rules, through the same access code. An anonymous
 # client gets 401 instead of a redirect to the login page; bodies are JSON.
@@ -802,6 +847,16 @@ API_ROUTES = [
         "GET",
         lambda w: reverse("annotator-api-project-list"),
         MEMBERS_OF_A | {"member_of_b"},  # everybody's own list
+    ),
+    Route(
+        "api-project-create",
+        "POST",
+        lambda w: reverse("annotator-api-project-list"),
+        frozenset({"superuser"}),
+        ok=(201,),
+        json=True,
+        data=lambda w, r: {"name": f"API by {r}", "labels": ["A"]},
+        check=lambda w, r: Project.objects.get(name=f"API by {r}", labels=["A"]),
     ),
     Route("api-project-detail", "GET", api_p("annotator-api-project-detail"), MEMBERS_OF_A),
     Route(

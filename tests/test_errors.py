@@ -235,3 +235,22 @@ def test_managers_start_the_job_from_the_jobs_page(demo, member_client, monkeypa
     assert member_client.post(url, data).status_code == 302
     job = Job.objects.get(kind="likely-errors")
     assert job.params == {"layer": "imported", "folds": 3, "iterations": 50}
+
+
+def test_a_running_job_shows_its_progress_and_the_list_reloads_itself_when_it_ends(
+    demo, member, member_client
+):
+    """Issue 11, problem 5: the list appeared only after a reload."""
+    job = Job.objects.create(
+        kind="likely-errors", user=member, project=demo, params={"layer": "imported"}
+    )
+    page = member_client.get(reverse("annotator-likely-errors", args=[demo.pk])).text
+    assert f'id="job-{job.pk}"' in page
+    assert reverse("annotator-job-progress", args=[job.pk]) in page  # it polls
+    assert 'hx-trigger="job-finished from:body"' in page
+    Job.objects.filter(pk=job.pk).update(state=Job.State.DONE)
+    progress = member_client.get(
+        reverse("annotator-job-progress", args=[job.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert progress.status_code == 286  # polling stops
+    assert progress["HX-Trigger"] == "job-finished"  # and the list reloads

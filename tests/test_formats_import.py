@@ -261,7 +261,7 @@ def test_the_api_refuses_a_broken_file_with_line_and_reason(manager_client):
         reverse("annotator-api-document-list", args=[manager_client.project.pk]),
         {"files": SimpleUploadedFile("hf.jsonl", (DATA / "hf.jsonl").read_bytes())},
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["errors"][0] == {
         "file": "hf.jsonl",
         "line": 1,

@@ -98,7 +98,7 @@ def test_a_used_label_is_removed_after_a_preview_of_its_spans(member_client, pro
     text = page(response)
     assert "Removing PER</strong>" in text and "removes 2 spans in 2 sentences" in text
     assert "Alan <del>B-PER</del> <ins>O</ins>" in text
-    token = re.search(r'name="preview" value="(\d+)"', text)[1]
+    token = re.search(r'name="preview" value="([\w-]+)"', text)[1]
     response = post(
         member_client, project, action="remove", label="PER", confirm="1", preview=token
     )
@@ -202,3 +202,17 @@ def test_reordering_labels_through_the_api_keeps_their_colours(member_client, pr
     after = selectors.label_colours(project)
     assert {label: after[label] for label in before} == before
     assert after["Misc"] not in before.values()
+
+
+def test_a_sentence_edited_since_the_preview_stops_the_change_even_with_as_many_spans(
+    member, project
+):
+    gold = ensure_working_layer(project.documents.get())
+    preview = label_changes.plan_label_change(project=project, label="PER", into=None)
+    row = SentenceTags.objects.get(layer=gold, sentence__position=0)
+    row.tags = ["O", "B-PER", "O", "O", "O", "O"]  # still one PER span, another one
+    row.version += 1
+    row.save()
+    with pytest.raises(label_changes.PreviewOutdated, match="4 spans now, 4 then"):
+        label_changes.remove_label(user=member, project=project, label="PER", preview=preview.token)
+    assert "PER" in Project.objects.get(pk=project.pk).labels

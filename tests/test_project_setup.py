@@ -117,3 +117,35 @@ def test_creating_needs_the_csrf_token(superuser):
     client = Client(enforce_csrf_checks=True)
     client.force_login(superuser)
     assert create(client).status_code == 403
+
+
+# --- the API --------------------------------------------------------------------------------------
+
+
+def api_create(user, **data):
+    client = Client()
+    client.force_login(user)
+    body = {"name": "Scripted", "scheme": "bioes", "labels": ["Device", "Library"], **data}
+    return client.post("/api/v1/projects/", body, content_type="application/json")
+
+
+def test_the_api_creates_a_project_for_someone_allowed(superuser):
+    response = api_create(superuser)
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert (body["name"], body["scheme"], body["labels"]) == (
+        "Scripted",
+        "bioes",
+        ["Device", "Library"],
+    )
+    assert Project.objects.get(name="Scripted").membership_set.get().user == superuser
+
+
+def test_the_api_refuses_someone_not_allowed_and_a_bad_label_saying_why(superuser, member):
+    response = api_create(member)
+    assert response.status_code == 403
+    assert "a superuser can allow you" in response.json()["detail"]
+    response = api_create(superuser, labels=["two words"])
+    assert response.status_code == 422
+    assert "no spaces" in response.json()["errors"]["labels"][0]
+    assert not Project.objects.exists()

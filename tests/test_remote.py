@@ -230,7 +230,7 @@ def test_a_manager_is_told_on_the_page_and_in_the_api_why_a_url_is_refused(
         {"kind": "remote", "name": "probe", "url": "http://localhost:8000/"},
         content_type="application/json",
     )
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     assert "not one of this site's model servers" in answer.json()["errors"]["url"][0]
     assert not sample_project.models.exists()
 

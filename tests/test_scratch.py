@@ -142,3 +142,20 @@ def test_a_job_that_just_started_says_so(project):
     finally:
         del jobs.RUNNERS["test-started"]
     assert progress_seen == ["Starting."]
+
+
+def test_the_sweep_removes_old_training_folders_of_older_releases(settings, project):
+    """Before scratch folders per attempt, training wrote in MODEL_ROOT/project-<id>/tmp*."""
+    models = Path(settings.MODEL_ROOT)
+    old, young = models / "project-1" / "tmpold", models / "project-1" / "tmpyoung"
+    for folder in (old, young):
+        folder.mkdir(parents=True)
+        (folder / "model.crfsuite").write_bytes(b"half a model")
+    (models / "project-1" / "crf-v1.crfsuite").write_bytes(b"a trained model")
+    past = time.time() - scratch.FOREIGN_AFTER - 60
+    os.utime(old, (past, past))
+    assert scratch.sweep() == ["project-1/tmpold"]
+    assert sorted(p.name for p in (models / "project-1").iterdir()) == [
+        "crf-v1.crfsuite",
+        "tmpyoung",
+    ]

@@ -205,7 +205,8 @@ def test_a_job_whose_worker_is_killed_is_redelivered_and_completes_exactly_once(
     assert document.token_count == BIG_TOKENS
     assert document.sentences.count() == BIG_TOKENS // 10
     assert document.layers.count() == 1
-    assert redis_db.hlen("unacked") == 0
+    # The worker acknowledges the message just after the job's transaction commits.
+    wait_for(lambda: redis_db.hlen("unacked") == 0, 10, "the message to be acknowledged")
 
 
 def test_a_job_outliving_the_visibility_timeout_is_not_written_twice(

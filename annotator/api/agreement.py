@@ -82,7 +82,7 @@ def _accepted(job: Job) -> Response:
     operation_id="projects_agreement_list",
     summary="The project's agreement reports, newest first (reviewers; annotators if opened)",
     parameters=PAGE_PARAMETERS,
-    responses=responses({200: page_of(ReportSummarySerializer)}, 403, 404),
+    responses=responses({200: page_of(ReportSummarySerializer)}, 400, 403, 404),
 )
 @extend_schema(
     tags=TAGS,

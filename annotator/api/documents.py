@@ -14,13 +14,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
+from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from annotator import access, services
 from annotator.api import permissions
-from annotator.api.exceptions import Conflict, invalid, validated
+from annotator.api.exceptions import Conflict, invalid, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import InvalidInputSerializer, responses
 from annotator.api.serializers import (
@@ -73,20 +74,21 @@ def any_accept(view):
     summary="Upload corpus files in any format (managers)",
     description="The project page's importer: all or nothing. Uploads above "
     "IMPORT_JOB_THRESHOLD bytes are imported by a job (202, poll it); a broken file is refused "
-    "(400) with every problem's file and line, and nothing is written.",
+    "(422) with every problem's file and line, and nothing is written.",
     request={"multipart/form-data": UploadSerializer},
     responses=responses(
         {
             201: ImportedSerializer,
             202: OpenApiResponse(JobSerializer, description="Large upload: an import job."),
-            400: OpenApiResponse(
+            400: OpenApiResponse(InvalidInputSerializer, description="No files, or bad fields."),
+            422: OpenApiResponse(
                 PolymorphicProxySerializer(
                     component_name="UploadError",
                     serializers=[ConllErrorSerializer, InvalidInputSerializer],
                     resource_type_field_name=None,
                 ),
                 description="A file that cannot be imported (errors: file, line, message), "
-                "or invalid fields.",
+                "or an encoding or tag column that does not fit.",
             ),
         },
         403,
@@ -98,7 +100,7 @@ def document_list(request: Request, pk: int) -> Response:
     if request.method == "POST":
         return _upload(request, permissions.project(request, pk, access.MANAGER))
     who = permissions.project(request, pk)
-    query = validated(DocumentQuerySerializer, request.query_params)
+    query = validated_query(DocumentQuerySerializer, request.query_params)
     documents = who.documents().order_by("position")
     if query.get("name"):
         documents = documents.filter(name=query["name"])
@@ -122,8 +124,8 @@ def _upload(request: Request, who: access.Access) -> Response:
     if not form.is_valid():
         raise invalid(form.errors)
     data = form.cleaned_data
-    if not data["files"]:  # the form takes an empty list
-        raise invalid({"files": ["No file was submitted."]})
+    if not data["files"]:  # the form takes an empty list; the schema does not
+        raise ValidationError({"files": ["No file was submitted."]})
     data["new_labels"] = _label_policy(fields)
     if services.import_needs_job(data["files"]):
         job = services.start_import_job(
@@ -145,7 +147,7 @@ def _upload(request: Request, who: access.Access) -> Response:
     except conll.ConllError as error:
         problems = [{"file": p.file, "line": p.line, "message": p.message} for p in error.problems]
         body = {"detail": "Nothing was imported: " + str(error.problems[0]), "errors": problems}
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     except labels.UnknownLabels as error:
         body = {
             "detail": f"Nothing was imported: {error} (new_labels=add, or map=FILE=PROJECT).",
@@ -269,7 +271,7 @@ def document_jsonl(request: Request, pk: int) -> StreamingHttpResponse:
 
 
 def _export_choice(document: Document, request: Request) -> tuple[TagLayer, str]:
-    query = validated(ExportQuerySerializer, request.query_params)
+    query = validated_query(ExportQuerySerializer, request.query_params)
     name = query.get("layer") or services.default_layer_name(document)
     layer = document.layers.filter(name=name).first()
     if layer is None:
@@ -327,7 +329,7 @@ def _refuse_if_too_large(project: Project) -> None:
 @any_accept
 def project_conll(request: Request, pk: int) -> StreamingHttpResponse:
     project = permissions.project(request, pk, access.MANAGER).project
-    query = validated(ExportQuerySerializer, request.query_params)
+    query = validated_query(ExportQuerySerializer, request.query_params)
     layer = query.get("layer")
     if layer and project.documents.exclude(layers__name=layer).exists():
         raise invalid({"layer": [f"Not every document has a layer named {layer!r}."]})
@@ -338,8 +340,13 @@ def project_conll(request: Request, pk: int) -> StreamingHttpResponse:
 
 
 # One documented answer per media type the formats send (CoNLL documents name their charset).
+# A JSON file (Label Studio's) is a JSON value to a client that reads its media type, so it
+# is documented as any JSON, not as a string of bytes.
 FORMAT_FILES = {
-    (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+    (200, media_type): OpenApiResponse(
+        OpenApiTypes.ANY if media_type == "application/json" else OpenApiTypes.BINARY,
+        description="The file.",
+    )
     for media_type in sorted({f.media_type for f in registry.FORMATS.values()} | {OCTETS})
 }
 
@@ -358,7 +365,7 @@ FORMAT_FILES = {
 def document_export(request: Request, pk: int) -> StreamingHttpResponse:
     document, _ = permissions.document(request, pk, access.REVIEWER)
     layer, target = _export_choice(document, request)
-    query = validated(FormatExportQuerySerializer, request.query_params)
+    query = validated_query(FormatExportQuerySerializer, request.query_params)
     file_format = registry.get(query.get("format") or document.format)
     chunks = corpus.export_document(
         document, layer_name=layer.name, scheme_name=target, format_name=file_format.name
@@ -391,7 +398,7 @@ def document_export(request: Request, pk: int) -> StreamingHttpResponse:
 @any_accept
 def project_export(request: Request, pk: int) -> StreamingHttpResponse | Response:
     project = permissions.project(request, pk, access.MANAGER).project
-    query = validated(FormatExportQuerySerializer, request.query_params)
+    query = validated_query(FormatExportQuerySerializer, request.query_params)
     layer = query.get("layer")
     if layer and project.documents.exclude(layers__name=layer).exists():
         raise invalid({"layer": [f"Not every document has a layer named {layer!r}."]})

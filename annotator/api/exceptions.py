@@ -1,18 +1,26 @@
-"""One error shape for the whole API: {"detail": "..."}, plus "errors" for invalid input."""
+"""One error shape for the whole API: {"detail": "..."}, plus "errors" for invalid input.
+
+Two kinds of invalid input, told apart by their status: 400 for a request the OpenAPI schema
+does not allow (a wrong type, a missing field, an unknown field, a blank filter), 422 for one
+it allows but that cannot be done with these values (an id that is not in the project, a
+layer that does not exist, a file that is not CoNLL, a field that the chosen kind needs)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.core.exceptions import BadRequest, RequestDataTooBig
+from django.http import QueryDict
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from annotator import services
+from annotator.api import strict
 from annotator.refusals import too_big_reason
 
 INVALID = "Invalid input."
+NOT_POSSIBLE = "Not possible with these values."
 
 
 def handler(exc: Exception, context: dict) -> Response | None:
@@ -23,6 +31,10 @@ def handler(exc: Exception, context: dict) -> Response | None:
         exc = TooLarge(too_big_reason())
     elif isinstance(exc, BadRequest):
         exc = exceptions.ParseError(str(exc))
+    elif isinstance(exc, Impossible):
+        response = exception_handler(exc, context)
+        response.data = {"detail": NOT_POSSIBLE, "errors": field_errors(exc.errors)}
+        return response
     elif isinstance(exc, services.EditRejected):
         exc = Unprocessable(str(exc))
     elif isinstance(exc, services.TaskError):
@@ -82,15 +94,45 @@ class Unprocessable(exceptions.APIException):
     default_code = "unprocessable"
 
 
-def invalid(errors: dict[str, list[str]]) -> exceptions.ValidationError:
-    """A ValidationError from a Django form's errors (the UI's forms validate the API too)."""
-    return exceptions.ValidationError(
+class Impossible(exceptions.APIException):
+    """422 with messages per field: well-formed input that cannot be done with these values.
+    Not a ValidationError, so that a serializer's `validate` raising it is not turned into one."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = NOT_POSSIBLE
+    default_code = "impossible"
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(NOT_POSSIBLE)
+        self.errors = errors
+
+
+def invalid(errors: dict[str, list[str]]) -> Impossible:
+    """A 422 from a Django form's errors: the UI's forms apply the project's rules to the API
+    too, after the serializer has checked the request's shape."""
+    return Impossible(
         {("non_field_errors" if k == "__all__" else k): list(v) for k, v in errors.items()}
     )
 
 
 def validated(serializer_class, data) -> dict:
-    """The serializer's validated data, or a 400 naming each field's problem."""
+    """A request body's validated data, or a 400 naming each field's problem. A JSON body is
+    held to the schema's types (DRF would take "1" for true and 5 for "5") and fields."""
     serializer = serializer_class(data=data)
+    if not isinstance(data, QueryDict):
+        errors = strict.body_errors(serializer, data)
+        if errors:
+            raise exceptions.ValidationError(errors)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def validated_query(serializer_class, query: QueryDict) -> dict:
+    """A query string's validated data, or a 400: a blank or repeated parameter is refused
+    (DRF's form rules would read `?state=` as no filter, and take the last of two values)."""
+    serializer = serializer_class(data=query)
+    errors = strict.query_errors(serializer, query)
+    if errors:
+        raise exceptions.ValidationError(errors)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from annotator import access, services
 from annotator.api import permissions
 from annotator.api.documents import any_accept
-from annotator.api.exceptions import Conflict, Gone, invalid, validated
+from annotator.api.exceptions import Conflict, Gone, invalid, validated, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import ErrorSerializer, responses
 from annotator.api.serializers import JobQuerySerializer, JobSerializer, JobStartSerializer
@@ -53,7 +53,7 @@ def job_list(request: Request, pk: int) -> Response:
     if request.method == "POST":
         return _start(request, permissions.project(request, pk, access.MANAGER))
     who = permissions.project(request, pk, access.REVIEWER)
-    query = validated(JobQuerySerializer, request.query_params)
+    query = validated_query(JobQuerySerializer, request.query_params)
     jobs = who.project.jobs.select_related("user")
     if query.get("state"):
         jobs = jobs.filter(state=query["state"])

@@ -8,16 +8,33 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from annotator.api import strict
+
 
 class Pagination(PageNumberPagination):
+    """Pages as DRF makes them, with the parameters held to the schema: `?page_size=null` or
+    `?page=0` is a 400 naming the parameter, not silently the default."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_page_size(self, request: Request) -> int:
+        size = strict.positive_int(request.query_params, self.page_size_query_param)
+        return self.page_size if size is None else min(size, self.max_page_size)
 
+    def get_page_number(self, request: Request, paginator) -> int:
+        return strict.positive_int(request.query_params, self.page_query_param) or 1
+
+
+FROM_ONE = {"type": "integer", "minimum": 1}
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="Page number, from 1."),
-    OpenApiParameter("page_size", int, description="Items per page (default 50, at most 500)."),
+    OpenApiParameter("page", FROM_ONE, description="Page number, from 1."),
+    OpenApiParameter(
+        "page_size",
+        FROM_ONE,
+        description="Items per page (default 50; more than 500 gives 500).",
+    ),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
 from django.urls import path
 from drf_spectacular.utils import extend_schema
@@ -12,12 +13,13 @@ from rest_framework.response import Response
 
 from annotator import access, services
 from annotator.api import permissions
-from annotator.api.exceptions import invalid, validated
+from annotator.api.exceptions import invalid, validated, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import responses
 from annotator.api.serializers import (
     MemberCreateSerializer,
     MemberSerializer,
+    ProjectCreateSerializer,
     ProjectDetailSerializer,
     ProjectQuerySerializer,
     ProjectSerializer,
@@ -25,24 +27,52 @@ from annotator.api.serializers import (
 )
 from annotator.forms import MemberForm, ProjectSettingsForm
 from annotator.models import Membership, Project
+from annotator.services import projects
 
 TAGS = ["projects"]
 
 
 @extend_schema(
     tags=TAGS,
+    methods=["GET"],
     operation_id="projects_list",
     summary="The projects you are a member of",
     parameters=[ProjectQuerySerializer, *PAGE_PARAMETERS],
     responses=responses({200: page_of(ProjectSerializer)}, 400, 404),
 )
-@api_view(["GET"])
+@extend_schema(
+    tags=TAGS,
+    methods=["POST"],
+    operation_id="projects_create",
+    summary="Create a project (superusers, and whoever a superuser let); you become its manager",
+    request=ProjectCreateSerializer,
+    responses=responses({201: ProjectDetailSerializer}, 400, 403),
+)
+@api_view(["GET", "POST"])
 def project_list(request: Request) -> Response:
-    projects = access.projects_for(request.user).order_by("name")
-    search = validated(ProjectQuerySerializer, request.query_params).get("search")
+    if request.method == "POST":
+        return _create(request)
+    mine = access.projects_for(request.user).order_by("name")
+    search = validated_query(ProjectQuerySerializer, request.query_params).get("search")
     if search:
-        projects = projects.filter(name__icontains=search)
-    return paginated(request, projects, ProjectSerializer)
+        mine = mine.filter(name__icontains=search)
+    return paginated(request, mine, ProjectSerializer)
+
+
+def _create(request: Request) -> Response:
+    if not access.may_create_projects(request.user):
+        raise PermissionDenied("You may not create projects: a superuser can allow you.")
+    data = validated(ProjectCreateSerializer, request.data)
+    try:
+        project = projects.create_project(
+            user=request.user, name=data["name"], scheme_name=data["scheme"], labels=data["labels"]
+        )
+    except projects.ProjectError as error:
+        raise invalid({"name" if "named" in str(error) else "labels": [str(error)]}) from error
+    who = access.project_access(request.user, project.pk)
+    totals = {"documents": 0, "sentences": 0, "tokens": 0}
+    body = ProjectDetailSerializer(project, context={"access": who, "totals": totals}).data
+    return Response(body, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(
@@ -98,7 +128,7 @@ def _change_settings(project: Project, changes: dict) -> None:
     operation_id="projects_members_list",
     summary="The project's members and their roles (managers)",
     parameters=PAGE_PARAMETERS,
-    responses=responses({200: page_of(MemberSerializer)}, 403, 404),
+    responses=responses({200: page_of(MemberSerializer)}, 400, 403, 404),
 )
 @extend_schema(
     tags=TAGS,

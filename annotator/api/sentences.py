@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from annotator import services
 from annotator.api import permissions
-from annotator.api.exceptions import validated
+from annotator.api.exceptions import validated, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import responses
 from annotator.api.serializers import (
@@ -86,7 +86,7 @@ def _in_document(document: Document, sentence_id: int) -> None:
 @api_view(["GET"])
 def sentence_list(request: Request, pk: int) -> Response:
     document, who = permissions.document(request, pk)
-    query = validated(SentenceQuerySerializer, request.query_params)
+    query = validated_query(SentenceQuerySerializer, request.query_params)
     layer = permissions.shown_layer(document, who, query.get("layer"))
     rows = _rows(layer)
     if query["flagged"] is not None:
@@ -106,7 +106,7 @@ def sentence_list(request: Request, pk: int) -> Response:
 @api_view(["GET"])
 def sentence_detail(request: Request, pk: int, sentence_id: int) -> Response:
     document, who = permissions.document(request, pk)
-    query = validated(LayerQuerySerializer, request.query_params)
+    query = validated_query(LayerQuerySerializer, request.query_params)
     layer = permissions.shown_layer(document, who, query.get("layer"))
     return Response(_sentence(layer, sentence_id))
 

@@ -3,16 +3,20 @@ done by annotator.services; nothing here saves a model."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import URLValidator
+from django.utils.encoding import iri_to_uri
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from annotator.api.exceptions import Impossible
 from annotator.forms import SCHEMES
 from annotator.models import (
     ADJUDICATION_RULES,
+    SCHEME_CHOICES,
     Document,
     Job,
     Membership,
@@ -37,6 +41,19 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "labels", "scheme", "blind", "created_at"]
 
     labels = serializers.ListField(child=serializers.CharField())
+
+
+class ProjectCreateSerializer(serializers.Serializer):
+    """A new project (superusers, and holders of the create_project permission)."""
+
+    name = serializers.CharField(max_length=200)
+    scheme = serializers.ChoiceField(choices=[c for c, _ in SCHEME_CHOICES], default="iob2")
+    labels = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        default=list,
+        help_text="In key order; none: the first imported file brings its labels.",
+    )
 
 
 class ProjectSettingsSerializer(serializers.Serializer):
@@ -121,8 +138,8 @@ class MemberCreateSerializer(serializers.Serializer):
         value = User.normalize_username(value)
         try:
             User._meta.get_field(User.USERNAME_FIELD).run_validators(value)
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(list(error.messages)) from error
+        except DjangoValidationError as error:  # a rule of the user model, not of the schema
+            raise Impossible({"username": list(error.messages)}) from error
         return value
 
 
@@ -422,9 +439,9 @@ class TransitionSerializer(serializers.Serializer):
 
     def validate(self, data: dict) -> dict:
         if data["action"] == "changes" and not data["comment"].strip():
-            raise serializers.ValidationError({"comment": ["Say what should change."]})
+            raise Impossible({"comment": ["Say what should change."]})
         if data["action"] == "reassign" and "to" not in data:
-            raise serializers.ValidationError({"to": ["Pick an annotator of this project."]})
+            raise Impossible({"to": ["Pick an annotator of this project."]})
         return data
 
 
@@ -555,13 +572,18 @@ class TaggerModelSerializer(serializers.ModelSerializer):
     )
 
 
+@extend_schema_field({"type": "string", "format": "uri", "minLength": 1, "maxLength": 200})
+class HttpUriField(serializers.CharField):
+    """Any http(s) URI (checked by the serializer's validate_url), not only what Django's
+    URLValidator takes: it refuses hosts without a dot such as http://tagger:8000/."""
+
+
 class TaggerModelCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[("remote", "remote"), ("spacy", "spacy")])
     name = serializers.CharField(max_length=100)
-    url = serializers.CharField(
+    url = HttpUriField(
         required=False,
         max_length=200,
-        validators=[URLValidator(schemes=["http", "https"])],
         help_text="remote: where to POST sentences (README, Remote models).",
     )
     pipeline = serializers.CharField(
@@ -573,9 +595,36 @@ class TaggerModelCreateSerializer(serializers.Serializer):
         help_text="spacy: its entity labels -> the project's.",
     )
 
+    def validate_url(self, url: str) -> str:
+        """The address as a URI (ASCII): an international host in IDNA, other characters
+        percent-encoded. The validator takes IRIs, and the answer promises `format: uri`."""
+        if any(character.isspace() or ord(character) < 32 for character in url):
+            raise serializers.ValidationError("Enter a URL without spaces or control characters.")
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+            host = (parts.hostname or "").encode("idna").decode("ascii")
+        except (ValueError, UnicodeError) as error:
+            raise serializers.ValidationError("Enter a valid URL.") from error
+        if parts.scheme not in ("http", "https") or not host:
+            raise serializers.ValidationError("Enter an http:// or https:// URL with a host.")
+        netloc = host if ":" not in host else f"[{host}]"
+        if port is not None:
+            netloc += f":{port}"
+        if parts.username is not None:
+            login = parts.username + (f":{parts.password}" if parts.password is not None else "")
+            netloc = iri_to_uri(login) + "@" + netloc
+        rest = [iri_to_uri(part) for part in (parts.path, parts.query, parts.fragment)]
+        uri = urlunsplit((parts.scheme, netloc, *rest))
+        if len(uri) > TaggerModel._meta.get_field("url").max_length:
+            raise serializers.ValidationError("This URL is too long once encoded as ASCII.")
+        return uri
+
     def validate(self, data: dict) -> dict:
+        if any("\x00" in label for label in data.get("mapping", {})):
+            raise Impossible({"mapping": ["A label may not contain NUL."]})
         needed = ["url"] if data["kind"] == "remote" else ["pipeline", "mapping"]
         missing = {name: ["This field is required."] for name in needed if not data.get(name)}
         if missing:
-            raise serializers.ValidationError(missing)
+            raise Impossible(missing)
         return data

@@ -28,7 +28,7 @@ TAGS = ["models"]
     operation_id="projects_models_list",
     summary="The project's models, each version (reviewers)",
     parameters=PAGE_PARAMETERS,
-    responses=responses({200: page_of(TaggerModelSerializer)}, 403, 404),
+    responses=responses({200: page_of(TaggerModelSerializer)}, 400, 403, 404),
 )
 @extend_schema(
     tags=TAGS,

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from annotator import access, services
 from annotator.api import permissions
-from annotator.api.exceptions import invalid, validated
+from annotator.api.exceptions import invalid, validated, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import responses
 from annotator.api.serializers import (
@@ -55,7 +55,7 @@ def task_list(request: Request, pk: int) -> Response:
     if request.method == "POST":
         return _assign(request, permissions.project(request, pk, access.MANAGER))
     who = permissions.project(request, pk, access.ANNOTATOR)
-    query = validated(TaskQuerySerializer, request.query_params)
+    query = validated_query(TaskQuerySerializer, request.query_params)
     tasks = Task.objects.filter(project=who.project).select_related("annotator", "layer")
     if not who.is_reviewer:
         tasks = tasks.filter(annotator=request.user)

@@ -1,25 +1,45 @@
-"""A CRF tagger on python-crfsuite: train, tag with marginals, evaluate by exact spans.
+"""A CRF tagger on python-crfsuite: train, tag with confidence, evaluate by exact spans.
 
 No Django here. Tags are IOB2 inside the model; callers convert from and to their scheme.
+
+Two feature sets (`FEATURE_SETS`): "token" (the text alone, `features.token_features`) and
+"memory" (the default: token features plus what the training labels say about a token, a
+gazetteer hit and the word's usual label, `memory.LabelMemory`). Memory features are computed
+for each training sentence from the other folds' labels only (`memory.out_of_fold`), so the
+model learns how far to trust them on text whose entities it has not seen.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pycrfsuite
 
-from annotator.nlp.features import sentence_features
-from annotator.nlp.gazetteer import Gazetteer
+from annotator.nlp import memory as label_memory
+from annotator.nlp.features import sentence_features, token_features
 from annotator.nlp.scheme import spans
 
 Sentence = tuple[Sequence[str], Sequence[str]]  # tokens, IOB2 tags
+FEATURE_SETS = ("memory", "token")
+DEFAULT_FEATURES = "memory"
+MEMORY_FOLDS = 5
+# L1 keeps the model small and fast to tag; L2 spreads weight over correlated features.
+# Chosen on wnut17 and crossner-ai held-out F1 (BENCHMARKS.md); both are flat around here.
+C1, C2 = 0.1, 0.05
 
 
-def _gazetteer_path(path: Path) -> Path:
-    return path.with_suffix(".gazetteer.json")
+def sidecar(path: Path) -> Path:
+    """The file beside the model that holds its feature set and label memory."""
+    return path.with_suffix(".memory.json")
+
+
+def files(path: Path) -> list[Path]:
+    """Every file a trained model consists of (to move or delete it as one)."""
+    return [p for p in (path, sidecar(path), path.with_suffix(".gazetteer.json")) if p.exists()]
 
 
 def train(
@@ -27,61 +47,116 @@ def train(
     path: Path,
     *,
     iterations: int = 100,
+    features: str = DEFAULT_FEATURES,
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Train on (tokens, IOB2 tags) and save the model (and its gazetteer) at `path`."""
-    gazetteer = Gazetteer()
-    for tokens, tags in sentences:
-        gazetteer.add_spans(tokens, spans(tags, "iob2"))
+    """Train on (tokens, IOB2 tags) and save the model (and its sidecar) at `path`.
+
+    `progress(iteration, iterations)` is called after every L-BFGS iteration.
+    """
+    if features not in FEATURE_SETS:
+        raise ValueError(f"unknown feature set {features!r}; one of {', '.join(FEATURE_SETS)}")
 
     class Trainer(pycrfsuite.Trainer):
-        """pycrfsuite calls the on_* hooks only when verbose, and by default they print: ours
-        stay quiet and report each L-BFGS iteration as progress."""
+        # pycrfsuite calls its on_iteration hook only when verbose (printing every log line),
+        # so the log is parsed here. An exception raised by `progress` (a cancel) stops training.
+        def message(self, message):
+            if self.logparser.feed(message) == "iteration" and progress:
+                done = self.logparser.last_iteration.get("num", 0)
+                progress(min(done, iterations), iterations)
 
-        def on_iteration(self, log, info):
-            if progress:
-                progress(info.get("num", 0), iterations)
-
-        def _quiet(self, *args) -> None:
-            pass
-
-        on_start = on_featgen_progress = on_featgen_end = on_prepared = _quiet
-        on_prepare_error = on_optimization_end = on_end = _quiet
-
-    trainer = Trainer(verbose=True)
-    for tokens, tags in sentences:
-        trainer.append(sentence_features(tokens, gazetteer), list(tags))
+    trainer = Trainer(verbose=False)
+    if features == "memory":
+        memories = label_memory.out_of_fold(sentences, MEMORY_FOLDS)
+        for (tokens, tags), memory in zip(sentences, memories, strict=True):
+            trainer.append(sentence_features(tokens, memory), list(tags))
+    else:
+        for tokens, tags in sentences:
+            trainer.append(token_features(tokens), list(tags))
     trainer.set_params(
-        {"c1": 0.1, "c2": 0.05, "max_iterations": iterations, "feature.possible_transitions": True}
+        {"c1": C1, "c2": C2, "max_iterations": iterations, "feature.possible_transitions": True}
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     trainer.train(str(path))
-    entries = [[list(phrase), gazetteer.label_of(phrase)] for phrase in gazetteer._votes]
-    _gazetteer_path(path).write_text(json.dumps(entries), encoding="utf-8")
+    data: dict = {"features": features}
+    if features == "memory":
+        data.update(label_memory.LabelMemory().learn(sentences).to_json())
+    sidecar(path).write_text(json.dumps(data), encoding="utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class Tagged:
+    tags: list[str]
+    probability: float  # of the whole tag sequence, 0..1
+    confidence: list[float]  # per token, the marginal probability of its tag
 
 
 class Tagger:
+    """A trained model. `tag` is the fast path; `tag_with_confidence` adds probabilities."""
+
     def __init__(self, path: Path):
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(str(path))
-        self.gazetteer = Gazetteer()
-        gazetteer_file = _gazetteer_path(path)
-        if gazetteer_file.exists():
-            for phrase, label in json.loads(gazetteer_file.read_text(encoding="utf-8")):
-                self.gazetteer.add(phrase, label)
+        self.features, self.memory = _load_sidecar(path)
+
+    def _set(self, tokens: Sequence[str]) -> None:
+        self._tagger.set(sentence_features(tokens, self.memory))
 
     def tag(self, tokens: Sequence[str]) -> list[str]:
         if not tokens:
             return []
-        return self._tagger.tag(sentence_features(tokens, self.gazetteer))
+        return self._tagger.tag(sentence_features(tokens, self.memory))
+
+    def tag_with_confidence(self, tokens: Sequence[str]) -> Tagged:
+        """The best tags, their sequence probability and each token's marginal, in one pass."""
+        if not tokens:
+            return Tagged([], 1.0, [])
+        self._set(tokens)
+        tags = self._tagger.tag()
+        return Tagged(
+            tags,
+            self._tagger.probability(tags),
+            [self._tagger.marginal(tag, i) for i, tag in enumerate(tags)],
+        )
+
+    def probability(self, tokens: Sequence[str], tags: Sequence[str]) -> float:
+        """The model's probability of the given IOB2 tags for these tokens (0 if unknown)."""
+        if not tokens:
+            return 1.0
+        known = set(self._tagger.labels())
+        if any(tag not in known for tag in tags):
+            return 0.0
+        self._set(tokens)
+        return self._tagger.probability(list(tags))
 
     def marginals(self, tokens: Sequence[str]) -> list[dict[str, float]]:
-        """Per token, the probability of each tag (after `tag`, as crfsuite computes them)."""
-        self.tag(tokens)
+        """Per token, the probability of each tag the model knows."""
+        if not tokens:
+            return []
+        self._set(tokens)
         labels = self._tagger.labels()
+        marginal = self._tagger.marginal
+        return [{label: marginal(label, i) for label in labels} for i in range(len(tokens))]
+
+    def entropy(self, tokens: Sequence[str]) -> list[float]:
+        """Per token, the entropy (nats) of its tag distribution: high means unsure."""
         return [
-            {label: self._tagger.marginal(label, i) for label in labels} for i in range(len(tokens))
+            -sum(p * math.log(p) for p in row.values() if p > 0) for row in self.marginals(tokens)
         ]
+
+
+def _load_sidecar(path: Path) -> tuple[str, label_memory.LabelMemory | None]:
+    if sidecar(path).exists():
+        data = json.loads(sidecar(path).read_text(encoding="utf-8"))
+        if data.get("features") == "token":
+            return "token", None
+        return data.get("features", DEFAULT_FEATURES), label_memory.LabelMemory.from_json(data)
+    # Models trained before the sidecar: a gazetteer file (their only label feature), if any.
+    legacy = path.with_suffix(".gazetteer.json")
+    if legacy.exists():
+        phrases = json.loads(legacy.read_text(encoding="utf-8"))
+        return "gazetteer", label_memory.LabelMemory.from_json({"phrases": phrases})
+    return "token", None
 
 
 def evaluate(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> dict:

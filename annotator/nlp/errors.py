@@ -25,6 +25,10 @@ from annotator.nlp import crf
 Sentence = tuple[Sequence[str], Sequence[str]]  # tokens, IOB2 tags
 # Per sentence: per token {tag: probability}, or an array (tokens x classes) in class order.
 Probabilities = Sequence[dict[str, float]] | np.ndarray
+# How far the consistency signal may move a token's probabilities, and how many occurrences
+# elsewhere earn it half of that (chosen on wnut17 and crossner-ai, see BENCHMARKS.md).
+CONSISTENCY_WEIGHT = 0.5
+CONSISTENCY_PRIOR = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,48 @@ def _matrix(probabilities: Probabilities, classes: list[str], length: int) -> np
     return np.where(totals > 0, matrix / np.where(totals > 0, totals, 1), 1 / len(classes))
 
 
-def _inputs(sentences: Sequence[Sentence], probabilities: Sequence[Probabilities]):
+def consistency(sentences: Sequence[Sentence]) -> list[np.ndarray]:
+    """Per sentence (tokens x tag_classes): for each token tagged as part of an entity, how
+    often each tag is given to the same word (lower-cased) in the other sentences of the corpus
+    -- leave-one-out, so a sentence's own tags never vouch for themselves; zeros for O tokens."""
+    classes = tag_classes(sentences)
+    index = {tag: i for i, tag in enumerate(classes)}
+    totals: dict[str, np.ndarray] = {}
+    for tokens, tags in sentences:
+        for word, tag in zip(tokens, tags, strict=True):
+            row = totals.get(word.lower())
+            if row is None:
+                row = totals[word.lower()] = np.zeros(len(classes))
+            row[index[tag]] += 1
+    out, zero = [], np.zeros(len(classes))
+    for tokens, tags in sentences:
+        words = [word.lower() for word in tokens]
+        own: dict[str, np.ndarray] = {}
+        for word, tag in zip(words, tags, strict=True):
+            own.setdefault(word, np.zeros(len(classes)))[index[tag]] += 1
+        # Only entity tokens get the signal: a word tagged O is mostly a common word, and
+        # how it is tagged elsewhere says little (measured: it hid dropped spans).
+        pairs = zip(words, tags, strict=True)
+        rows = [totals[w] - own[w] if tag != "O" else zero for w, tag in pairs]
+        out.append(np.array(rows).reshape(len(words), len(classes)))
+    return out
+
+
+def _blend(matrix: np.ndarray, counts: np.ndarray, weight: float) -> np.ndarray:
+    """Mix the model's probabilities with the word's tag distribution elsewhere, trusting the
+    latter more the more often the word occurs (n / (n + PRIOR)), up to `weight`."""
+    seen = counts.sum(axis=1, keepdims=True)
+    elsewhere = np.divide(counts, seen, out=np.zeros_like(counts), where=seen > 0)
+    trust = weight * seen / (seen + CONSISTENCY_PRIOR)
+    return (1 - trust) * matrix + trust * elsewhere
+
+
+def _inputs(
+    sentences: Sequence[Sentence],
+    probabilities: Sequence[Probabilities],
+    counts: Sequence[np.ndarray] | None = None,
+    weight: float = 0.0,
+):
     if len(sentences) != len(probabilities):
         raise ValueError("one probabilities entry per sentence is needed")
     classes = tag_classes(sentences)
@@ -75,6 +120,8 @@ def _inputs(sentences: Sequence[Sentence], probabilities: Sequence[Probabilities
     kept = [i for i, (tokens, _) in enumerate(sentences) if len(tokens)]  # cleanlab: no empties
     labels = [[index[tag] for tag in sentences[i][1]] for i in kept]
     matrices = [_matrix(probabilities[i], classes, len(sentences[i][1])) for i in kept]
+    if counts is not None and weight > 0:
+        matrices = [_blend(m, counts[i], weight) for m, i in zip(matrices, kept, strict=True)]
     return classes, kept, labels, matrices
 
 
@@ -84,9 +131,15 @@ def rank(
     *,
     method: str = "self_confidence",
     limit: int | None = None,
+    consistency: Sequence[np.ndarray] | None = None,
+    weight: float = CONSISTENCY_WEIGHT,
 ) -> Ranking:
-    """Tokens whose given tag is not the model's best guess, likeliest errors first."""
-    classes, kept, labels, matrices = _inputs(sentences, probabilities)
+    """Tokens whose given tag is not the model's best guess, likeliest errors first.
+
+    With `consistency` (see `consistency()`), each token's probabilities are first blended
+    with how its word is tagged elsewhere in the corpus (`weight` at most).
+    """
+    classes, kept, labels, matrices = _inputs(sentences, probabilities, consistency, weight)
     sentence_scores = [1.0] * len(sentences)
     issues: list[TokenIssue] = []
     if kept:
@@ -119,9 +172,14 @@ def _short(value: float) -> float:
     return float(f"{float(value):.6g}")
 
 
-def flagged(sentences: Sequence[Sentence], probabilities: Sequence[Probabilities]) -> set:
+def flagged(
+    sentences: Sequence[Sentence],
+    probabilities: Sequence[Probabilities],
+    consistency: Sequence[np.ndarray] | None = None,
+    weight: float = CONSISTENCY_WEIGHT,
+) -> set:
     """(sentence, token) pairs cleanlab's confident learning calls label issues."""
-    _, kept, labels, matrices = _inputs(sentences, probabilities)
+    _, kept, labels, matrices = _inputs(sentences, probabilities, consistency, weight)
     if not kept or len({label for row in labels for label in row}) < 2:
         return set()
     with warnings.catch_warnings():  # "too few examples" of a rare tag: expected here
@@ -130,8 +188,19 @@ def flagged(sentences: Sequence[Sentence], probabilities: Sequence[Probabilities
     return {(kept[i], int(t)) for i, t in found}
 
 
-def assign_folds(count: int, folds: int, seed: int = 0) -> list[int]:
-    """The fold of each sentence: a seeded shuffle dealt round-robin, so folds differ by <= 1."""
+def assign_folds(
+    count: int, folds: int, seed: int = 0, documents: Sequence[object] | None = None
+) -> list[int]:
+    """The fold of each sentence: a seeded shuffle dealt round-robin, so folds differ by <= 1.
+
+    With `documents` (one key per sentence) and at least `folds` documents, whole documents are
+    dealt instead, so no sentence is judged by a model that read the rest of its document.
+    """
+    if documents is not None and len(set(documents)) >= folds:
+        keys = sorted(set(documents), key=str)
+        random.Random(seed).shuffle(keys)
+        fold_of_document = {key: place % folds for place, key in enumerate(keys)}
+        return [fold_of_document[key] for key in documents]
     order = list(range(count))
     random.Random(seed).shuffle(order)
     fold_of = [0] * count
@@ -140,18 +209,53 @@ def assign_folds(count: int, folds: int, seed: int = 0) -> list[int]:
     return fold_of
 
 
-def _fold(job: tuple) -> list[tuple[int, np.ndarray]]:
-    """Train on every fold but one, return the held-out fold's marginals (index, array)."""
-    train_set, held_out, classes, iterations, progress, workdir = job
+def fold_marginals(
+    sentences: Sequence[Sentence],
+    fold_of: Sequence[int],
+    fold: int,
+    *,
+    iterations: int = 50,
+    progress: Callable[[int, int], None] | None = None,
+    workdir: Path | None = None,
+) -> dict[int, np.ndarray]:
+    """Train on every fold but `fold`; its sentences' marginals (tokens x tag_classes)."""
+    classes = tag_classes(sentences)
+    train_set = [s for s, f in zip(sentences, fold_of, strict=True) if f != fold]
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:
         path = Path(scratch) / "fold.crfsuite"
         crf.train(train_set, path, iterations=iterations, progress=progress)
         tagger = crf.Tagger(path)
-        out = []
-        for i, tokens in held_out:
-            marginals = tagger.marginals(tokens)
-            out.append((i, _matrix(marginals, classes, len(tokens))))
-        return out
+        return {
+            i: _matrix(tagger.marginals(tokens), classes, len(tokens))
+            for i, (tokens, _) in enumerate(sentences)
+            if fold_of[i] == fold and len(tokens)
+        }
+
+
+def _fold(job: tuple) -> dict[int, np.ndarray]:
+    sentences, fold_of, k, iterations, workdir = job
+    return fold_marginals(sentences, fold_of, k, iterations=iterations, workdir=workdir)
+
+
+def plan_folds(
+    sentences: Sequence[Sentence],
+    folds: int,
+    seed: int = 0,
+    documents: Sequence[object] | None = None,
+) -> list[int]:
+    if folds < 2 or len(sentences) < folds:
+        raise ValueError(f"need at least 2 folds and one sentence per fold ({len(sentences)})")
+    return assign_folds(len(sentences), folds, seed, documents)
+
+
+def assemble(sentences: Sequence[Sentence], parts: Sequence[dict[int, np.ndarray]]) -> list:
+    """The folds' marginals as one list in sentence order (empty sentences: empty arrays)."""
+    width = len(tag_classes(sentences))
+    result: list[np.ndarray] = [np.zeros((0, width)) for _ in sentences]
+    for part in parts:
+        for i, matrix in part.items():
+            result[i] = matrix
+    return result
 
 
 def out_of_fold(
@@ -163,36 +267,28 @@ def out_of_fold(
     workers: int = 1,
     progress: Callable[[int, int, str], None] | None = None,
     workdir: Path | None = None,
+    documents: Sequence[object] | None = None,
 ) -> list[np.ndarray]:
     """Per sentence, the marginals (tokens x tag_classes) of a CRF trained without it.
 
-    `workers` > 1 trains folds in parallel processes (not inside a daemonic Celery worker).
+    `workers` > 1 trains folds in parallel processes (not inside a daemonic Celery worker; the
+    job spreads its folds over Celery workers instead).
     """
-    if folds < 2 or len(sentences) < folds:
-        raise ValueError(f"need at least 2 folds and one sentence per fold ({len(sentences)})")
-    classes = tag_classes(sentences)
-    fold_of = assign_folds(len(sentences), folds, seed)
+    fold_of = plan_folds(sentences, folds, seed, documents)
     total = folds * iterations
-    jobs = []
+    if workers > 1:
+        jobs = [(sentences, fold_of, k, iterations, workdir) for k in range(folds)]
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return assemble(sentences, list(pool.map(_fold, jobs)))
+    parts = []
     for k in range(folds):
-        train_set = [s for s, f in zip(sentences, fold_of, strict=True) if f != k]
-        held_out = [(i, s[0]) for i, s in enumerate(sentences) if fold_of[i] == k and len(s[0])]
         report = None
-        if progress and workers == 1:
+        if progress:
             message = f"Fold {k + 1} of {folds}"
             report = lambda i, n, k=k, m=message: progress(k * iterations + i, total, m)  # noqa: E731
-        jobs.append((train_set, held_out, classes, iterations, report, workdir))
-    result: list[np.ndarray] = [np.zeros((0, len(classes))) for _ in sentences]
-    if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(_fold, jobs))
-    else:
-        parts = []
-        for k, job in enumerate(jobs):
-            parts.append(_fold(job))
-            if progress:
-                progress((k + 1) * iterations, total, f"Fold {k + 1} of {folds} done")
-    for part in parts:
-        for i, matrix in part:
-            result[i] = matrix
-    return result
+        parts.append(
+            fold_marginals(
+                sentences, fold_of, k, iterations=iterations, progress=report, workdir=workdir
+            )  # fmt: skip
+        )
+    return assemble(sentences, parts)

@@ -28,6 +28,9 @@ class Gazetteer:
     def __len__(self) -> int:
         return len(self._votes)
 
+    def phrases(self) -> list[tuple[str, ...]]:
+        return list(self._votes)
+
     def label_of(self, phrase: tuple[str, ...]) -> str:
         """The label the phrase has most often (ties: alphabetical, for a stable answer)."""
         votes = self._votes[phrase]

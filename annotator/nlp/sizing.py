@@ -49,8 +49,9 @@ class _Counter:
         return Counts(max(1, self.documents), self.sentences + self.in_sentence)
 
 
-def count(stream: BinaryIO) -> Counts:
-    """Count from the stream's current position to its end."""
+def count(stream: BinaryIO, *, stop_above: Counts | None = None) -> Counts:
+    """Count from the stream's current position to its end, or (with `stop_above`) until
+    either count passes its limit: the caller only needs to know that it did."""
     head = stream.read(4)
     bom, encoding = next(((b, name) for b, name in BOMS if head.startswith(b)), (b"", "latin-1"))
     if head.startswith(codecs.BOM_UTF8):
@@ -62,6 +63,10 @@ def count(stream: BinaryIO) -> Counts:
         *lines, pending = pending.split("\n")
         for line in lines:
             counter.line(line)
+        if stop_above and (
+            counter.documents > stop_above.documents or counter.sentences > stop_above.sentences
+        ):
+            return counter.counts()
         data = stream.read(CHUNK)
     counter.line(pending + decode(b"", final=True))
     return counter.counts()

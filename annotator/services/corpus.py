@@ -516,11 +516,16 @@ def import_needs_job(files: Iterable[UploadedFile]) -> bool:
     documents = sentences = 0
     for upload in files:
         upload.seek(0)
-        counts = sizing.count(upload)
+        left = sizing.Counts(
+            settings.IMPORT_JOB_DOCUMENTS - documents, settings.IMPORT_JOB_SENTENCES - sentences
+        )
+        counts = sizing.count(upload, stop_above=left)
         upload.seek(0)
         documents += counts.documents
         sentences += counts.sentences
-    return documents > settings.IMPORT_JOB_DOCUMENTS or sentences > settings.IMPORT_JOB_SENTENCES
+        if documents > settings.IMPORT_JOB_DOCUMENTS or sentences > settings.IMPORT_JOB_SENTENCES:
+            return True
+    return False
 
 
 def start_import_job(

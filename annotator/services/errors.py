@@ -1,17 +1,29 @@
 """The "likely-errors" job: k-fold CRF over a layer, out-of-fold marginals, ranked by cleanlab.
 
+Each fold is a Celery task of its own, so two workers halve the wall time (and more scale it
+further). Folds meet in the job's scratch folder under MODEL_ROOT (which web and workers share):
+the input once, each fold's marginals when done (written whole or not at all), and the worker
+that finds every fold done ranks and completes the job. A redelivered fold whose file exists
+does not train again; the job's output is written once (`jobs.complete`).
+
 Its output is only the job's result: the top issues (where, given tag, suggested tag, score)
 and the worst sentences, which the likely-errors page turns into a review queue.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import time
+from pathlib import Path
+
+from django.core.cache import cache
 from django.db import transaction
 
 from annotator.models import SentenceTags
 from annotator.nlp import scheme
+from annotator.services import jobs, scratch
 from annotator.services.jobs import JobFailed, complete, runner
-from annotator.services.scratch import scratch_folder
 
 KIND = "likely-errors"
 TOP_ISSUES = 500
@@ -40,10 +52,8 @@ def layer_sentences(project, layer: str) -> list[tuple]:
 
 @runner(KIND)
 def run_likely_errors(job, progress) -> None:
-    # Imported here: cleanlab brings numpy, pandas and scikit-learn (1.5 s and 130 MB), which
-    # only the worker running this job needs, not every web process.
-    from annotator.nlp import errors
-
+    """Read the layer, plan the folds; then train them here (no worker: a command, a test) or
+    send each fold to the workers as a task of its own, the last of which ranks."""
     params = job.params
     layer = params["layer"]
     folds = int(params.get("folds", 5))
@@ -53,17 +63,89 @@ def run_likely_errors(job, progress) -> None:
     sentences = [(tokens, tags) for *_, tokens, tags in rows]
     if len(sentences) < max(10, 2 * folds):
         raise JobFailed(f"layer {layer!r} has too few sentences for {folds} folds")
-    with scratch_folder(job) as scratch:
-        marginals = errors.out_of_fold(
-            sentences,
-            folds=folds,
-            iterations=iterations,
-            seed=int(params.get("seed", 0)),
-            progress=progress,
-            workdir=scratch,
+    from annotator.nlp import errors  # numpy and cleanlab: only where the job runs
+
+    fold_of = errors.plan_folds(
+        sentences, folds, int(params.get("seed", 0)), documents=[row[0] for row in rows]
+    )
+    folder = _folder(job)
+    for earlier in scratch.root().glob(f"job-{job.pk}-*"):  # killed attempts' leftovers
+        if earlier != folder:
+            shutil.rmtree(earlier, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_json(folder / "input.json", {"rows": [list(row) for row in rows], "fold_of": fold_of})
+    missing = [k for k in range(folds) if not _fold_file(folder, k).exists()]
+    if not job.worker:  # in this process: no worker to share the folds with
+        for k in missing:
+            jobs.run_part(job.pk, lambda job, progress, k=k: run_fold(job, progress, k))
+        return
+    from celery import group
+
+    from annotator import tasks
+
+    group(tasks.run_likely_errors_fold.s(job.pk, k) for k in missing).apply_async()
+    if not missing:  # every fold was done before a redelivery: rank now
+        jobs.run_part(job.pk, lambda job, progress: run_fold(job, progress, None))
+
+
+def run_fold(job, progress, fold: int | None) -> None:
+    """Train one fold (unless its marginals are on disk); whoever finds all folds done ranks."""
+    from annotator.nlp import errors
+
+    folder = _folder(job)
+    data = json.loads((folder / "input.json").read_text(encoding="utf-8"))
+    rows, fold_of = data["rows"], data["fold_of"]
+    sentences = [(row[3], row[4]) for row in rows]
+    folds = int(job.params.get("folds", 5))
+    iterations = int(job.params.get("iterations", 50))
+    if fold is not None and not _fold_file(folder, fold).exists():
+        report = _FoldProgress(job.pk, progress, fold, folds, iterations)
+        part = errors.fold_marginals(
+            sentences, fold_of, fold, iterations=iterations, progress=report, workdir=folder
         )
+        _save_part(_fold_file(folder, fold), part)
+    if not all(_fold_file(folder, k).exists() for k in range(folds)):
+        return
+    if not cache.add(f"job:{job.pk}:{job.attempts}:ranking", 1, 3600):
+        return  # another fold's worker is ranking
     progress(folds * iterations, folds * iterations, "Ranking")
-    ranking = errors.rank(sentences, marginals)
+    parts = [_load_part(_fold_file(folder, k)) for k in range(folds)]
+    marginals = errors.assemble(sentences, parts)
+    _rank(job, rows, sentences, marginals)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+class _FoldProgress:
+    """One fold's iterations, summed with the other folds' (each may run on another worker)."""
+
+    def __init__(self, job_id: int, progress, fold: int, folds: int, iterations: int):
+        self.keys = [f"job:{job_id}:fold:{k}" for k in range(folds)]
+        self.progress, self.fold, self.total = progress, fold, folds * iterations
+        self.iterations = iterations
+        self.last = 0.0
+
+    def __call__(self, done: int, _total: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.5 and done < self.iterations:
+            return
+        self.last = now
+        cache.set(self.keys[self.fold], done, 3600)
+        counts = cache.get_many(self.keys)
+        finished = sum(1 for n in counts.values() if n >= self.iterations)
+        self.progress(
+            sum(counts.values()),
+            self.total,
+            f"Training folds: {finished} of {len(self.keys)} done, fold {self.fold + 1} "
+            f"at iteration {done}",
+        )
+
+
+def _rank(job, rows, sentences, marginals) -> None:
+    from annotator.nlp import errors
+
+    params = job.params
+    counts = errors.consistency(sentences)
+    ranking = errors.rank(sentences, marginals, consistency=counts)
     issues = [
         {
             "document": rows[x.sentence][0],
@@ -87,13 +169,13 @@ def run_likely_errors(job, progress) -> None:
         for i in ranking.worst_sentences(TOP_SENTENCES)
     ]
     result = {
-        "layer": layer,
-        "folds": folds,
-        "iterations": iterations,
+        "layer": params["layer"],
+        "folds": int(params.get("folds", 5)),
+        "iterations": int(params.get("iterations", 50)),
         "sentences": len(sentences),
         "tokens": sum(len(tokens) for tokens, _ in sentences),
         "disagreements": len(ranking.issues),
-        "flagged": len(errors.flagged(sentences, marginals)),
+        "flagged": len(errors.flagged(sentences, marginals, consistency=counts)),
         "issues": issues,
         "worst_sentences": worst,
     }
@@ -101,6 +183,42 @@ def run_likely_errors(job, progress) -> None:
         complete(
             job,
             result,
-            message=f"Ranked {len(ranking.issues)} doubtful tags of layer {layer!r}; "
+            message=f"Ranked {len(ranking.issues)} doubtful tags of layer {params['layer']!r}; "
             f"cleanlab flags {result['flagged']} as likely errors.",
         )
+
+
+def _folder(job) -> Path:
+    """The attempt's scratch folder (input, one file per fold), shared by the workers; the
+    workers' sweep removes it once the attempt is over, whatever its outcome."""
+    return scratch.root() / f"job-{job.pk}-{job.attempts}"
+
+
+def _fold_file(folder: Path, fold: int) -> Path:
+    return folder / f"fold-{fold}.npz"
+
+
+def _write_json(path: Path, data) -> None:
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(data), encoding="utf-8")
+    partial.replace(path)  # atomic: a reader sees the whole file or none
+
+
+def _save_part(path: Path, part: dict) -> None:
+    import numpy as np
+
+    index = sorted(part)
+    lengths = [len(part[i]) for i in index]
+    data = np.concatenate([part[i] for i in index]) if index else np.zeros((0, 0))
+    partial = path.with_name(path.stem + ".partial.npz")
+    np.savez(partial, index=np.array(index), lengths=np.array(lengths), data=data)
+    partial.replace(path)
+
+
+def _load_part(path: Path) -> dict:
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as saved:
+        index, lengths, data = saved["index"], saved["lengths"], saved["data"]
+    ends = np.cumsum(lengths)
+    return {int(i): data[end - n : end] for i, n, end in zip(index, lengths, ends, strict=True)}

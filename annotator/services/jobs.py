@@ -189,11 +189,32 @@ def run_job(job_id: int, worker: str = "", *, redelivered: bool = False) -> None
         job.worker = worker
         job.message = "Starting." if job.attempts == 1 else f"Starting again (run {job.attempts})."
         job.save(update_fields=["state", "started_at", "attempts", "worker", "message"])
+    _run(job, lambda: RUNNERS[job.kind](job, Progress(job.pk)))
+
+
+def run_part(job_id: int, work: Callable[[Job, Progress], None], worker: str = "") -> None:
+    """A part of a running job (one fold of several), run by whichever worker got it.
+
+    Its outcome is the job's: a failure or cancel finishes the whole job; the part that does
+    the last step calls `complete`. The part's worker becomes the job's, so a part whose
+    worker dies gets the job queued again (its runner then re-sends the missing parts).
+    """
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.finished:
+        return
+    if job.cancel_requested:
+        _finish(job, Job.State.CANCELLED, message="Cancelled.")
+        return
+    if worker:
+        Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(worker=worker)
+    _run(job, lambda: work(job, Progress(job.pk)))
+
+
+def _run(job: Job, work: Callable[[], None]) -> None:
     attempt = job.attempts
-    progress = Progress(job.pk)
     failed = "Failed; nothing was written."
     try:
-        RUNNERS[job.kind](job, progress)
+        work()
     except Superseded:
         log.info("job %s attempt %s yields to a later attempt", job.pk, attempt)
     except Cancelled:

@@ -10,8 +10,10 @@ applied all or nothing: if the label's use changed since the preview, nothing is
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
@@ -68,6 +70,7 @@ class LabelPlan:
     sentences: int = 0
     by_layer_kind: Counter = field(default_factory=Counter)  # spans per kind of layer
     samples: list[Sample] = field(default_factory=list)
+    rows: Any = field(default_factory=hashlib.sha256)  # which rows, at which versions
 
     @property
     def kinds(self) -> list[tuple[str, int]]:
@@ -76,8 +79,9 @@ class LabelPlan:
 
     @property
     def token(self) -> str:
-        """What the confirmation sends back: the preview's count of spans."""
-        return str(self.spans)
+        """What the confirmation sends back: the spans counted and a digest of the rows they
+        are in with their versions, so any edit of those rows since the preview shows."""
+        return f"{self.spans}-{self.rows.hexdigest()[:16]}"
 
 
 def _project(project_pk: int) -> Project:
@@ -119,6 +123,7 @@ def plan_label_change(*, project: Project, label: str, into: str | None) -> Labe
     for row, new_tags, spans in _changes(project, label, into):
         plan.spans += spans
         plan.sentences += 1
+        plan.rows.update(f"{row.pk}:{row.version};".encode())
         plan.by_layer_kind[row.layer.get_kind_display()] += spans
         if len(shown) < SHOWN:
             shown.append((row, new_tags))
@@ -148,15 +153,18 @@ def _rewrite(
     """Rewrite the label's spans in every layer, recorded per sentence; spans changed. With
     `preview` (the preview's token), nothing is written unless the label is used as it said."""
     by_layer: dict[int, list] = defaultdict(list)
-    spans = 0
+    now = LabelPlan(label, into)
     for row, new_tags, count in _changes(project, label, into, lock=True):
         by_layer[row.layer_id].append((row, new_tags))
-        spans += count
-    if preview is not None and str(spans) != preview:
+        now.spans += count
+        now.rows.update(f"{row.pk}:{row.version};".encode())
+    if preview is not None and now.token != preview:
+        then = preview.split("-")[0]
         raise PreviewOutdated(
-            f"{label} is used differently since the preview ({spans} spans now, "
-            f"{preview} then); nothing was changed. Look at the new preview"
+            f"{label} is used differently since the preview ({now.spans} spans now, "
+            f"{then} then); nothing was changed. Look at the new preview"
         )
+    spans = now.spans
     for changes in by_layer.values():
         _write_layer(changes, user, action)
     return spans

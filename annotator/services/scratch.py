@@ -49,7 +49,7 @@ def sweep() -> list[str]:
     """Remove the scratch folders of attempts that are over; the names removed."""
     scratch = root()
     if not scratch.is_dir():
-        return []
+        return _sweep_older_releases()
     # List first, then ask which attempts run: a folder listed exists only after its attempt
     # was recorded as running, so it cannot be taken for a leftover.
     entries = list(scratch.iterdir())
@@ -66,6 +66,19 @@ def sweep() -> list[str]:
         else:
             entry.unlink(missing_ok=True)
         removed.append(entry.name)
+    removed += _sweep_older_releases()
     if removed:
         log.info("removed scratch folders of attempts that are over: %s", removed)
+    return removed
+
+
+def _sweep_older_releases() -> list[str]:
+    """Older releases trained in MODEL_ROOT/project-<id>/tmp<random>/: remove those left by
+    killed attempts once they are FOREIGN_AFTER old."""
+    oldest = time.time() - FOREIGN_AFTER
+    removed = []
+    for folder in Path(settings.MODEL_ROOT).glob("project-*/tmp*"):
+        if folder.is_dir() and folder.stat().st_mtime < oldest:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(f"{folder.parent.name}/{folder.name}")
     return removed

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotator import access, selectors, services
 from annotator.access import REVIEWER
 from annotator.models import Document
+from annotator.palette import UNKNOWN as UNKNOWN_COLOUR
 from annotator.refusals import with_reason
 from annotator.services import adjudication
 
@@ -53,6 +54,7 @@ def document_adjudicate(request: HttpRequest, pk: int) -> HttpResponse:
     if at:
         page = at[0] // PER_PAGE + 1
     shown = disputed[(page - 1) * PER_PAGE : page * PER_PAGE]
+    titles = selectors.layer_titles(document.project, options["available"])
     context = {
         "document": document,
         "project": document.project,
@@ -66,10 +68,16 @@ def document_adjudicate(request: HttpRequest, pk: int) -> HttpResponse:
         "disputed": len(disputed),
         "page": page,
         "pages": pages,
-        "items": [_view(document, item) for item in shown],
+        "items": [_view(document, item, titles) for item in shown],
+        "titles": titles,
+        "wanted": wanted,
         "rule": document.project.get_adjudication_rule_display(),
     }
     return render(request, TEMPLATE, context)
+
+
+def _titles(document: Document, options: dict) -> dict[str, str]:
+    return selectors.layer_titles(document.project, options["available"])
 
 
 def _query(options: dict) -> str:
@@ -79,8 +87,9 @@ def _query(options: dict) -> str:
     return urlencode(pairs)
 
 
-def _view(document: Document, item: adjudication.Item) -> dict:
-    """What the sentence partial shows: gold (or the proposal) and each dispute's readings."""
+def _view(document: Document, item: adjudication.Item, titles: dict[str, str]) -> dict:
+    """What the sentence partial shows: gold (or the proposal) and each dispute's readings,
+    each reading's spans as coloured chips and its voters named for people."""
     colours = selectors.label_colours(document.project)
     tags = item.gold if item.gold is not None else adjudication.proposed_tags(item, document.scheme)
     disputes = []
@@ -95,9 +104,13 @@ def _view(document: Document, item: adjudication.Item) -> dict:
                 "readings": [
                     {
                         "index": i,
-                        "voters": reading.voters,
+                        "voters": [titles.get(v, v) for v in reading.voters],
                         "spans": [
-                            {"label": s.label, "text": " ".join(item.tokens[s.start : s.end])}
+                            {
+                                "label": s.label,
+                                "text": " ".join(item.tokens[s.start : s.end]),
+                                "colour": colours.get(s.label, UNKNOWN_COLOUR),
+                            }
                             for s in reading.spans
                         ],
                     }
@@ -160,7 +173,7 @@ def document_decide(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "document": document,
         "query": _query(options),
-        "item": _view(document, item) if item else None,
+        "item": _view(document, item, _titles(document, options)) if item else None,
         "message": message,
     }
     response = render(request, TEMPLATE + "#adjudicate-sentence", context, status=status)

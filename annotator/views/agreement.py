@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotator import access, services
+from annotator import access, compare, selectors, services
 from annotator.access import REVIEWER
 from annotator.models import AgreementReport, SentenceTags
 from annotator.services import adjudication, agreement
@@ -200,10 +200,16 @@ def agreement_cell(request: HttpRequest, pk: int, report_id: int) -> HttpRespons
         "b": b,
         "cell": cell,
         "title": _cell_title(a, b, cell),
+        **_titles(who.project, a, b),
         "count": found["count"],
         "sentences": _drill_sentences(who, found["sentences"], a, b),
     }
     return render(request, "annotator/agreement_cell.html", context)
+
+
+def _titles(project, a: str, b: str) -> dict[str, str]:
+    titles = selectors.layer_titles(project, {a, b})
+    return {"a_title": titles[a], "b_title": titles[b]}
 
 
 def _cell_title(a: str, b: str, cell: str) -> str:
@@ -226,24 +232,30 @@ def _drill_sentences(who: access.Access, refs: list, a: str, b: str) -> list[dic
     ).values_list(
         "layer__document_id",
         "layer__document__name",
+        "layer__document__scheme",
         "layer__name",
         "sentence__position",
         "sentence__tokens",
         "tags",
     )
     found: dict[tuple[int, int], dict] = {}
-    for document, name, layer, position, tokens, tags in rows:
+    for document, name, doc_scheme, layer, position, tokens, tags in rows:
         if (document, position) not in wanted:
             continue
         entry = found.setdefault(
             (document, position),
             {"document": document, "name": name, "position": position, "tokens": tokens},
         )
+        entry["scheme"] = doc_scheme
         entry["a" if layer == a else "b"] = tags
     items = []
+    colours = selectors.label_colours(who.project)
     for ref in refs:
         entry = found.get(tuple(ref))
         if entry and "a" in entry and "b" in entry:
+            entry["a_html"], entry["b_html"] = compare.readings(
+                entry["tokens"], entry["a"], entry["b"], entry["scheme"], colours
+            )
             entry["cells"] = [
                 {"text": t, "a": x, "b": y, "differs": x != y}
                 for t, x, y in zip(entry["tokens"], entry["a"], entry["b"], strict=True)

@@ -15,8 +15,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from annotator import access, compare, refusals, services
+from annotator import access, compare, selectors, services
 from annotator.models import Document, TagLayer
+from annotator.refusals import with_reason
 
 TEMPLATE = "annotator/compare.html"
 PER_PAGE = 25
@@ -47,12 +48,19 @@ def document_compare(request: HttpRequest, pk: int) -> HttpResponse:
     if wanted in positions:
         page = positions.index(wanted) // PER_PAGE + 1
     shown = positions[(page - 1) * PER_PAGE : page * PER_PAGE]
+    titles = selectors.layer_titles(document.project, layers)
+    target = _target_name(who, right)
     context = {
         "document": document,
         "layers": list(layers),
+        "titles": titles,
+        "left_title": titles[left.name],
+        "right_title": titles[right.name],
+        "target_title": titles.get(target, target),
+        "wanted": wanted,
         "left": left,
         "right": right,
-        "target": _target_name(who, right),
+        "target": target,
         "differing": len(positions),
         "page": page,
         "pages": pages,
@@ -112,17 +120,20 @@ def document_take(request: HttpRequest, pk: int) -> HttpResponse:
     items = compare.compared_sentences(
         document, left, shown_right, [_position(document, sentence_id)]
     )
+    titles = selectors.layer_titles(document.project, {left.name, shown_right.name})
     context = {
         "document": document,
         "left": left,
         "right": shown_right,
+        "left_title": titles[left.name],
+        "right_title": titles[shown_right.name],
         "target": target.name,
         "target_version": _version(target, sentence_id),
         "sentence": items[0] if items else None,
         "message": message,
     }
     response = render(request, TEMPLATE + "#compare-sentence", context, status=status)
-    return refusals.with_reason(response, message) if status == 403 else response
+    return with_reason(response, message) if message else response
 
 
 def _position(document: Document, sentence_id: int) -> int:

@@ -90,7 +90,7 @@ def _merge_or_remove(request: HttpRequest, project: Project, action: str, label:
     if "confirm" not in data:
         plan = _plan(project, data)
         if action == "remove" and plan.spans == 0:
-            label_changes.remove_label(user=user, project=project, label=label, preview="0")
+            label_changes.remove_label(user=user, project=project, label=label, preview=plan.token)
             return {"notice": f"Removed {label} (no span used it)."}
         return {"plan": plan}
     preview = data.get("preview", "")

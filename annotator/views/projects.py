@@ -18,11 +18,11 @@ from annotator.services import projects
 
 
 class NewProjectForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = forms.CharField(max_length=200, widget=forms.TextInput(attrs={"size": 30}))
     scheme = forms.ChoiceField(choices=SCHEME_CHOICES, initial="iob2", label="Tag scheme")
     labels = forms.CharField(
         required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 30}),
         help_text="One per line (or separated by commas), in key order. You can add, rename "
         "and merge them later on Settings, or take them from the first file you import.",
     )

@@ -6,11 +6,11 @@
   "use strict";
 
   const GENERIC = {
-    400: "The server could not read this request; nothing was changed.",
+    400: "Not done: the page shows what to fix.",
     401: "Your session has ended: log in again, then repeat this.",
     403: "You may not do this; nothing was changed.",
     404: "This no longer exists, or you may not see it.",
-    409: "Someone else changed this meanwhile; nothing was changed. Here it is now.",
+    409: "Someone else changed this meanwhile; nothing was changed. The page shows it as it is now.",
     413: "This is too large for the server to accept.",
     422: "This change does not fit here; nothing was changed.",
     429: "Too many requests: wait a moment and try again.",

@@ -116,7 +116,7 @@ def test_an_upload_of_several_files_answers_each_document(api, team):
 def test_a_broken_file_is_refused_naming_file_and_line_and_nothing_is_written(api, team):
     before = row_counts()
     response = upload(api("manager"), team, SMALL, BROKEN)
-    assert response.status_code == 400
+    assert response.status_code == 422
     body = response.json()
     assert body["detail"].startswith("Nothing was imported: broken.conll, line ")
     assert {"file": "broken.conll", "line": 8, "message": body["errors"][0]["message"]} in body[
@@ -135,7 +135,7 @@ def test_an_upload_without_files_names_the_field(api, team):
 
 def test_an_upload_with_an_unknown_encoding_names_the_field(api, team):
     response = upload(api("manager"), team, SMALL, encoding="klingon")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["errors"] == {"encoding": ["Unknown encoding 'klingon'."]}
 
 
@@ -239,7 +239,7 @@ def test_the_project_download_concatenates_its_documents(api, team):
     response = api("manager").get(f"/api/v1/projects/{team.project.pk}/conll/")
     assert body_of(response) == SMALL.read_bytes() * 2
     response = api("manager").get(f"/api/v1/projects/{team.project.pk}/conll/", {"layer": "gold"})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["errors"] == {"layer": ["Not every document has a layer named 'gold'."]}
 
 

@@ -150,3 +150,18 @@ def test_a_sent_job_is_not_said_to_be_unreachable(
         body = start(api("manager"), team, kind="gazetteer", source="imported").json()
     assert queued == [body["id"]]
     assert api("manager").get(f"/api/v1/jobs/{body['id']}/").json()["queue_unreachable"] is False
+
+
+def test_an_upload_of_thirty_thousand_tiny_documents_is_an_import_job(api, team, queued):
+    """0.9 MB, far under the byte threshold, but 30,000 documents: a job, not a request that
+    gunicorn cuts at 120 s."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = ("-DOCSTART- O\n\nAda\tB-PER\n\n" * 30_000).encode()
+    upload = SimpleUploadedFile("tiny.conll", data, content_type="text/plain")
+    response = api("manager").post(
+        f"/api/v1/projects/{team.project.pk}/documents/", {"files": [upload]}, format="multipart"
+    )
+    assert response.status_code == 202, response.json()
+    assert response.json()["kind"] == "import"
+    assert team.project.documents.count() == 2  # nothing imported in the request

@@ -53,7 +53,7 @@ def test_a_spacy_model_maps_its_labels_to_the_projects(api, team):
     response = register(
         client, team, kind="spacy", name="sp", pipeline="en_core_web_sm", mapping={"ORG": "Org"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["errors"] == {"mapping": ["not labels of the project: Org"]}
 
 

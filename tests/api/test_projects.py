@@ -105,9 +105,9 @@ def test_a_new_account_without_a_password_is_refused_with_the_field_named(api, t
     response = api("manager").post(
         url(team, "members/"), {"username": "ghost", "roles": ["annotator"]}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json() == {
-        "detail": "Invalid input.",
+        "detail": "Not possible with these values.",
         "errors": {"password": ["A new account needs a password."]},
     }
     assert not get_user_model().objects.filter(username="ghost").exists()
@@ -153,7 +153,7 @@ def test_removing_a_label_in_use_is_refused_like_on_the_settings_page(api, team)
         f"/api/v1/projects/{team.project.pk}/", {"labels": before[1:]}, format="json"
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "Removing labels" in response.json()["errors"]["labels"][0]
     team.project.refresh_from_db()
     assert team.project.labels == before

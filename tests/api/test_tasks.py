@@ -62,7 +62,7 @@ def test_assigning_by_hand_without_annotators_names_the_problem(api, team):
     response = api("manager").post(
         tasks_url(team), {"mode": "hand", "documents": [team.other_document.pk]}, format="json"
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["errors"] == {
         "non_field_errors": ["Pick the annotators to assign by hand."]
     }
@@ -74,7 +74,7 @@ def test_assigning_a_document_of_another_project_is_refused(api, team):
 
     foreign = import_files("Elsewhere", SMALL).project.documents.get()
     response = api("manager").post(tasks_url(team), {"documents": [foreign.pk]}, format="json")
-    assert response.status_code == 400 and "documents" in response.json()["errors"]
+    assert response.status_code == 422 and "documents" in response.json()["errors"]
 
 
 @pytest.mark.parametrize("role", ["reviewer", "annotator"])
@@ -131,7 +131,7 @@ def test_a_step_the_state_does_not_allow_is_409(api, team):
 def test_requesting_changes_needs_a_comment(api, team):
     Task.objects.filter(pk=team.task.pk).update(state=State.SUBMITTED)
     response = step(api("reviewer"), team.task, action="changes")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["errors"] == {"comment": ["Say what should change."]}
 
 
@@ -153,7 +153,7 @@ def test_a_manager_reassigns_with_the_work_and_withdraws(api, team):
     response = step(manager, team.task, action="reassign", to=team.idle.pk)
     assert response.status_code == 200 and response.json()["annotator"] == "idle"
     response = step(manager, team.task, action="reassign", to=team.outsider.pk)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["errors"] == {"to": ["Pick an annotator of this project."]}
     assert step(manager, team.task, action="withdraw").json()["state"] == "withdrawn"
     assert step(manager, team.task, action="withdraw").status_code == 409

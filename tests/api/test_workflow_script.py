@@ -71,7 +71,7 @@ def test_a_large_file_goes_through_an_import_job(
 def test_the_script_fails_clearly_on_a_broken_file(live_server, team, tmp_path):
     done = run_script(live_server, token_key(team.manager), team.project.pk, BROKEN, tmp_path / "o")
     assert done.returncode == 1
-    assert "HTTP 400" in done.stderr and "broken.conll, line 8: malformed tag" in done.stderr
+    assert "HTTP 422" in done.stderr and "broken.conll, line 8: malformed tag" in done.stderr
 
 
 def test_the_script_fails_clearly_without_the_right_to_upload(live_server, team, tmp_path):

@@ -135,7 +135,7 @@ def test_a_reviewer_reads_the_report_drills_down_adjudicates_and_exports_gold(ne
     expected = report.cells[f"{pair['a']}|{pair['b']}"][f"{la}|{lb}"]["sentences"]
     assert listed(page) == [position for _, position in expected]
     first = page.locator("article.sentence").first
-    expect(first.locator("td.differs").first).to_be_visible()
+    expect(first.locator("dl.readings .differs").first).to_be_visible()
     screenshot(page, "agreement-3-confusion-cell")
 
     # --- open the first sentence in the comparison view ---

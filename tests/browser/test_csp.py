@@ -5,7 +5,8 @@ browser context). The page records every `securitypolicyviolation` event from it
 on, and console errors and uncaught exceptions are collected too: a page passes when the browser
 refused nothing and nothing broke. A control shows the listener hears a refusal. Then htmx
 requests under the policy: a keyboard relabel on the document page, the layer select and the
-BIO-tag box (no onchange attributes any more), a decision on the adjudication page.
+BIO-tag box (no onchange attributes any more), a decision on the adjudication page, and a
+request sent from Swagger UI's "Try it out" on its own, looser policy.
 """
 
 from __future__ import annotations
@@ -183,4 +184,19 @@ def test_htmx_edits_and_page_controls_work_under_the_policy(site, watched) -> No
     expect(swapped).to_have_class(re.compile(r"\bdecided\b"))
     assert page.evaluate("window.stillTheSamePage") is True
 
+    assert not tab.problems()
+
+
+def test_swagger_ui_sends_a_request_under_its_policy(site, watched) -> None:
+    corpus, _ = site
+    tab = watched(corpus.manager)
+    page = tab.page
+    page.goto("/api/docs/", wait_until="networkidle")
+    operation = page.locator(".opblock-get", has=page.locator("[data-path='/api/v1/projects/']"))
+    operation.first.locator(".opblock-summary").click()
+    page.get_by_role("button", name="Try it out").click()
+    page.get_by_role("button", name="Execute").click()
+    answer = page.locator(".live-responses-table .response .response-col_status").first
+    expect(answer).to_have_text("200")
+    expect(page.locator(".live-responses-table").first).to_contain_text(corpus.project.name)
     assert not tab.problems()

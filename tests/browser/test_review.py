@@ -393,7 +393,7 @@ def test_compare_lists_the_edited_sentence_and_take_left_restores_it(signed_in, 
     expect(compared.locator("td.tag.differs")).to_have_text(["B-Algorithm", "B-Library"])
     screenshot(page, "compare")
 
-    compared.get_by_role("button", name="take left (imported)").click()
+    compared.get_by_role("button", name="take left (Imported tags)").click()
 
     expect(compared).to_contain_text("Agreed.")
     expect(compared.locator("td.differs")).to_have_count(0)

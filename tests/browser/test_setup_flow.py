@@ -5,7 +5,8 @@ labels, uploads a file with a label the project lacks and, asked, imports it as 
 project's; then on Settings she renames, recolours and reorders labels, merges two (after a
 preview), removes an unused one at once and a used one after a preview. Each step is one htmx
 request: the test marks the window and checks the mark survives (no reload). What she sees at
-the end is checked on the document page. Screenshots: test-artifacts/setup-*.png.
+the end is checked on the document page; axe-core checks the new forms, the label question and
+the previews as they show. Screenshots: test-artifacts/setup-*.png.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import screenshot
+from tests.browser.test_accessibility import AXE, RUN
 
 pytestmark = [
     pytest.mark.browser,
@@ -57,6 +59,12 @@ def still_marked(page) -> None:
     assert page.evaluate("window.notReloaded === true"), "the page was reloaded"
 
 
+def accessible(page) -> None:
+    """axe-core (vendored) finds no critical or serious violation in the page as it is now."""
+    page.add_script_tag(url=AXE)
+    assert page.evaluate(RUN) == []
+
+
 def labels_row(page, label: str):
     return page.locator(f"tr[data-label='{label}']")
 
@@ -73,12 +81,14 @@ def grant(sue) -> None:
     expect(creators.get_by_role("status")).to_have_text("maya may create projects now.")
     expect(creators.locator("ul.creators")).to_contain_text("maya")
     still_marked(sue)
+    accessible(sue)
     screenshot(sue, "setup-1-granted")
 
 
 def create_project(maya) -> None:
     form = maya.locator("#new-project")
     expect(form).to_contain_text("New project")
+    accessible(maya)
     form.get_by_label("Name").fill("Gadgets")
     form.get_by_label("Tag scheme").select_option(label="IOB2 / BIO")
     form.get_by_label("Labels").fill("Device\nLibrary\nPerson\nMisc")
@@ -99,6 +109,7 @@ def upload_and_map(maya, tmp_path) -> None:
     expect(prompt).to_contain_text("This upload has labels the project does not have")
     expect(prompt.locator("th")).to_have_text(["Company"])
     expect(maya.locator("#project-body, main")).not_to_contain_text("Imported 1 document")
+    accessible(maya)
     screenshot(maya, "setup-3-asked")
     prompt.get_by_label("What to do with Company").select_option(label="Library")
     prompt.get_by_role("button", name="Import with these choices").click()
@@ -133,6 +144,7 @@ def change_labels(maya) -> None:
     preview = maya.get_by_role("region", name="Preview")
     expect(preview).to_contain_text("Merging Library into Device relabels 3 spans in 2 sentences")
     expect(preview.locator(".change").first).to_contain_text("Acme B-Library B-Device")
+    accessible(maya)
     screenshot(maya, "setup-4-merge-preview")
     preview.get_by_role("button", name="Merge Library into Device").click()
     expect(labels_notice(maya)).to_have_text("Merged Library into Device: 3 spans relabelled.")
@@ -144,6 +156,7 @@ def change_labels(maya) -> None:
     preview = maya.get_by_role("region", name="Preview")
     expect(preview).to_contain_text("Removing Human removes 1 span in 1 sentence")
     expect(preview.locator(".change").first).to_contain_text("Ada B-Human O")
+    accessible(maya)
     screenshot(maya, "setup-5-remove-preview")
     preview.get_by_role("button", name="Remove Human and its spans").click()
     expect(labels_notice(maya)).to_have_text("Removed Human and its 1 span.")

@@ -364,6 +364,19 @@ def test_a_prodigy_token_that_is_not_its_text_is_refused():
     assert "token 0 'Hi' is not the text at [0, 3)" in found[0].message
 
 
+def test_examples_without_words_are_left_out_with_a_warning_not_silently():
+    _, warnings = read("prodigy", b'{"text": "  "}\n{"text": "a"}\n')
+    assert [(w.line, w.message) for w in warnings] == [
+        (1, "the example on line 1 has no words; left out")
+    ]
+    _, warnings = read(
+        "hf", b'{"tokens": [], "ner_tags": []}\n{"tokens": ["a"], "ner_tags": ["O"]}'
+    )
+    assert [(w.line, w.message) for w in warnings] == [(1, "an example without tokens; left out")]
+    _, warnings = read("doccano", b'{"id": 4, "text": " ", "label": []}\n{"text": "a"}\n')
+    assert [w.message for w in warnings] == ["example 4 has no words in its text; left out"]
+
+
 def test_an_unknown_prodigy_answer_is_refused():
     found = problems("prodigy", b'{"text": "a", "answer": "maybe"}')
     assert "answer 'maybe'" in found[0].message

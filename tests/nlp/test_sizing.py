@@ -50,3 +50,12 @@ def test_a_file_read_in_many_chunks_counts_the_same(monkeypatch):
     data = TINY_DOCUMENTS[: 25 * 150].encode("utf-16")  # 150 documents of one sentence
     expected = sizing.Counts(150, 150)
     assert sizing.count(io.BytesIO(data)) == expected
+
+
+def test_counting_can_stop_once_a_limit_is_passed(monkeypatch):
+    monkeypatch.setattr(sizing, "CHUNK", 1000)
+    data = TINY_DOCUMENTS.encode()
+    counts = sizing.count(io.BytesIO(data), stop_above=sizing.Counts(100, 10**9))
+    assert 100 < counts.documents < 30_000
+    counts = sizing.count(io.BytesIO(data), stop_above=sizing.Counts(10**9, 10**9))
+    assert counts == sizing.Counts(30_000, 30_000)

@@ -17,6 +17,7 @@ from annotator.nlp.formats.base import (
     Event,
     ExportDocument,
     Format,
+    Problem,
     Problems,
     ReadOptions,
     Sentence,
@@ -36,6 +37,9 @@ def read(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[Event]:
     yield conll.DocumentStart(name, conll.DocumentFormat())
     count = 0
     for line, record in json_records(stream, problems):
+        if record.get("tokens") == []:
+            yield Problem(name, line, "an example without tokens; left out")
+            continue
         sentence = _sentence(record, line, options.labels, problems)
         if sentence is not None and not problems:
             count += 1
@@ -56,8 +60,6 @@ def _sentence(record: dict, line: int, labels: list[str] | None, problems: Probl
     if not isinstance(tags, list) or len(tags) != len(tokens):
         problems.fail(line, f"{len(tokens)} tokens but {key!r} is not a list of as many tags")
         return None
-    if not tokens:
-        return None  # an empty example: nothing to review
     if any(not isinstance(t, str) or not t or t != t.strip() for t in tokens):
         problems.fail(line, "tokens must be non-empty strings without surrounding spaces")
         return None

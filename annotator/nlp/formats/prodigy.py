@@ -101,6 +101,8 @@ def _sentence(
         problems.fail(number, "no 'text' (a string) in the example")
         return None, warnings
     offsets = _tokens(first, text, number, problems)
+    if offsets == []:
+        return None, [*warnings, f"the example on line {number} has no words; left out"]
     layers: dict[str | None, list[str]] = {}
     for at, record in accepted:
         if record.get("text") != text:

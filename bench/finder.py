@@ -1,0 +1,123 @@
+"""The likely-errors job on ~300,000 tokens through real Celery workers: finder.py WORKERS.
+
+A fresh SQLite file (DATABASE_URL) and Redis db (REDIS_URL, flushed); wikiser-small dev
+imported with `services.import_conll` (untimed); WORKERS `celery worker --pool=solo`
+processes; one likely-errors job (5 folds, 50 iterations, each fold a task of its own) queued
+with `services.start_job`, timed from the queueing to the row's `finished_at`. The job's live
+progress (what the page shows) is read every 0.25 s: the longest time it stood still is
+reported, from the first move to the end.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import django
+from common import ROOT, VAR, emit, shared_samples
+
+WIKISER = "wikiser-small/dev.conll"
+TIMEOUT = 900
+
+
+def start_workers(count: int) -> list[subprocess.Popen]:
+    started = []
+    for n in range(count):
+        log = (VAR / f"bench-finder-worker-{n}.log").open("w")
+        started.append(subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "annotator.celery", "worker", "--pool=solo",
+             "-n", f"finder{n}@%h", "--loglevel=INFO", "--without-mingle", "--without-gossip"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        ))  # fmt: skip
+    return started
+
+
+def stop(workers: list[subprocess.Popen]) -> None:
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
+def project():
+    from annotator import services
+    from annotator.models import Project
+
+    found = Project.objects.filter(name="bench-finder").first()
+    if found:
+        return found
+    path = shared_samples() / WIKISER
+    with path.open("rb") as stream:
+        return services.import_conll(
+            project_name="bench-finder", files=[(path.name, stream)]
+        ).project
+
+
+def run(count: int) -> dict:
+    import redis
+
+    from annotator import services
+    from annotator.models import Job, WorkerHeartbeat
+    from annotator.services import jobs
+
+    redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
+    target = project()
+    tokens = sum(d.token_count for d in target.documents.all())
+    WorkerHeartbeat.objects.all().delete()
+    workers = start_workers(count)
+    try:
+        deadline = time.monotonic() + 60
+        while WorkerHeartbeat.objects.count() < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        params = {"layer": "imported", "folds": 5, "iterations": 50}
+        queued = time.time()
+        job = services.start_job(kind="likely-errors", user=None, project=target, params=params)
+        seen, moves = None, []
+        while time.time() - queued < TIMEOUT:
+            job = jobs.live(Job.objects.get(pk=job.pk))
+            if job.finished:
+                break
+            if (job.done, job.message) != seen:
+                seen = (job.done, job.message)
+                moves.append(time.time())
+            time.sleep(0.25)
+    finally:
+        stop(workers)
+    job.refresh_from_db()
+    if job.state != Job.State.DONE:
+        return {"error": f"job {job.state}: {job.error or 'timed out'}"}
+    finished = job.finished_at.timestamp()
+    gaps = [b - a for a, b in zip(moves, [*moves[1:], finished], strict=True)]
+    ran = [
+        n for n in range(count)
+        if "run_likely_errors_fold" in (VAR / f"bench-finder-worker-{n}.log").read_text()
+    ]  # fmt: skip
+    return {
+        "workers": count,
+        "workers_that_ran_folds": len(ran),
+        "tokens": tokens,
+        "sentences": job.result["sentences"],
+        "seconds": round(finished - queued, 1),
+        "first_progress_s": round(moves[0] - queued, 1) if moves else None,
+        "longest_still_s": round(max(gaps), 1) if gaps else None,
+        "progress_updates": len(moves),
+        "disagreements": job.result["disagreements"],
+    }
+
+
+def main() -> None:
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    emit(run(int(sys.argv[1])))
+
+
+if __name__ == "__main__":
+    main()
