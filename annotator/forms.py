@@ -104,12 +104,20 @@ class ProjectSettingsForm(forms.ModelForm):
             "task_size",
             "adjudication_rule",
             "agreement_open",
+            "retrain_every",
         ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Optional in a post: forms that predate the setting keep the project's value.
+        self.fields["retrain_every"].required = False
+        self.fields["retrain_every"].min_value = 1
         self.fields["labels_text"].initial = "\n".join(self.instance.labels)
         self.fields["annotators_per_document"].min_value = 1
+
+    def clean_retrain_every(self) -> int:
+        value = self.cleaned_data.get("retrain_every")
+        return self.instance.retrain_every if value is None else value
 
     def clean_labels_text(self) -> list[str]:
         if self.is_bound and "labels_text" not in self.data:

@@ -61,6 +61,14 @@ class Project(models.Model):
     agreement_open = models.BooleanField(
         default=False, help_text="Annotators may read the agreement report too."
     )
+    retrain_every = models.PositiveIntegerField(
+        default=200,
+        help_text="Retrain the suggestion model after this many newly reviewed sentences.",
+    )
+    # Retrain-as-you-go bookkeeping (services/learning.py): the reviewed count at the last
+    # request, and whether a request came while a retrain job was queued or running.
+    learned_reviewed = models.PositiveIntegerField(default=0)
+    retrain_wanted = models.BooleanField(default=False)
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="projects", blank=True
     )
@@ -205,6 +213,10 @@ class SentenceTags(models.Model):
     )
     version = models.PositiveIntegerField(default=1)
     reviewed = models.BooleanField(default=False)
+    # A model layer's scores, where its model gives them (the CRF): the sequence probability of
+    # its tags (the uncertainty queue's order) and each span's confidence as [start, end, conf].
+    probability = models.FloatField(null=True, blank=True)
+    confidence = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -494,3 +506,25 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"decision on {self.sentence} [{self.start}-{self.end})"
+
+
+class SuggestionFeedback(models.Model):
+    """A reviewer's accept or reject of one suggested span: what the next training learns from."""
+
+    layer = models.ForeignKey(TagLayer, on_delete=models.CASCADE, related_name="feedback")
+    sentence = models.ForeignKey(Sentence, on_delete=models.CASCADE, related_name="feedback")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    label = models.CharField(max_length=200)
+    confidence = models.FloatField(null=True, blank=True)
+    accepted = models.BooleanField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["layer", "sentence"])]
+
+    def __str__(self) -> str:
+        verdict = "accepted" if self.accepted else "rejected"
+        return f"{self.label} [{self.start}-{self.end}) {verdict} on {self.sentence_id}"

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from collections.abc import Iterable
+
+from django.db.models import F, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from annotator import palette as label_palette
 from annotator.layer_titles import layer_title
-from annotator.models import Document, Project, SentenceTags, Task
+from annotator.models import Document, Project, SentenceTags, SuggestionFeedback, TagLayer, Task
 from annotator.nlp import scheme
+from annotator.nlp import suggestions as nlp_suggestions
+from annotator.nlp.suggestions import Suggestion
 
 INVALID_HINT = "(r: start a span here, R: join to the span before)"
 
@@ -24,17 +28,22 @@ def tokens_html(
     *,
     differs: frozenset[int] | set[int] = frozenset(),
     other_spans: set[tuple[int, int, str]] | None = None,
+    suggested: list[Suggestion] | None = None,
 ) -> SafeString:
     """The sentence's tokens as HTML: spans wrapped and labelled, flagged tokens marked.
 
     Built here rather than with a template tag per token: a sentence is re-rendered on every
     edit, and this is several times faster. Every piece of user text goes through escape().
     Comparing two layers: `differs` marks the tokens whose tags differ, `other_spans` (the
-    other layer's spans) marks each span the other layer does not have.
+    other layer's spans) marks each span the other layer does not have. `suggested`: a model
+    layer's open suggestions, outlined token by token (they may cross the shown spans).
     """
     flagged = set(invalid or ())
+    marks = _suggestion_marks(suggested or ())
 
     def token(i: int) -> str:
+        if i in marks:
+            return _suggested_token(i, tokens[i], tags[i], marks[i])
         text, tag = escape(tokens[i]), escape(tags[i])
         if i in differs:
             return (
@@ -64,6 +73,50 @@ def tokens_html(
         position = span.end
     parts.extend(token(i) for i in range(position, len(tokens)))
     return mark_safe(" ".join(parts))  # noqa: S308 - all user text above is escaped
+
+
+def _suggestion_marks(suggested) -> dict[int, Suggestion]:
+    return {i: s for s in suggested for i in range(s.start, s.end)}
+
+
+def _suggested_token(i: int, text: str, tag: str, s: Suggestion) -> str:
+    """A token inside a suggestion: dashed outline (app.css), its label and confidence on hover,
+    and the span's bounds for `a` / `x` (review.js)."""
+    edge = (" s-first" if i == s.start else "") + (" s-last" if i == s.end - 1 else "")
+    sure = "" if s.confidence is None else f", confidence {s.confidence:.2f}"
+    label = escape(s.label)
+    return (
+        f'<span class="token suggested{edge}" data-i="{i}" data-s-start="{s.start}" '
+        f'data-s-end="{s.end}" data-s-label="{label}" data-s-confidence="{s.confidence or ""}" '
+        f'title="suggested: {label}{sure} (a: accept, x: reject)">{escape(text)}'
+        f'<span class="tag">{escape(tag)}</span></span>'
+    )
+
+
+def open_suggestions(
+    source: TagLayer, reviewer_rows: Iterable[tuple[int, list[str]]], doc_scheme: str
+) -> dict[int, list[Suggestion]]:
+    """Per sentence id, the suggestions of model layer `source` not yet in the reviewer's tags
+    nor rejected; two queries for any number of sentences."""
+    reviewer_tags = dict(reviewer_rows)
+    if not reviewer_tags:
+        return {}
+    rows = SentenceTags.objects.filter(layer=source, sentence_id__in=reviewer_tags).values_list(
+        "sentence_id", "tags", "confidence"
+    )
+    rejected: dict[int, list[tuple]] = {}
+    feedback = SuggestionFeedback.objects.filter(
+        layer=source, sentence_id__in=reviewer_tags, accepted=False
+    ).values_list("sentence_id", "start", "end", "label")
+    for sentence_id, start, end, label in feedback:
+        rejected.setdefault(sentence_id, []).append((start, end, label))
+    result = {}
+    for sentence_id, tags, confidence in rows:
+        suggested = nlp_suggestions.suggestions(tags, doc_scheme, confidence)
+        result[sentence_id] = nlp_suggestions.open_suggestions(
+            suggested, reviewer_tags[sentence_id], doc_scheme, rejected.get(sentence_id, ())
+        )
+    return result
 
 
 def label_colours(project: Project) -> dict[str, int]:
@@ -96,10 +149,21 @@ def row_values(row: SentenceTags) -> dict:
     }
 
 
-def sentence_view(row: dict, document: Document, colours: dict[str, int] | None = None) -> dict:
-    """What the sentence partial renders, from a SentenceTags `.values(*ROW_FIELDS)` row."""
+def sentence_view(
+    row: dict,
+    document: Document,
+    colours: dict[str, int] | None = None,
+    *,
+    source: TagLayer | None = None,
+    suggested: list[Suggestion] | None = None,
+) -> dict:
+    """What the sentence partial renders, from a SentenceTags `.values(*ROW_FIELDS)` row; with
+    a suggestion layer `source`, its open suggestions (given, or read here for one sentence)."""
     if colours is None:
         colours = label_colours(document.project)
+    if source is not None and suggested is None:
+        found = open_suggestions(source, [(row["sentence_id"], row["tags"])], document.scheme)
+        suggested = found.get(row["sentence_id"], [])
     return {
         "id": row["sentence_id"],
         "position": row["sentence__position"],
@@ -107,13 +171,28 @@ def sentence_view(row: dict, document: Document, colours: dict[str, int] | None 
         "invalid": row["invalid"],
         "reviewed": row["reviewed"],
         "html": tokens_html(
-            row["sentence__tokens"], row["tags"], row["invalid"], document.scheme, colours
+            row["sentence__tokens"],
+            row["tags"],
+            row["invalid"],
+            document.scheme,
+            colours,
+            suggested=suggested,
         ),
+        "suggestions": len(suggested or ()),
+        "probability": None,  # the uncertainty queue's order, where it shows
     }
 
 
-def sentence_page(document: Document, layer_name: str, page: int, per_page: int) -> list[dict]:
-    """One page of a document's sentences with their tags in a layer, in one query."""
+def sentence_page(
+    document: Document,
+    layer_name: str,
+    page: int,
+    per_page: int,
+    *,
+    source: TagLayer | None = None,
+) -> list[dict]:
+    """One page of a document's sentences with their tags in a layer, in one query (three with
+    a suggestion layer)."""
     first = (page - 1) * per_page
     rows = (
         SentenceTags.objects.filter(
@@ -126,10 +205,55 @@ def sentence_page(document: Document, layer_name: str, page: int, per_page: int)
         .values(*ROW_FIELDS)
     )
     colours = label_colours(document.project)
-    return [sentence_view(row, document, colours) for row in rows]
+    rows = list(rows)
+    found = {}
+    if source is not None:
+        reviewer = [(row["sentence_id"], row["tags"]) for row in rows]
+        found = open_suggestions(source, reviewer, document.scheme)
+    return [
+        sentence_view(
+            row,
+            document,
+            colours,
+            source=source,
+            suggested=found.get(row["sentence_id"], []) if source else None,
+        )
+        for row in rows
+    ]
 
 
-def one_sentence(document: Document, layer_id: int, sentence_id: int) -> dict:
+def uncertainty_queue(
+    document: Document, layer_name: str, edit_layer_name: str, source: TagLayer, limit: int
+) -> list[dict]:
+    """The sentences not yet reviewed in the edit layer, least confident first: lowest sequence
+    probability of the suggestion layer `source` (sentences it gave no score last), in three
+    queries. Each view carries its `probability`."""
+    reviewed = SentenceTags.objects.filter(
+        layer__document=document, layer__name=edit_layer_name, reviewed=True
+    ).values("sentence_id")
+    probability = SentenceTags.objects.filter(layer=source, sentence_id=OuterRef("sentence_id"))
+    rows = list(
+        SentenceTags.objects.filter(layer__document=document, layer__name=layer_name)
+        .exclude(sentence_id__in=reviewed)
+        .annotate(model_probability=Subquery(probability.values("probability")[:1]))
+        .order_by(F("model_probability").asc(nulls_last=True), "sentence__position")
+        .values(*ROW_FIELDS, "model_probability")[:limit]
+    )
+    colours = label_colours(document.project)
+    found = open_suggestions(source, [(r["sentence_id"], r["tags"]) for r in rows], document.scheme)
+    views = []
+    for row in rows:
+        view = sentence_view(
+            row, document, colours, source=source, suggested=found.get(row["sentence_id"], [])
+        )
+        view["probability"] = row["model_probability"]
+        views.append(view)
+    return views
+
+
+def one_sentence(
+    document: Document, layer_id: int, sentence_id: int, *, source: TagLayer | None = None
+) -> dict:
     row = (
         SentenceTags.objects.values(*ROW_FIELDS)
         .filter(layer_id=layer_id, sentence_id=sentence_id)
@@ -137,11 +261,12 @@ def one_sentence(document: Document, layer_id: int, sentence_id: int) -> dict:
     )
     if row is None:
         raise Http404("No such sentence in this layer.")
-    return sentence_view(row, document, label_colours(document.project))
+    return sentence_view(row, document, label_colours(document.project), source=source)
 
 
-# Shortcut keys for labels, in the project's label order; letters used by commands are skipped.
-LABEL_KEYS = "123456789abcdgilopqtuvwxy"
+# Shortcut keys for labels, in the project's label order; letters used by commands are skipped
+# (a and x: accept and reject a suggestion).
+LABEL_KEYS = "123456789bcdgilopqtuvwy"
 
 
 def palette(project: Project) -> list[dict]:

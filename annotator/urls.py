@@ -75,6 +75,16 @@ urlpatterns = [
     path("documents/<int:pk>/undo/", views.sentence_undo, name="annotator-sentence-undo"),
     path("documents/<int:pk>/redo/", views.sentence_redo, name="annotator-sentence-redo"),
     path("documents/<int:pk>/review/", views.sentence_review, name="annotator-sentence-review"),
+    path(
+        "documents/<int:pk>/suggestions/accept/",
+        views.suggestion_accept,
+        name="annotator-suggestion-accept",
+    ),
+    path(
+        "documents/<int:pk>/suggestions/reject/",
+        views.suggestion_reject,
+        name="annotator-suggestion-reject",
+    ),
     path("documents/<int:pk>/repair/", views.document_repair, name="annotator-document-repair"),
     path("documents/<int:pk>/compare/", views.document_compare, name="annotator-document-compare"),
     path("documents/<int:pk>/take/", views.document_take, name="annotator-document-take"),

@@ -134,7 +134,7 @@ def with_path_id(url: str, number: int) -> str:
 def send(client: Client, route: Route, world: World, role: str, spoil) -> object:
     kind, name, value = spoil
     url = route.url(world)
-    data = route.data(world, role)
+    data = dict(route.data(world, role))  # a copy: some routes share one dict
     if kind == "query":
         url = with_query(url, name, str(value))
     elif kind == "path":

@@ -31,6 +31,7 @@ from annotator.models import (
     Membership,
     Project,
     SentenceTags,
+    SuggestionFeedback,
     TagLayer,
     Task,
 )
@@ -227,6 +228,30 @@ def d(name: str, query: str = "") -> Callable[[World], str]:
 
 def t(w: World) -> str:
     return reverse("annotator-task-action", args=[w.task.pk])
+
+
+SUGGESTIONS = "suggestions: crf1 v1 at 2026-11-27 13:05:11 (job 1)"
+
+
+def add_suggestions(w: World) -> None:
+    """A model layer on alpha-one suggesting the first sentence's full stop as a PER."""
+    layer = TagLayer.objects.create(document=w.doc_one, name=SUGGESTIONS, kind=TagLayer.Kind.MODEL)
+    for sentence in w.doc_one.sentences.all():
+        tags = ["O"] * len(sentence.tokens)
+        if sentence.position == 0:
+            tags[3] = "B-PER"
+        SentenceTags.objects.create(layer=layer, sentence=sentence, tags=tags)
+
+
+def suggestion_data(w: World) -> dict:
+    return {
+        "layer": GOLD,
+        "suggest": SUGGESTIONS,
+        "sentence": w.sid(w.doc_one),
+        "version": w.version(w.doc_one, GOLD),
+        "start": 3,
+        "end": 4,
+    }
 
 
 def own_layer(w: World, role: str) -> str:
@@ -588,6 +613,26 @@ ROUTES = [
         SEES_DOC_ONE,
         data=lambda w, r: {"layer": own_layer(w, r), "sentence": w.sid(w.doc_one)},
         hidden=BLIND_HIDDEN,
+    ),
+    Route(
+        "suggestion-accept",
+        "POST",
+        d("annotator-suggestion-accept"),
+        REVIEWERS,
+        data=lambda w, r: suggestion_data(w),
+        hidden=BLIND_HIDDEN,
+        setup=add_suggestions,
+        check=lambda w, r: SuggestionFeedback.objects.get(accepted=True),
+    ),
+    Route(
+        "suggestion-reject",
+        "POST",
+        d("annotator-suggestion-reject"),
+        REVIEWERS,
+        data=lambda w, r: suggestion_data(w),
+        hidden=BLIND_HIDDEN,
+        setup=add_suggestions,
+        check=lambda w, r: SuggestionFeedback.objects.get(accepted=False),
     ),
     Route("document-repair", "GET", d("annotator-document-repair"), REVIEWERS, hidden=BLIND_HIDDEN),
     Route(

@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from annotator import services
 from annotator.models import Job, SentenceTags, TaggerModel, TagLayer
+from annotator.nlp import scheme as nlp_scheme
 from annotator.services import jobs
 
 SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
@@ -68,3 +69,22 @@ def test_the_commands_train_preannotate_and_export_the_suggestions(project, tmp_
     lines = [line for line in target.read_text().splitlines() if "\t" in line]
     assert len(lines) == 2403
     assert any(line.endswith("-Algorithm") for line in lines)
+
+
+def test_crf_preannotation_stores_each_suggestions_confidence_and_sentence_probability(project):
+    run(project, "train-crf", {"layer": "imported", "name": "m", "iterations": 10})
+    model = TaggerModel.objects.get(project=project)
+
+    job = run(project, "preannotate", {"model": model.pk})
+
+    assert job.state == Job.State.DONE, job.error
+    rows = SentenceTags.objects.filter(layer__name=job.result["layer"]).select_related("layer")
+    scheme_name = project.documents.get().scheme
+    spans_seen = 0
+    for row in rows:
+        assert 0 < row.probability <= 1
+        spans = [(s.start, s.end) for s in nlp_scheme.spans(row.tags, scheme_name)]
+        assert [(start, end) for start, end, _ in row.confidence] == spans
+        assert all(0 < conf <= 1 for _, _, conf in row.confidence)
+        spans_seen += len(spans)
+    assert spans_seen > 0

@@ -5,6 +5,7 @@ from annotator.services import (  # noqa: F401 - registers the job runners
     agreement,
     errors,
     exports,
+    learning,
     models,
     preannotate,
 )

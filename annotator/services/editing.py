@@ -101,6 +101,8 @@ def _writer(who: access.Access | None, user: AbstractBaseUser | None, layer: Tag
     """The caller's access, or the user's, asked once: may they write this layer at all?"""
     if who is None:
         who = access.writer(user=user, project=layer.document.project)
+    elif who.project.pk != layer.document.project_id:  # an access of another project
+        raise access.WriteRefused("This layer is not in the project you are working in.")
     who.require_write(layer)
     return who
 
@@ -258,8 +260,10 @@ def replace_tags(
     tags: Sequence[str],
     action: str,
     who: access.Access | None = None,
+    undoable: bool = False,
 ) -> SentenceTags:
-    """Set a sentence's tags wholesale, checked and recorded (not in the undo stack)."""
+    """Set a sentence's tags wholesale, checked and recorded; in the undo stack if `undoable`
+    (a reviewer's own act, as accepting suggestions), else a log entry only."""
     who = _writer(who, user, layer)
     row = _editable_row(who, layer, sentence_id, version)
     tags = list(tags)
@@ -270,7 +274,9 @@ def replace_tags(
             scheme.parse_tag(tag)
         except scheme.TagError as error:
             raise EditRejected(str(error)) from error
-    _write(row, layer, tags, who, action, state=TagChange.State.LOG)
+    state = TagChange.State.DONE if undoable else TagChange.State.LOG
+    if _write(row, layer, tags, who, action, state=state) and undoable:
+        _end_redo_chain(layer, who.user)
     return row
 
 

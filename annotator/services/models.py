@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from annotator.models import Project, SentenceTags, TaggerModel
-from annotator.nlp import crf, remote, remote_hosts, scheme
+from annotator.nlp import crf, remote, remote_hosts, scheme, suggestions
 from annotator.nlp.spacy_tagger import SpacyTagger
 from annotator.services.jobs import JobFailed, complete, runner
 from annotator.services.preannotate import write_suggestions
@@ -64,19 +64,12 @@ def run_train(job, progress) -> None:
         tagger = crf.Tagger(scratch_path)
         evaluation = crf.evaluate([t for _, t in held_out], [tagger.tag(w) for w, _ in held_out])
         with transaction.atomic():
-            version = next_version(project, params["name"])
-            relative = f"project-{project.pk}/{_safe(params['name'])}-v{version}.crfsuite"
-            final = Path(settings.MODEL_ROOT) / relative
-            for part in crf.files(scratch_path):  # the model and its sidecar, renamed alike
-                part.replace(final.parent / part.name.replace("model", final.stem, 1))
-            model = TaggerModel.objects.create(
-                project=project,
-                name=params["name"],
-                version=version,
-                path=relative,
-                created_by=job.user,
-                evaluation=evaluation,
-                trained_on={
+            model = store_model(
+                job,
+                scratch_path,
+                params["name"],
+                evaluation,
+                {
                     "layer": params["layer"],
                     "sentences": len(train_set),
                     "tokens": sum(len(w) for w, _ in train_set),
@@ -89,6 +82,27 @@ def run_train(job, progress) -> None:
                 {"model": model.pk, "name": str(model), "evaluation": evaluation},
                 message=f"Trained {model}: held-out F1 {f1:.3f}.",
             )
+
+
+def store_model(job, scratch_path: Path, name: str, evaluation: dict, trained_on: dict):
+    """Move a trained model out of the job's scratch folder as the next version of `name`;
+    call inside the transaction that completes the job."""
+    project = job.project
+    version = next_version(project, name)
+    relative = f"project-{project.pk}/{_safe(name)}-v{version}.crfsuite"
+    final = Path(settings.MODEL_ROOT) / relative
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for part in crf.files(scratch_path):  # the model and its sidecar, renamed alike
+        part.replace(final.parent / part.name.replace("model", final.stem, 1))
+    return TaggerModel.objects.create(
+        project=project,
+        name=name,
+        version=version,
+        path=relative,
+        created_by=job.user,
+        evaluation=evaluation,
+        trained_on=trained_on,
+    )
 
 
 def _safe(name: str) -> str:
@@ -141,6 +155,15 @@ class _Local:
 
     def tag_many(self, sentences: list[list[str]]) -> list[list[str]]:
         return [self.tagger.tag(tokens) for tokens in sentences]
+
+    def tag_scored(self, sentences: list[list[str]]) -> list[tuple[list[str], float, list]]:
+        """Tags with the scores the review page shows (nlp/suggestions.py: span confidence)."""
+        result = []
+        for tokens in sentences:
+            tagged = self.tagger.tag_with_confidence(tokens)
+            spans = suggestions.span_confidences(tagged.tags, tagged.confidence)
+            result.append((tagged.tags, round(tagged.probability, 6), spans))
+        return result
 
 
 def _tagger(model: TaggerModel):

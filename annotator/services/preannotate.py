@@ -12,6 +12,9 @@ from annotator.nlp.gazetteer import Gazetteer
 from annotator.services.corpus import TAG_FIELDS
 from annotator.services.jobs import JobFailed, complete, runner
 
+# A model layer's rows carry the model's scores where it gives them (nlp/suggestions.py).
+SCORED_FIELDS = [*TAG_FIELDS, "probability", "confidence"]
+
 
 def build_gazetteer(project: Project, *, source: str, case_sensitive: bool) -> Gazetteer:
     """The confirmed spans: the gold layers (source "gold"), the layers of approved tasks
@@ -82,15 +85,32 @@ def _suggest(document: Document, tagger, name: str, progress, done: int, total: 
     for start in range(0, len(sentences), 500):
         chunk = sentences[start : start + 500]
         rows = []
-        for (sentence_id, _), iob2 in zip(
-            chunk, tagger.tag_many([tokens for _, tokens in chunk]), strict=True
+        for (sentence_id, _), (iob2, probability, confidence) in zip(
+            chunk, scored(tagger, [tokens for _, tokens in chunk]), strict=True
         ):
             tags = scheme.convert(iob2, "iob2", document.scheme)
             invalid = scheme.invalid_positions(tags, document.scheme) or None
             rows.append(
-                (layer.pk, sentence_id, bulk.dump_json(tags), bulk.dump_json(invalid), 1, False)
+                (
+                    layer.pk,
+                    sentence_id,
+                    bulk.dump_json(tags),
+                    bulk.dump_json(invalid),
+                    1,
+                    False,
+                    probability,
+                    bulk.dump_json(confidence),
+                )
             )
-        bulk.insert_rows(SentenceTags, TAG_FIELDS, rows)
+        bulk.insert_rows(SentenceTags, SCORED_FIELDS, rows)
         done += len(chunk)
         progress(done, total, f"Tagging {document.name}")
     return done
+
+
+def scored(tagger, sentences: list[list[str]]) -> list[tuple[list[str], float | None, list | None]]:
+    """(IOB2 tags, sequence probability, span confidences) per sentence; a tagger without
+    scores (gazetteer, remote, spaCy) gives None for both."""
+    if hasattr(tagger, "tag_scored"):
+        return tagger.tag_scored(sentences)
+    return [(tags, None, None) for tags in tagger.tag_many(sentences)]

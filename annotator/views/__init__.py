@@ -40,6 +40,8 @@ from annotator.views.review import (
     sentence_redo,
     sentence_review,
     sentence_undo,
+    suggestion_accept,
+    suggestion_reject,
 )
 from annotator.views.search import project_relabel, project_search
 from annotator.views.tasks import (
@@ -100,5 +102,7 @@ __all__ = [
     "sentence_history",
     "sentence_redo",
     "sentence_review",
+    "suggestion_accept",
+    "suggestion_reject",
     "sentence_undo",
 ]

@@ -19,7 +19,7 @@ from annotator.forms import ExportForm, UploadForm
 from annotator.nlp import conll
 from annotator.nlp.formats import registry
 from annotator.refusals import with_reason
-from annotator.services import corpus, exports, labels
+from annotator.services import corpus, exports, labels, learning
 from annotator.views.projects import setup_context
 
 
@@ -145,6 +145,8 @@ def _ask_about_labels(request: HttpRequest, who: access.Access, unknown: list[st
 @never_cache  # Back must never show old tags at an old version (the next key would get a 409)
 def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document, who = access.document_access(request.user, pk)
+    if request.htmx and request.GET.get("fragment") == "live-model":
+        return _live_model(request, document)
     visible = document.layers.filter(who.layer_filter(document)).order_by("pk")
     layers = {layer.name: layer for layer in visible}
     if not layers:
@@ -157,6 +159,9 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     per_page = settings.SENTENCES_PER_PAGE
     pages = max(1, -(-document.sentence_count // per_page))
     page = _page_number(request.GET.get("page"), pages)
+    models = [v for v in layers.values() if v.kind == v.Kind.MODEL]
+    live = learning.live_model(document.project) if not read_only else None
+    source = _suggestion_source(request, models, layers[layer], read_only)
     context = {
         "document": document,
         "project": document.project,
@@ -177,14 +182,52 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pages": pages,
         "next_page": page + 1 if page < pages else None,
         "previous_page": page - 1 if page > 1 else None,
-        "sentences": selectors.sentence_page(document, layer, page, per_page),
+        "sentences": selectors.sentence_page(document, layer, page, per_page, source=source),
+        "order": "document",
+        "live": live,
+        "seen": str(live.version) if live else "0",
+        "live_layer": learning.LIVE_LAYER,
+        "suggestion_layers": [m.name for m in models],
+        "suggest": source.name if source else "",
         "palette": selectors.palette(document.project),
         "formats": list(registry.FORMATS.values()),
     }
+    if source is not None and request.GET.get("order") == "uncertain":
+        # The uncertainty queue: one page of the least confident unreviewed sentences.
+        context["order"] = "uncertain"
+        context["sentences"] = selectors.uncertainty_queue(
+            document, layer, edit_layer or layer, source, per_page
+        )
+        context.update(next_page=None, previous_page=None)
     template = "annotator/document_detail.html"
     if request.htmx and request.GET.get("fragment") == "sentences":
         template += "#sentence-page"
     return render(request, template, context)
+
+
+def _live_model(request: HttpRequest, document) -> HttpResponse:
+    """The retrain-as-you-go model's version and F1, polled by the review page: a newer version
+    than the page's (`seen`) offers its refreshed suggestions."""
+    live = learning.live_model(document.project)
+    context = {
+        "document": document,
+        "project": document.project,
+        "live": live,
+        "seen": request.GET.get("seen", "0"),
+        "layer": request.GET.get("layer", ""),
+        "live_layer": learning.LIVE_LAYER,
+    }
+    return render(request, "annotator/document_detail.html#live-model", context)
+
+
+def _suggestion_source(request: HttpRequest, models: list, shown, read_only: str):
+    """The model layer outlined over the page: the one asked for (`suggest`, "none": none), else
+    the newest, when the page is editable and shows no model layer itself."""
+    asked = request.GET.get("suggest")
+    if read_only or shown.kind == shown.Kind.MODEL or asked == "none" or not models:
+        return None
+    named = {m.name: m for m in models}
+    return named.get(asked) or models[-1]
 
 
 def _edit_layer_name(shown, who: access.Access) -> str | None:

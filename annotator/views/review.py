@@ -1,7 +1,8 @@
 """htmx endpoints of the review UI: each edit returns the re-rendered sentence.
 
-Who may write which layer is the services' rule (access.py); a refused write answers 403 with
-the reason in the page's status line, never a bare 403.
+Who may write which layer is the services' rule (access.py); a refused write raises
+access.WriteRefused, which annotator/middleware.py answers for htmx with 403 and the reason in
+the page's fixed status region, never a bare 403.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.views.decorators.vary import vary_on_headers
 from annotator import access, selectors, services
 from annotator.models import Document, SentenceTags, TagChange, TagLayer, Task
 from annotator.refusals import with_reason
+from annotator.services import learning, suggestions
 
 TEMPLATE = "annotator/document_detail.html"
 
@@ -90,11 +92,15 @@ def _sentence_response(
     message: str = "",
     status: int = 200,
     row: SentenceTags | None = None,
+    who: access.Access | None = None,
 ) -> HttpResponse:
+    # The page's chosen suggestion layer, outlined again in the re-rendered sentence.
+    name = request.POST.get("suggest", "")
+    source = suggestions.suggestion_layer(document, who, name) if who and name else None
     if row is None:
-        sentence = selectors.one_sentence(document, layer.pk, sentence_id)
+        sentence = selectors.one_sentence(document, layer.pk, sentence_id, source=source)
     else:
-        sentence = selectors.sentence_view(selectors.row_values(row), document)
+        sentence = selectors.sentence_view(selectors.row_values(row), document, source=source)
     context = {
         "document": document,
         "sentence": sentence,
@@ -110,7 +116,6 @@ def _sentence_response(
 
 @login_required
 @require_POST
-@says_refusals
 def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
@@ -129,14 +134,14 @@ def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except services.StaleEdit as stale:
         return _sentence_response(
-            request, document, layer, sentence_id, message=str(stale), status=409
+            request, document, layer, sentence_id, message=str(stale), status=409, who=who
         )
     except services.EditRejected as error:
         return _sentence_response(
-            request, document, layer, sentence_id, message=str(error), status=422
+            request, document, layer, sentence_id, message=str(error), status=422, who=who
         )
     _noted(request, layer, row)
-    return _sentence_response(request, document, layer, sentence_id, row=row)
+    return _sentence_response(request, document, layer, sentence_id, row=row, who=who)
 
 
 def _undo_or_redo(request: HttpRequest, pk: int, action) -> HttpResponse:
@@ -145,30 +150,27 @@ def _undo_or_redo(request: HttpRequest, pk: int, action) -> HttpResponse:
         row = action(user=request.user, layer=layer, who=who)
     except services.StaleEdit as stale:
         return _sentence_response(
-            request, document, layer, stale.row.sentence_id, message=str(stale), status=409
+            request, document, layer, stale.row.sentence_id, message=str(stale), status=409, who=who
         )
     if row is None:
         return HttpResponse(status=204)
-    return _sentence_response(request, document, layer, row.sentence_id, row=row)
+    return _sentence_response(request, document, layer, row.sentence_id, row=row, who=who)
 
 
 @login_required
 @require_POST
-@says_refusals
 def sentence_undo(request: HttpRequest, pk: int) -> HttpResponse:
     return _undo_or_redo(request, pk, services.undo)
 
 
 @login_required
 @require_POST
-@says_refusals
 def sentence_redo(request: HttpRequest, pk: int) -> HttpResponse:
     return _undo_or_redo(request, pk, services.redo)
 
 
 @login_required
 @require_POST
-@says_refusals
 def sentence_review(request: HttpRequest, pk: int) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
@@ -182,9 +184,12 @@ def sentence_review(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except services.EditRejected as error:
         return _sentence_response(
-            request, document, layer, sentence_id, message=str(error), status=422
+            request, document, layer, sentence_id, message=str(error), status=422, who=who
         )
-    return _sentence_response(request, document, layer, sentence_id, row=row)
+    if row.reviewed and layer.kind == TagLayer.Kind.GOLD:
+        # Every N newly reviewed gold sentences, the suggestion model learns from them.
+        learning.note_reviewed(project=document.project, user=request.user)
+    return _sentence_response(request, document, layer, sentence_id, row=row, who=who)
 
 
 @login_required
@@ -271,3 +276,80 @@ def document_repair(request: HttpRequest, pk: int) -> HttpResponse:
     shown.document = document
     context = {"document": document, "plans": services.plan_repair(shown), "layer": services.GOLD}
     return render(request, "annotator/repair.html", context)
+
+
+def _suggesting(request: HttpRequest, pk: int):
+    """The edit target and the chosen suggestion layer of a suggestion request."""
+    document, who, layer = _editing(request, pk)
+    source = suggestions.suggestion_layer(document, who, request.POST.get("suggest", ""))
+    if source is None:
+        raise Http404("No such suggestion layer.")
+    return document, who, layer, source
+
+
+def _threshold(request: HttpRequest) -> float:
+    try:
+        value = float(request.POST.get("threshold", ""))
+    except ValueError as error:
+        raise BadRequest("threshold must be a number between 0 and 1") from error
+    if not 0 <= value <= 1:
+        raise BadRequest("threshold must be a number between 0 and 1")
+    return value
+
+
+@login_required
+@require_POST
+@says_refusals
+def suggestion_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    """`a`: take the suggestion at start..end; `A` (no span, a threshold): every open one of the
+    sentence at that confidence or more."""
+    document, who, layer, source = _suggesting(request, pk)
+    sentence_id = _int(request, "sentence")
+    every = request.POST.get("all") == "1"
+    try:
+        row = suggestions.accept_suggestions(
+            user=request.user,
+            who=who,
+            layer=layer,
+            source=source,
+            sentence_id=sentence_id,
+            version=_required_int(request, "version"),
+            span=None if every else (_int(request, "start", 0), _int(request, "end", 0)),
+            threshold=_threshold(request) if every else None,
+        )
+    except services.StaleEdit as stale:
+        return _sentence_response(
+            request, document, layer, sentence_id, message=str(stale), status=409, who=who
+        )
+    except services.EditRejected as error:
+        return _sentence_response(
+            request, document, layer, sentence_id, message=str(error), status=422, who=who
+        )
+    _noted(request, layer, row)
+    return _sentence_response(request, document, layer, sentence_id, row=row, who=who)
+
+
+@login_required
+@require_POST
+@says_refusals
+def suggestion_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    """`x`: turn down the suggestion at start..end; the reviewer's tags stay as they are."""
+    document, who, layer, source = _suggesting(request, pk)
+    sentence_id = _int(request, "sentence")
+    try:
+        suggestions.reject_suggestion(
+            user=request.user,
+            who=who,
+            layer=layer,
+            source=source,
+            sentence_id=sentence_id,
+            start=_int(request, "start", 0),
+            end=_int(request, "end", 0),
+        )
+    except services.EditRejected as error:
+        return _sentence_response(
+            request, document, layer, sentence_id, message=str(error), status=422, who=who
+        )
+    return _sentence_response(
+        request, document, layer, sentence_id, message="Suggestion rejected.", who=who
+    )

@@ -68,7 +68,12 @@
       return Promise.resolve();
     }
     const data = Object.assign(
-      { layer: root.dataset.layer, sentence: current.dataset.id, version: current.dataset.version },
+      {
+        layer: root.dataset.layer,
+        sentence: current.dataset.id,
+        version: current.dataset.version,
+        suggest: root.dataset.suggest || "",
+      },
       values
     );
     return htmx.ajax("POST", url, { source: current, swap: "none", values: data }).then(refind);
@@ -90,6 +95,32 @@
     const start = Math.min(...inside);
     const end = Math.max(...inside) + 1;
     return send(root.dataset.editUrl, { op: "label", start: start, end: end, label: label });
+  }
+
+  // Suggestions (a model layer's spans, dashed): a / x act on the one under the cursor, A on
+  // every one of the sentence at or above the page's threshold.
+  function suggestionAt() {
+    const token = current ? tokens(current)[head] : null;
+    if (!root.dataset.suggest) {
+      say("No suggestion layer is shown (choose one under Suggestions).");
+      return null;
+    }
+    if (!token || !token.classList.contains("suggested")) {
+      say("No suggestion under the cursor (suggestions have a dashed outline).");
+      return null;
+    }
+    return { start: token.dataset.sStart, end: token.dataset.sEnd };
+  }
+
+  function decide(url) {
+    const found = suggestionAt();
+    if (found) send(url, found);
+  }
+
+  function acceptAll() {
+    if (!root.dataset.suggest) return say("No suggestion layer is shown (choose one under Suggestions).");
+    const box = document.getElementById("suggest-threshold");
+    send(root.dataset.acceptUrl, { all: "1", threshold: box ? box.value : "0.8" });
   }
 
   function step(delta) {
@@ -155,6 +186,9 @@
     r: () => edit("repair-start"),
     R: () => edit("repair-join"),
     n: () => jumpTo("flagged"),
+    a: () => decide(root.dataset.acceptUrl),
+    x: () => decide(root.dataset.rejectUrl),
+    A: () => acceptAll(),
     Enter: () => review(),
     z: () => send(root.dataset.undoUrl, {}),
     Z: () => send(root.dataset.redoUrl, {}),

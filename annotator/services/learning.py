@@ -1,0 +1,173 @@
+"""Retrain as you go: after every N newly reviewed gold sentences (Project.retrain_every), a job
+trains a CRF on the reviewed gold sentences and refreshes the suggestions of the unreviewed ones
+in one model layer per document, LIVE_LAYER, which the review page outlines.
+
+One retrain job per project at a time: a request while one is queued or running only marks the
+project `retrain_wanted`; the job clears the mark when it starts (it reads the data as of then)
+and, when it ends, queues one follow-up if a request came meanwhile. Any number of requests
+during a run become that one follow-up: the newest request supersedes the others.
+"""
+
+from __future__ import annotations
+
+import random
+
+from django.db import transaction
+from django.db.models import Sum
+
+from annotator.models import GOLD, Job, Project, SentenceTags, TaggerModel, TagLayer
+from annotator.nlp import crf, scheme, suggestions
+from annotator.services.jobs import JobFailed, complete, runner, start_job
+from annotator.services.models import HELD_OUT, store_model
+from annotator.services.scratch import scratch_folder
+
+KIND = "retrain"
+LIVE_MODEL = "live"
+LIVE_LAYER = "suggestions: live model"
+MIN_SENTENCES = 3  # one held out, two to learn from: a first model early in a project
+ACTIVE = (Job.State.QUEUED, Job.State.RUNNING)
+
+
+def reviewed_total(project: Project) -> int:
+    """Reviewed sentences in the project's gold layers (kept as counts on the layers)."""
+    layers = TagLayer.objects.filter(document__project=project, name=GOLD)
+    return layers.aggregate(total=Sum("reviewed_count"))["total"] or 0
+
+
+@transaction.atomic
+def note_reviewed(*, project: Project, user) -> Job | None:
+    """After a sentence is marked reviewed: ask for a retrain once N more are reviewed."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    total = reviewed_total(project)
+    if total - project.learned_reviewed < project.retrain_every:
+        return None
+    project.learned_reviewed = total
+    project.save(update_fields=["learned_reviewed"])
+    return request_retrain(project=project, user=user)
+
+
+@transaction.atomic
+def request_retrain(*, project: Project, user) -> Job:
+    """The retrain job that will serve this request: a new one, or the active one (then a
+    follow-up is wanted)."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    active = Job.objects.filter(project=project, kind=KIND, state__in=ACTIVE).first()
+    if active is not None:
+        Project.objects.filter(pk=project.pk).update(retrain_wanted=True)
+        return active
+    return start_job(kind=KIND, user=user, project=project, params={})
+
+
+def live_model(project: Project) -> TaggerModel | None:
+    return project.models.filter(name=LIVE_MODEL).order_by("-version").first()
+
+
+@runner(KIND)
+def run_retrain(job, progress) -> None:
+    Project.objects.filter(pk=job.project_id).update(retrain_wanted=False)
+    try:
+        _retrain(job, progress)
+    finally:
+        _follow_up(job)
+
+
+@transaction.atomic
+def _follow_up(job: Job) -> None:
+    project = Project.objects.select_for_update().get(pk=job.project_id)
+    others = Job.objects.filter(project=project, kind=KIND, state__in=ACTIVE).exclude(pk=job.pk)
+    if project.retrain_wanted and not others.exists():
+        Project.objects.filter(pk=project.pk).update(retrain_wanted=False)
+        start_job(kind=KIND, user=job.user, project=project, params=job.params)
+
+
+def reviewed_sentences(project: Project) -> list[tuple[list[str], list[str]]]:
+    """(tokens, IOB2 tags) of every reviewed gold sentence, in document order."""
+    rows = (
+        SentenceTags.objects.filter(layer__document__project=project, layer__name=GOLD)
+        .filter(reviewed=True)
+        .order_by("layer__document__position", "sentence__position")
+        .values_list("sentence__tokens", "tags", "layer__document__scheme")
+    )
+    return [(tokens, scheme.convert(tags, s, "iob2")) for tokens, tags, s in rows.iterator()]
+
+
+def _retrain(job: Job, progress) -> None:
+    project = job.project
+    iterations = int(job.params.get("iterations", 50))
+    progress(0, iterations, "Reading the reviewed gold sentences")
+    sentences = reviewed_sentences(project)
+    if len(sentences) < MIN_SENTENCES:
+        raise JobFailed(
+            f"only {len(sentences)} reviewed gold sentences; at least {MIN_SENTENCES} are needed"
+        )
+    shuffled = list(sentences)
+    random.Random(0).shuffle(shuffled)  # noqa: S311 - a reproducible held-out split
+    cut = max(1, int(len(shuffled) * HELD_OUT))
+    held_out, train_set = shuffled[:cut], shuffled[cut:]
+    with scratch_folder(job) as scratch:
+        path = scratch / "model.crfsuite"
+        crf.train(
+            train_set, path, iterations=iterations, progress=lambda i, n: progress(i, n, "Training")
+        )
+        tagger = crf.Tagger(path)
+        evaluation = crf.evaluate([t for _, t in held_out], [tagger.tag(w) for w, _ in held_out])
+        trained_on = {
+            "layer": GOLD,
+            "reviewed": True,
+            "sentences": len(train_set),
+            "tokens": sum(len(w) for w, _ in train_set),
+            "held_out_sentences": len(held_out),
+        }
+        with transaction.atomic():
+            refreshed = refresh_suggestions(project, tagger, progress)
+            model = store_model(job, path, LIVE_MODEL, evaluation, trained_on)
+            f1 = evaluation["micro"]["f1"]
+            complete(
+                job,
+                {"model": model.pk, "name": str(model), "f1": f1, "refreshed": refreshed},
+                message=f"Trained {model} (held-out F1 {f1:.3f}); "
+                f"refreshed the suggestions of {refreshed} unreviewed sentences.",
+            )
+
+
+def refresh_suggestions(project: Project, tagger: crf.Tagger, progress) -> int:
+    """Tag every sentence not reviewed in gold into each document's LIVE_LAYER (created on the
+    first run); reviewed sentences keep their last suggestions. Bulk writes per document."""
+    reviewed = set(
+        SentenceTags.objects.filter(
+            layer__document__project=project, layer__name=GOLD, reviewed=True
+        ).values_list("sentence_id", flat=True)
+    )
+    refreshed = 0
+    for document in project.documents.order_by("position"):
+        layer, _ = TagLayer.objects.get_or_create(
+            document=document, name=LIVE_LAYER, defaults={"kind": TagLayer.Kind.MODEL}
+        )
+        existing = {row.sentence_id: row for row in SentenceTags.objects.filter(layer=layer)}
+        changed, new = [], []
+        sentences = document.sentences.order_by("position").values_list("pk", "tokens")
+        for sentence_id, tokens in sentences:
+            if sentence_id in reviewed and sentence_id in existing:
+                continue
+            tagged = tagger.tag_with_confidence(tokens)
+            tags = scheme.convert(tagged.tags, "iob2", document.scheme)
+            fields = {
+                "tags": tags,
+                "invalid": scheme.invalid_positions(tags, document.scheme) or None,
+                "probability": round(tagged.probability, 6),
+                "confidence": suggestions.span_confidences(tagged.tags, tagged.confidence),
+            }
+            row = existing.get(sentence_id)
+            if row is None:
+                new.append(SentenceTags(layer=layer, sentence_id=sentence_id, **fields))
+                continue
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.version += 1
+            changed.append(row)
+        fields = ["tags", "invalid", "probability", "confidence", "version"]
+        SentenceTags.objects.bulk_update(changed, fields, batch_size=500)
+        SentenceTags.objects.bulk_create(new, batch_size=500)
+        refreshed += len(changed) + len(new)
+        progress(refreshed, None, f"Refreshing the suggestions of {document.name}")
+    return refreshed
