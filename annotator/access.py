@@ -41,6 +41,7 @@ NEVER_EDITED = {
     Kind.MODEL: "Model suggestions are never edited; compare them with gold or your own layer "
     "and take what is right.",
 }
+GOLD_IS_REVIEWERS = "Gold is written by reviewers and managers only."
 READ_ONLY_TASK = {
     State.SUBMITTED: "This task was submitted; its layer is read-only.",
     State.APPROVED: "This task was approved; its layer is read-only.",
@@ -110,7 +111,7 @@ class Access:
         if layer.kind in NEVER_EDITED:
             return NEVER_EDITED[layer.kind]
         if layer.kind == Kind.GOLD:
-            return None if self.is_reviewer else "Gold is written by reviewers and managers only."
+            return None if self.is_reviewer else GOLD_IS_REVIEWERS
         if layer.owner_id != self.user.pk:
             return (
                 f"Only its own annotator writes the layer {layer.name!r}; "
@@ -241,9 +242,7 @@ def edit_target(
     if layer_name in ("", IMPORTED, GOLD):
         if not who.is_reviewer:
             raise WriteRefused(
-                NEVER_EDITED[Kind.IMPORTED]
-                if layer_name == IMPORTED
-                else "Gold is written by reviewers and managers only."
+                NEVER_EDITED[Kind.IMPORTED] if layer_name == IMPORTED else GOLD_IS_REVIEWERS
             )
         layer = ensure_working_layer(document)
     else:

@@ -11,6 +11,7 @@ figure of the stored report is recomputed here from the database rows with refer
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 from dataclasses import dataclass
 from itertools import combinations
@@ -20,6 +21,7 @@ import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from seqeval.metrics import classification_report
@@ -787,3 +789,34 @@ def test_running_the_job_again_gives_the_same_figures(corpus, report):
     run_again = Job.objects.get(pk=report.job_id)
     jobs.run_job(run_again.pk)  # a redelivered message of a finished job writes nothing
     assert AgreementReport.objects.count() == 2
+
+
+def test_a_job_ending_while_the_page_is_drawn_leaves_the_report_or_a_job_that_polls(corpus):
+    """The race behind "No agreement report yet until a reload" (issue 11, problem 5): the
+    worker commits the report just after the page looked for one. The page must then show the
+    job, still polling, so that its end brings the report in; it showed neither."""
+    job = services.start_job(
+        kind="agreement",
+        user=corpus.reviewer,
+        project=corpus.project,
+        params={"layers": LAYERS, "gold": GOLD, "documents": [], "finished_only": True},
+    )
+    finished = []
+
+    def finish_right_after_the_report_query(execute, sql, params, many, context):
+        answer = execute(sql, params, many, context)
+        if not finished and "annotator_agreementreport" in sql:
+            finished.append(True)  # first, as the job's own queries come through here too
+            jobs.run_job(job.pk)  # as the worker would, in that very moment
+        return answer
+
+    client = Client()
+    client.force_login(corpus.reviewer)
+    with connection.execute_wrapper(finish_right_after_the_report_query):
+        html = client.get(reverse("annotator-agreement", args=[corpus.project.pk])).content
+    html = html.decode()
+    assert finished
+    assert Job.objects.get(pk=job.pk).state == Job.State.DONE
+    shows_report = f"<h2>Agreement of {', '.join(LAYERS)}</h2>" in html
+    polls = re.search(rf'id="job-{job.pk}"\s+hx-get="[^"]+" hx-trigger="every 1s"', html)
+    assert shows_report or polls, "neither the report nor a job that brings it in"

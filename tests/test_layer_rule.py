@@ -17,6 +17,7 @@ import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -25,7 +26,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotator import access, services
+from annotator import access, search, services
 from annotator.models import (
     Decision,
     Document,
@@ -271,6 +272,69 @@ def test_every_write_service_follows_the_layer_rule(team, layer_name, state, rol
         assert fingerprint() == before, f"a refused {action} changed something"
 
 
+# --- the writes that only ever go into gold ---------------------------------------------------
+
+
+def _in_dispute(team: Team) -> None:
+    _bob_reads_sentence_0_as_an_architecture(team)
+    team.set_state(team.alice_task, State.SUBMITTED)
+    team.set_state(team.bob_task, State.SUBMITTED)
+
+
+def _relabel(team: Team, who) -> None:
+    group = search.find(team.project, "Paris").groups[0]
+    services.relabel(user=who, project=team.project, occurrences=group.occurrences, label="PER")
+
+
+def _approve_into_gold(team: Team, who) -> None:
+    _edit_span(team, team.users["alice"], ALICE, 1, 2, "LOC", position=1)
+    team.set_state(team.alice_task, State.SUBMITTED)
+    services.approve(user=who, task_id=team.alice_task.pk, copy_to_gold=True)
+
+
+def _decide(team: Team, who) -> None:
+    _in_dispute(team)
+    adjudicating.decide(
+        user=who,
+        document=team.document,
+        sentence_id=team.sid(0),
+        start=0,
+        end=3,
+        choice="reading-0",
+        version=None,
+    )
+
+
+def _apply_agreed(team: Team, who) -> None:
+    _edit_span(team, team.users["alice"], ALICE, 3, 4, "Device", position=2)
+    _edit_span(team, team.users["bob"], BOB, 3, 4, "Device", position=2)
+    _in_dispute(team)
+    adjudicating.apply_agreed(user=who, document=team.document)
+
+
+GOLD_WRITES = {
+    "relabel": _relabel,
+    "approve-into-gold": _approve_into_gold,
+    "decide": _decide,
+    "apply-agreed": _apply_agreed,
+}
+
+
+@pytest.mark.parametrize("action", GOLD_WRITES)
+@pytest.mark.parametrize("role", ROLES)
+def test_the_writes_into_gold_are_for_reviewers_and_managers(team, role, action):
+    who = team.users[role]
+    if role in ("rex", "manny"):
+        GOLD_WRITES[action](team, who)
+        written = TagChange.objects.filter(layer__name=GOLD, user=who).exists()
+        assert written or Decision.objects.filter(user=who).exists()
+        return
+    with pytest.raises(access.WriteRefused, match="Gold is written by reviewers and managers"):
+        GOLD_WRITES[action](team, who)
+    assert not TagChange.objects.filter(layer__name=GOLD).exists()
+    assert not Decision.objects.exists()
+
+
 # --- the same rule at the endpoints: pages (htmx) and the API ----------------------------------
 
 
@@ -353,9 +417,9 @@ def test_every_write_endpoint_follows_the_layer_rule_and_says_why(
         words = "never edited"
     if endpoint.startswith("api-"):
         assert words in response.json()["detail"]
-    else:  # the page's status line says it, not a bare 403
+    else:  # the page's status region says it (the reason travels in X-Reason), no bare 403
         assert words in text
-        assert 'id="status"' in text
+        assert words in unquote(response["X-Reason"])
 
 
 # --- regression: undo and redo after submission or approval (issue 12, item 1) ----------------

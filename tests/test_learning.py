@@ -150,3 +150,21 @@ def test_reviewing_on_the_page_asks_for_the_retrain_and_the_page_shows_the_model
     assert "new suggestions from" not in page  # the page already shows v1
     poll = client.get(url, {"fragment": "live-model", "seen": "0"}, HTTP_HX_REQUEST="true")
     assert "new suggestions from live v1: show them" in poll.content.decode()
+
+
+def test_reviewing_through_the_api_counts_towards_the_retrain_too(sample, member) -> None:
+    sample.retrain_every = 2
+    sample.save()
+    document = sample.documents.get()
+    services.ensure_working_layer(document)
+    client = Client()
+    client.force_login(member)
+    for position in range(2):
+        sentence_id = document.sentences.get(position=position).pk
+        response = client.post(
+            f"/api/v1/documents/{document.pk}/sentences/{sentence_id}/review/",
+            {"layer": GOLD, "reviewed": True},
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+    assert len(retrain_jobs(sample)) == 1

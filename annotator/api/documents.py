@@ -170,11 +170,12 @@ def _upload(request: Request, who: access.Access) -> Response:
 
 
 def _label_policy(fields) -> labels.NewLabels:
-    """`new_labels` (add or refuse) and `map` (FILE_LABEL=PROJECT_LABEL, repeatable)."""
+    """`new_labels` (add or refuse) and `map` (FILE_LABEL=PROJECT_LABEL, repeatable); a value
+    of the wrong shape is a 400, like any field the schema describes."""
     action = fields.get("new_labels") or None
     if action not in (None, *labels.NEW_LABEL_ACTIONS):
-        expected = ", ".join(labels.NEW_LABEL_ACTIONS)
-        raise ValidationError({"new_labels": [f"Expected one of {expected}."]})
+        choices = ", ".join(labels.NEW_LABEL_ACTIONS)
+        raise ValidationError({"new_labels": [f"Expected one of {choices}."]})
     pairs = fields.getlist("map") if hasattr(fields, "getlist") else fields.get("map") or []
     if isinstance(pairs, str) or not all(isinstance(pair, str) for pair in pairs):
         raise ValidationError({"map": ["Expected a list of FILE_LABEL=PROJECT_LABEL."]})

@@ -29,6 +29,7 @@ from annotator.api.serializers import (
     StaleSerializer,
 )
 from annotator.models import Document, SentenceTags, TagLayer
+from annotator.services import learning
 
 TAGS = ["sentences"]
 FIELDS = (
@@ -174,9 +175,11 @@ def sentence_review(request: Request, pk: int, sentence_id: int) -> Response:
     data = validated(ReviewSerializer, request.data)
     document, who, layer = permissions.edit_target(request, seen, data["layer"])
     _in_document(document, sentence_id)
-    services.mark_reviewed(
+    row = services.mark_reviewed(
         user=request.user, who=who, layer=layer, sentence_id=sentence_id, reviewed=data["reviewed"]
     )
+    if row.reviewed and layer.kind == layer.Kind.GOLD:  # as the review page: retrain every N
+        learning.note_reviewed(project=document.project, user=request.user)
     return Response(_sentence(layer, sentence_id))
 
 

@@ -101,6 +101,8 @@ def _writer(who: access.Access | None, user: AbstractBaseUser | None, layer: Tag
     """The caller's access, or the user's, asked once: may they write this layer at all?"""
     if who is None:
         who = access.writer(user=user, project=layer.document.project)
+    elif who.project.pk != layer.document.project_id:  # an access of another project
+        raise access.WriteRefused("This layer is not in the project you are working in.")
     who.require_write(layer)
     return who
 

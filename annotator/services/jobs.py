@@ -50,6 +50,8 @@ def runner(kind: str):
 class Progress:
     """Called by runners with (done, total, message); also where a cancel request lands."""
 
+    interval = 0.3  # seconds between two progress writes, stage starts and the end aside
+
     def __init__(self, job_id: int):
         self.job_id = job_id
         self.last = 0.0
@@ -61,7 +63,7 @@ class Progress:
         # Frequent calls are thinned out, but a stage starting (nothing done yet, a new
         # message) and the end always show.
         new_stage = done == 0 and message != self.message
-        if now - self.last < 0.3 and not new_stage and (total is None or done < total):
+        if now - self.last < self.interval and not new_stage and (total is None or done < total):
             return
         self.last, self.message = now, message
         cache.set(_key(self.job_id), {"done": done, "total": total, "message": message}, 3600)

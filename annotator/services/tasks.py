@@ -31,6 +31,7 @@ from annotator.models import (
 )
 from annotator.nlp import scheme
 from annotator.services import approval
+from annotator.services.editing import gold_writer
 
 State = Task.State
 
@@ -322,6 +323,8 @@ def approve(
     task = Task.objects.select_related("project").get(pk=task_id)
     if who is None:
         who = access.writer(user=user, project=task.project)
+    if copy_to_gold:
+        gold_writer(who, user, task.project)  # the layer rule first: gold is reviewers'
     task = transition(user=user, task_id=task_id, to=State.APPROVED, as_reviewer=who.is_reviewer)
     if not copy_to_gold:
         return task, None

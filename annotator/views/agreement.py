@@ -32,6 +32,10 @@ def agreement_report(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         who.require(REVIEWER)
         return _start(request, project)
+    # The running job before the report: a job that ends in between then shows as a job row
+    # that polls, finishes and brings the report in. The other order lost both: no report yet,
+    # and the job already done, so nothing on the page waited for it (until a reload).
+    jobs = [services.live(j) for j in project.jobs.filter(kind=agreement.KIND)[:1]]
     reports = project.reports.only("pk", "created_at")
     report = _chosen_report(project, request.GET.get("report"))
     choices = agreement.layer_choices(project)
@@ -43,7 +47,7 @@ def agreement_report(request: HttpRequest, pk: int) -> HttpResponse:
         "choices": choices,
         "gold_choices": [c["name"] for c in choices if c["kind"] in ("gold", "imported", "model")],
         "documents": project.documents.order_by("position").only("pk", "name"),
-        "jobs": [services.live(j) for j in project.jobs.filter(kind=agreement.KIND)[:1]],
+        "jobs": jobs,
         "workers_alive": services.workers_alive(),
     }
     if report:

@@ -182,7 +182,6 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pages": pages,
         "next_page": page + 1 if page < pages else None,
         "previous_page": page - 1 if page > 1 else None,
-        "sentences": selectors.sentence_page(document, layer, page, per_page, source=source),
         "order": "document",
         "live": live,
         "seen": str(live.version) if live else "0",
@@ -199,6 +198,10 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
             document, layer, edit_layer or layer, source, per_page
         )
         context.update(next_page=None, previous_page=None)
+    else:
+        context["sentences"] = selectors.sentence_page(
+            document, layer, page, per_page, source=source
+        )
     template = "annotator/document_detail.html"
     if request.htmx and request.GET.get("fragment") == "sentences":
         template += "#sentence-page"

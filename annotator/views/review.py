@@ -1,7 +1,8 @@
 """htmx endpoints of the review UI: each edit returns the re-rendered sentence.
 
-Who may write which layer is the services' rule (access.py); a refused write answers 403 with
-the reason in the page's status line, never a bare 403.
+Who may write which layer is the services' rule (access.py); a refused write raises
+access.WriteRefused, which annotator/middleware.py answers for htmx with 403 and the reason in
+the page's fixed status region, never a bare 403.
 """
 
 from __future__ import annotations
@@ -115,7 +116,6 @@ def _sentence_response(
 
 @login_required
 @require_POST
-@says_refusals
 def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
@@ -159,21 +159,18 @@ def _undo_or_redo(request: HttpRequest, pk: int, action) -> HttpResponse:
 
 @login_required
 @require_POST
-@says_refusals
 def sentence_undo(request: HttpRequest, pk: int) -> HttpResponse:
     return _undo_or_redo(request, pk, services.undo)
 
 
 @login_required
 @require_POST
-@says_refusals
 def sentence_redo(request: HttpRequest, pk: int) -> HttpResponse:
     return _undo_or_redo(request, pk, services.redo)
 
 
 @login_required
 @require_POST
-@says_refusals
 def sentence_review(request: HttpRequest, pk: int) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -128,3 +129,14 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+def wait_until(page, script: str, arg=None, timeout: float = 15.0) -> None:
+    """Poll a script until it is truthy. Playwright's wait_for_function re-evaluates its
+    predicate with eval() inside the page, which the app's Content-Security-Policy forbids;
+    page.evaluate goes through the DevTools protocol instead."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {script}")
+        page.wait_for_timeout(50)

@@ -148,6 +148,7 @@ def set_up(mona) -> None:
     expect(mona.locator(".message").first).to_contain_text("Settings saved.")
 
     mona.get_by_role("link", name="Documents").click()
+    mona.wait_for_load_state()  # htmx has taken the upload form over
     mark(mona)
     mona.set_input_files("#upload input[name=files]", str(CORPUS))
     mona.get_by_role("button", name="Import", exact=True).click()
@@ -251,6 +252,7 @@ def gold_rows(document_name: str) -> list[list[str]]:
 
 def approve(rex, name: str, other: str, summary: str) -> None:
     rex.get_by_role("link", name="Review queue").click()
+    rex.wait_for_load_state()
     item = rex.locator("[id^=task-]", has_text=f"by {name}")
     expect(item).to_contain_text(CORPUS.name)
     item.get_by_role("link", name="Approve…").click()
@@ -292,6 +294,7 @@ def adjudicate(rex) -> None:
     rex.get_by_role("link", name=re.compile(r"^Adjudicate: 3 sentences disagree")).click()
     rex.locator("table.documents").get_by_role("link", name="Adjudicate").click()
     expect(rex.locator("h1")).to_have_text(f"Adjudicate {CORPUS.name}")
+    rex.wait_for_load_state()  # htmx has taken the dispute forms over
     counts = rex.locator("#adjudication-counts")
     expect(counts).to_contain_text("3 with disagreements: 3 open, 0 decided")
     mark(rex)

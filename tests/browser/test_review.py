@@ -33,6 +33,7 @@ from tests.browser.helpers import (
     sign_in,
     span_indexes,
     token,
+    wait_until,
 )
 from tests.conftest import MARKUP, SMALL
 
@@ -280,10 +281,11 @@ def test_n_after_the_last_repair_says_no_flagged_sentence_is_left(signed_in, sma
 
     # Nothing is flagged in the layer being edited, and the page shows no flag any more: n
     # should say so and stay put, not go back to the sentence that was just repaired.
-    page.wait_for_function(
+    wait_until(
+        page,
         "last => document.getElementById('status').textContent.trim() !== ''"
         " || !document.getElementById(last).classList.contains('current')",
-        arg=f"sentence-{sid(small, 3)}",
+        f"sentence-{sid(small, 3)}",
     )
     now = page.evaluate("document.querySelector('article.sentence.current').id")
     assert (page.locator("#status").inner_text(), now) == (
@@ -482,7 +484,7 @@ def test_question_mark_opens_the_help_and_the_current_sentence_is_visible(signed
     expect(help_dialog).to_be_hidden()
     # Chromium gives focus back from the dialog's Close button a moment after closing it, and
     # review.js ignores keys whose target is inside a dialog.
-    page.wait_for_function("!document.activeElement.closest('dialog')")
+    wait_until(page, "() => !document.activeElement.closest('dialog')")
 
     page.keyboard.press("j")
 

@@ -23,6 +23,7 @@ from tests.browser.helpers import (
     sentence,
     sign_in,
     token,
+    wait_until,
 )
 
 pytestmark = [
@@ -118,7 +119,7 @@ def test_a_link_to_a_sentence_on_another_page_shows_it_below_the_palette(reviewe
     target = sid(demo, 70)  # on page 2 (50 sentences a page)
     page.goto(f"/documents/{demo.pk}/?page=2#sentence-{target}")
     expect(sentence(page, target)).to_have_class(CURRENT)
-    page.wait_for_function("window.scrollY > 0")
+    wait_until(page, "() => window.scrollY > 0")
     clear_of_the_palette(page, target)
 
 
