@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
@@ -31,9 +32,11 @@ DESCRIPTIONS = {
     "and `errors` say why; nothing was written.",
     429: "Too many requests from this token (API_RATE); `Retry-After` says when to try again.",
 }
-# Answered by the HTTP server itself (gunicorn's limit_request_line), before the app: no body
-# of ours. Documented so that clients (and the schema checks) know it can happen.
-URI_TOO_LONG = OpenApiResponse(description="The request line is longer than the server accepts.")
+# Answered by the HTTP server itself (gunicorn's limit_request_line), before the app: its HTML page,
+# not ours. Documented so that clients (and the schema checks) know it can happen.
+URI_TOO_LONG = OpenApiResponse(
+    OpenApiTypes.STR, description="The request line is longer than the server accepts."
+)
 SERIALIZERS = {400: InvalidInputSerializer, 422: InvalidInputSerializer}
 
 
@@ -47,7 +50,7 @@ def responses(ok: dict, *codes: int) -> dict:
             code,
             OpenApiResponse(SERIALIZERS.get(code, ErrorSerializer), description=DESCRIPTIONS[code]),
         )
-    answer.setdefault(414, URI_TOO_LONG)
+    answer.setdefault((414, "text/html"), URI_TOO_LONG)
     return answer
 
 
