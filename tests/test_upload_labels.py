@@ -113,7 +113,7 @@ def api_upload(client: Client, project: Project, **fields):
 
 def test_the_api_refuses_unknown_labels_naming_them(member_client, project) -> None:
     response = api_upload(member_client, project)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert response.json()["unknown_labels"] == ["GPE", "ORG"]
     assert "new_labels=add" in response.json()["detail"]
 

@@ -154,7 +154,9 @@ def _upload(request: Request, who: access.Access) -> Response:
             "errors": [],
             "unknown_labels": error.labels,
         }
-        return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        # The request fits the schema; the project lacks labels: 422, like any input that fits
+        # the schema but cannot be done.
+        return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     body = {
         "documents": DocumentSerializer(documents, many=True).data,
         "sentences": summary.sentences,

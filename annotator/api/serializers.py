@@ -31,6 +31,7 @@ from annotator.services.editing import OPERATIONS
 EXPORT_SCHEMES = [("keep", "As imported"), *SCHEMES[1:]]
 ID = {"min_value": 1, "max_value": 2**63 - 1}
 NAME = {"max_length": 200}
+MAPPING_PAIR = r"^[^=\x00]*[^=\s\x00][^=\x00]*=[^\x00]*[^\s\x00][^\x00]*$"
 
 # --- projects and members ----------------------------------------------------------------------
 
@@ -244,11 +245,13 @@ class UploadSerializer(serializers.Serializer):
     new_labels = serializers.ChoiceField(
         choices=["add", "refuse"],
         required=False,
-        help_text="Labels the project lacks: add them, or refuse the upload (400 with "
+        help_text="Labels the project lacks: add them, or refuse the upload (422 with "
         "`unknown_labels`). Default: refuse, unless the project has no labels yet.",
     )
     map = serializers.ListField(
-        child=serializers.CharField(),
+        # The shape parse_mapping needs (a label, "=", a label), so the schema itself forbids a
+        # malformed pair: that is a 400, like every value the schema does not allow.
+        child=serializers.RegexField(MAPPING_PAIR),
         required=False,
         help_text="FILE_LABEL=PROJECT_LABEL: import a file's label as one of the project's "
         "(=O drops its spans). Repeatable.",
