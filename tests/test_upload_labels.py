@@ -183,3 +183,11 @@ def test_the_form_does_not_ask_for_a_projects_first_labels(member_client, member
     empty.membership_set.create(user=member, role="manager")
     html = post_upload(member_client, empty).content.decode()
     assert "Imported 1 document" in html and "New labels: GPE, ORG, PER." in html
+
+
+def test_the_api_refuses_a_map_onto_a_label_the_project_lacks(member_client, project) -> None:
+    before = row_counts()
+    response = api_upload(member_client, project, new_labels="add", map=["GPE=NOPE"])
+    assert response.status_code == 422  # was a 500
+    assert "NOPE" in response.json()["detail"]
+    assert row_counts() == before

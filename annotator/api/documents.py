@@ -157,6 +157,9 @@ def _upload(request: Request, who: access.Access) -> Response:
         # The request fits the schema; the project lacks labels: 422, like any input that fits
         # the schema but cannot be done.
         return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+    except labels.LabelError as error:  # a map onto a label the project does not have
+        body = {"detail": f"Nothing was imported: {error}.", "errors": {"map": [str(error)]}}
+        return Response(body, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
     body = {
         "documents": DocumentSerializer(documents, many=True).data,
         "sentences": summary.sentences,

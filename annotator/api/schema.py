@@ -57,7 +57,13 @@ def responses(ok: dict, *codes: int) -> dict:
 # Strings the API takes never hold NUL (no database text column can: the middleware, the JSON
 # parser and DRF's CharField refuse it); "[^\x00]" reads the same in Python and ECMA-262.
 NO_NUL = "^[^\\x00]*$"
-NOT_BLANK = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+# "Not blank" as DRF means it: str.strip() removes exactly the characters str.isspace() names,
+# which ECMA-262's \s does not (it lacks \x1c-\x1f and \x85, and adds \ufeff): spelled out.
+SPACE = (
+    "\\t\\n\\x0b\\x0c\\r\\x1c-\\x20\\x85\\xa0"
+    "\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+NOT_BLANK = f"^[^\\x00]*[^{SPACE}\\x00][^\\x00]*$"
 JSON = "application/json"
 
 

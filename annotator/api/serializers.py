@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from annotator.api.exceptions import Impossible
+from annotator.api.schema import SPACE
 from annotator.forms import SCHEMES
 from annotator.models import (
     ADJUDICATION_RULES,
@@ -31,7 +32,7 @@ from annotator.services.editing import OPERATIONS
 EXPORT_SCHEMES = [("keep", "As imported"), *SCHEMES[1:]]
 ID = {"min_value": 1, "max_value": 2**63 - 1}
 NAME = {"max_length": 200}
-MAPPING_PAIR = r"^[^=\x00]*[^=\s\x00][^=\x00]*=[^\x00]*[^\s\x00][^\x00]*$"
+MAPPING_PAIR = f"^[^=\\x00]*[^={SPACE}\\x00][^=\\x00]*=[^\\x00]*[^{SPACE}\\x00][^\\x00]*$"
 
 # --- projects and members ----------------------------------------------------------------------
 
