@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from django.http import Http404, HttpResponseBase
 from django.urls import path, reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
@@ -16,7 +15,7 @@ from rest_framework.response import Response
 
 from annotator import access, services
 from annotator.api import permissions
-from annotator.api.documents import any_accept
+from annotator.api.documents import FORMAT_FILES, any_accept
 from annotator.api.exceptions import Conflict, Gone, invalid, validated, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import ErrorSerializer, responses
@@ -144,9 +143,7 @@ def job_cancel(request: Request, pk: int) -> Response:
     "longer kept (EXPORT_KEEP_HOURS): start the export again.",
     responses=responses(
         {
-            (200, "application/octet-stream"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The file."
-            ),
+            **FORMAT_FILES,  # the export's format decides the media type
             410: OpenApiResponse(ErrorSerializer, description="The file is no longer kept."),
         },
         404,
