@@ -237,6 +237,28 @@ TOKEN = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
 TOKENIZER = "words with inner hyphens and apostrophes, each other character alone"
 
 
+def one_document(
+    name: str,
+    problems: Problems,
+    results: Iterable[tuple[int, conll.Sentence | None, Iterable[str]]],
+    empty: str,
+) -> Iterator[Event]:
+    """A file read as one document: each (line, sentence or None, warnings) a record gave, the
+    warnings as they come, sentences only while the file has no error; `empty` when none."""
+    yield conll.DocumentStart(name, conll.DocumentFormat())
+    count = 0
+    for line, sentence, warnings in results:
+        for warning in warnings:
+            yield Problem(name, line, warning)
+        if sentence is not None and not problems:
+            count += 1
+            yield sentence
+    if count == 0 and not problems:
+        problems.fail(1, empty)
+    yield conll.DocumentEnd("")
+    problems.raise_any()
+
+
 def tokenize(text: str) -> list[tuple[int, int]]:
     """Token offsets (start, end) in `text`."""
     return [match.span() for match in TOKEN.finditer(text)]

@@ -25,13 +25,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 from typing import BinaryIO
 
-from annotator.nlp import conll
 from annotator.nlp.formats.base import (
     CharSpan,
     Event,
     ExportDocument,
     Format,
-    Problem,
     Problems,
     ReadOptions,
     Rewound,
@@ -43,6 +41,7 @@ from annotator.nlp.formats.base import (
     first_record,
     gaps_of,
     json_records,
+    one_document,
     place_spans,
     tokenize_for_spans,
 )
@@ -61,19 +60,11 @@ def read(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[Event]:
         records = _zip_records(Rewound(head, stream), problems)
     else:
         records = _file_records(Rewound(head, stream), problems)
-    yield conll.DocumentStart(name, conll.DocumentFormat())
-    count = 0
-    for line, record, spans, origin in records:
-        sentence, warnings = _sentence(record, spans, line, problems, origin)
-        for warning in warnings:
-            yield Problem(name, line, warning)
-        if sentence is not None and not problems:
-            count += 1
-            yield sentence
-    if count == 0 and not problems:
-        problems.fail(1, "the file has no examples with text")
-    yield conll.DocumentEnd("")
-    problems.raise_any()
+    results = (
+        (line, *_sentence(record, spans, line, problems, origin))
+        for line, record, spans, origin in records
+    )
+    yield from one_document(name, problems, results, "the file has no examples with text")
 
 
 Spans = dict[str | None, list]  # layer name (None: no user named) -> [start, end, label] triples

@@ -12,12 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-from annotator.nlp import conll
 from annotator.nlp.formats.base import (
     Event,
     ExportDocument,
     Format,
-    Problem,
     Problems,
     ReadOptions,
     Sentence,
@@ -26,6 +24,7 @@ from annotator.nlp.formats.base import (
     encoded,
     first_record,
     json_records,
+    one_document,
 )
 
 NAME = "hf"
@@ -34,20 +33,16 @@ TAG_KEYS = ("ner_tags", "tags", "labels")
 
 def read(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[Event]:
     problems = Problems(name)
-    yield conll.DocumentStart(name, conll.DocumentFormat())
-    count = 0
-    for line, record in json_records(stream, problems):
+    results = _results(json_records(stream, problems), options, problems)
+    yield from one_document(name, problems, results, "the file has no examples with tokens")
+
+
+def _results(records, options: ReadOptions, problems: Problems):
+    for line, record in records:
         if record.get("tokens") == []:
-            yield Problem(name, line, "an example without tokens; left out")
-            continue
-        sentence = _sentence(record, line, options.labels, problems)
-        if sentence is not None and not problems:
-            count += 1
-            yield sentence
-    if count == 0 and not problems:
-        problems.fail(1, "the file has no examples with tokens")
-    yield conll.DocumentEnd("")
-    problems.raise_any()
+            yield line, None, ["an example without tokens; left out"]
+        else:
+            yield line, _sentence(record, line, options.labels, problems), ()
 
 
 def _sentence(record: dict, line: int, labels: list[str] | None, problems: Problems):

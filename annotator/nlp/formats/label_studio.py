@@ -15,13 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-from annotator.nlp import conll
 from annotator.nlp.formats.base import (
     CharSpan,
     Event,
     ExportDocument,
     Format,
-    Problem,
     Problems,
     ReadOptions,
     Sentence,
@@ -30,6 +28,7 @@ from annotator.nlp.formats.base import (
     encoded,
     gaps_of,
     json_array_items,
+    one_document,
     place_spans,
     tokenize_for_spans,
 )
@@ -39,19 +38,11 @@ NAME = "label-studio"
 
 def read(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[Event]:
     problems = Problems(name)
-    yield conll.DocumentStart(name, conll.DocumentFormat())
-    count = 0
-    for line, task in json_array_items(stream, problems):
-        sentence, warnings = _sentence(task, line, problems)
-        for warning in warnings:
-            yield Problem(name, line, warning)
-        if sentence is not None and not problems:
-            count += 1
-            yield sentence
-    if count == 0 and not problems:
-        problems.fail(1, "the file has no tasks with text")
-    yield conll.DocumentEnd("")
-    problems.raise_any()
+    results = (
+        (line, *_sentence(task, line, problems))
+        for line, task in json_array_items(stream, problems)
+    )
+    yield from one_document(name, problems, results, "the file has no tasks with text")
 
 
 def _sentence(task, line: int, problems: Problems) -> tuple[Sentence | None, list[str]]:

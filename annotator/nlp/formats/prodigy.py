@@ -18,12 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-from annotator.nlp import conll
 from annotator.nlp.formats.base import (
     Event,
     ExportDocument,
     Format,
-    Problem,
     Problems,
     ReadOptions,
     Sentence,
@@ -34,6 +32,7 @@ from annotator.nlp.formats.base import (
     first_record,
     gaps_of,
     json_records,
+    one_document,
     place_spans,
     tokenize_for_spans,
 )
@@ -45,19 +44,11 @@ DERIVED = ("text", "tokens", "spans")
 
 def read(stream: BinaryIO, name: str, options: ReadOptions) -> Iterator[Event]:
     problems = Problems(name)
-    yield conll.DocumentStart(name, conll.DocumentFormat())
-    count = 0
-    for line, group, grouped in _groups(json_records(stream, problems)):
-        sentence, warnings = _sentence(group, line, problems, grouped=grouped)
-        for warning in warnings:
-            yield Problem(name, line, warning)
-        if sentence is not None and not problems:
-            count += 1
-            yield sentence
-    if count == 0 and not problems:
-        problems.fail(1, "the file has no accepted examples")
-    yield conll.DocumentEnd("")
-    problems.raise_any()
+    results = (
+        (line, *_sentence(group, line, problems, grouped=grouped))
+        for line, group, grouped in _groups(json_records(stream, problems))
+    )
+    yield from one_document(name, problems, results, "the file has no accepted examples")
 
 
 def _groups(records) -> Iterator[tuple[int, list[tuple[int, dict]], bool]]:
