@@ -229,6 +229,17 @@ def test_a_job_left_running_by_a_dead_worker_runs_again_once(project, member, tm
     assert documents_of(project) == ["small.conll", "small.conll"]
 
 
+def test_a_cancel_flag_left_by_an_earlier_database_does_not_cancel_a_new_job(
+    project, member, tmp_path
+):
+    """Job ids start again in a new database while the cache keeps the old jobs' keys."""
+    job = import_job(project, member, tmp_path, SMALL)
+    cache.set(jobs._cancel_key(job.pk), True, 3600)
+    jobs.run_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == Job.State.DONE, job.message
+
+
 def test_run_job_of_a_deleted_job_does_nothing():
     jobs.run_job(987654)
     assert not Job.objects.exists()
@@ -272,12 +283,20 @@ def test_a_requested_cancel_found_at_start_ends_the_job_cancelled(project, membe
     assert documents_of(project) == ["small.conll"]
 
 
-def test_a_cancel_during_the_run_ends_cancelled_with_nothing_written(project, member, tmp_path):
+def test_a_cancel_during_the_run_ends_cancelled_with_nothing_written(
+    project, member, tmp_path, monkeypatch
+):
     big = write_conll(tmp_path / "big.conll", tokens=50_000)
     job = import_job(project, member, tmp_path, big)
     before = row_counts()
-    # The flag a cancel from the page sets; the runner sees it when it next reports progress.
-    cache.set(jobs._cancel_key(job.pk), True, 60)
+    importing = jobs.RUNNERS["import"]
+
+    def cancelled_once_running(running, progress):
+        # What the page's Cancel does while the job runs; the runner sees it at its next report.
+        services.cancel_job(running)
+        importing(running, progress)
+
+    monkeypatch.setitem(jobs.RUNNERS, "import", cancelled_once_running)
     jobs.run_job(job.pk)
     job.refresh_from_db()
     assert job.state == Job.State.CANCELLED

@@ -13,6 +13,7 @@ and the worst sentences, which the likely-errors page turns into a review queue.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -106,7 +107,7 @@ def run_fold(job, progress, fold: int | None) -> None:
         _save_part(_fold_file(folder, fold), part)
     if not all(_fold_file(folder, k).exists() for k in range(folds)):
         return
-    if not cache.add(f"job:{job.pk}:{job.attempts}:ranking", 1, 3600):
+    if not _claim(folder / "ranking.claim"):
         return  # another fold's worker is ranking
     progress(folds * iterations, folds * iterations, "Ranking")
     parts = [_load_part(_fold_file(folder, k)) for k in range(folds)]
@@ -122,7 +123,7 @@ class _FoldProgress:
         self.keys = [f"job:{job_id}:fold:{k}" for k in range(folds)]
         self.progress, self.fold, self.total = progress, fold, folds * iterations
         self.iterations = iterations
-        self.last = 0.0
+        self.last = float("-inf")  # monotonic() counts from boot: it may be small
 
     def __call__(self, done: int, _total: int) -> None:
         now = time.monotonic()
@@ -192,6 +193,16 @@ def _folder(job) -> Path:
     """The attempt's scratch folder (input, one file per fold), shared by the workers; the
     workers' sweep removes it once the attempt is over, whatever its outcome."""
     return scratch.root() / f"job-{job.pk}-{job.attempts}"
+
+
+def _claim(path: Path) -> bool:
+    """True for the one caller that creates the file. A file in the attempt's own folder, not a
+    cache key: job ids start again on a new database, and a key would outlive it."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    return True
 
 
 def _fold_file(folder: Path, fold: int) -> Path:

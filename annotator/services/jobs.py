@@ -54,7 +54,7 @@ class Progress:
 
     def __init__(self, job_id: int):
         self.job_id = job_id
-        self.last = 0.0
+        self.last = float("-inf")  # monotonic() counts from boot: it may be small
         self.last_asked = time.monotonic()
         self.message = ""
 
@@ -185,6 +185,10 @@ def run_job(job_id: int, worker: str = "", *, redelivered: bool = False) -> None
         if job.cancel_requested:
             _finish(job, Job.State.CANCELLED, message="Cancelled.")
             return
+        if job.attempts == 0:
+            # Job ids start again in a new database (tests, a restore) while Redis keeps the
+            # keys of the old one's jobs; under the row lock, so a cancel cannot slip between.
+            cache.delete_many([_key(job.pk), _cancel_key(job.pk)])
         job.state = Job.State.RUNNING
         job.started_at = job.started_at or timezone.now()
         job.attempts += 1
