@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from annotator.nlp.scheme import spans
+from annotator.nlp.scheme import Span, spans
 
 KINDS = ("type", "missing", "boundary")
 LONGEST_MISSING = 4  # tokens: the longest entity proposed over O tokens
@@ -78,34 +78,40 @@ def _moves(given: Sequence[str]) -> list[Proposal]:
     return out
 
 
-def _missing(
-    given: Sequence[str], labels: Iterable[str], near: Callable[[int, int, str], bool]
-) -> list[Proposal]:
-    """Entities of up to LONGEST_MISSING tokens over O tokens, where `near` says worth it."""
+def _entity(label: str, length: int) -> tuple[str, ...]:
+    return (f"B-{label}",) + (f"I-{label}",) * (length - 1)
+
+
+def untagged_stretches(given: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, end) of every run of up to LONGEST_MISSING O tokens that could become an entity
+    (the token after it is not inside a span, which would lose its start)."""
     n, out = len(given), []
     for start in range(n):
-        if given[start] != "O":
-            continue
         for end in range(start + 1, min(n, start + LONGEST_MISSING) + 1):
             if given[end - 1] != "O":
                 break
-            if end < n and given[end].startswith("I-"):
-                continue  # the next span would lose its start
-            for label in labels:
-                if near(start, end, label):
-                    out.append(
-                        (start, (f"B-{label}",) + (f"I-{label}",) * (end - start - 1), "missing")
-                    )
+            if end == n or not given[end].startswith("I-"):
+                out.append((start, end))
     return out
 
 
 def propose(
     given: Sequence[str],
     labels: Sequence[str],
-    near: Callable[[int, int, str], bool] = lambda start, end, label: True,
+    missing: Iterable[tuple[int, int, str]] | None = None,
 ) -> list[Proposal]:
-    """Every small correction of one sentence's IOB2 tags: (start, new tags, kind)."""
-    return _retypes(given, labels) + _moves(given) + _missing(given, labels, near)
+    """Small corrections of one sentence's IOB2 tags: (start, new tags, kind). `missing`:
+    the (start, end, label) entities to propose over O tokens (default: every one)."""
+    stretches = untagged_stretches(given)
+    if missing is None:
+        missing = [(a, b, label) for a, b in stretches for label in labels]
+    allowed = set(stretches)
+    added = [
+        (a, _entity(label, b - a), "missing")
+        for a, b, label in sorted(set(missing))
+        if (a, b) in allowed
+    ]
+    return _retypes(given, labels) + _moves(given) + added
 
 
 def marginal_gain(log_marginals: np.ndarray, index: dict[str, int], given, start, tags) -> float:
@@ -117,20 +123,31 @@ def marginal_gain(log_marginals: np.ndarray, index: dict[str, int], given, start
     return total
 
 
-def near_by_marginals(given, log_marginals: np.ndarray, index: dict[str, int], hints=()):
-    """`near` for `propose`: a missing entity the marginals rate above MISSING_FLOOR, or one
-    of `hints` ((start, end, label): words tagged so elsewhere)."""
-    hinted = set(hints)
-
-    def near(start: int, end: int, label: str) -> bool:
-        if (start, end, label) in hinted:
-            return True
-        tags = (f"B-{label}",) + (f"I-{label}",) * (end - start - 1)
-        if any(tag not in index for tag in tags):
-            return False
-        return marginal_gain(log_marginals, index, given, start, tags) > MISSING_FLOOR
-
-    return near
+def likely_missing(
+    given: Sequence[str], log_marginals: np.ndarray, index: dict[str, int], labels
+) -> list[tuple[int, int, str]]:
+    """Entities over O tokens that the marginals rate above MISSING_FLOOR against the O's."""
+    stretches = untagged_stretches(given)
+    if not stretches:
+        return []
+    starts = np.array([a for a, _ in stretches])
+    lengths = np.array([b - a for a, b in stretches])
+    o = log_marginals[:, index["O"]]
+    out = []
+    for label in labels:
+        b, i = index.get(f"B-{label}"), index.get(f"I-{label}")
+        if b is None:
+            continue
+        # (a label never seen inside a span: a large finite penalty, as -inf - -inf is nan)
+        inside = log_marginals[:, i] - o if i is not None else np.full(len(o), -1e6)
+        # gain(start, end) = first token's B- over O, plus each later token's I- over O
+        running = np.concatenate([[0.0], np.cumsum(inside)])
+        gains = (log_marginals[starts, b] - o[starts]) + (
+            running[starts + lengths] - running[starts + 1]
+        )
+        for k in np.flatnonzero(gains > MISSING_FLOOR):
+            out.append((int(starts[k]), int(starts[k] + lengths[k]), label))
+    return out
 
 
 def score(
@@ -181,6 +198,7 @@ class FormCounts:
                 self.total[form][label] += 1
             self.own.append(mine)
         self.labels = len(labels)
+        self.seen = {form: sum(counts.values()) for form, counts in self.total.items()}
 
     def _occurrences(self, tokens, tags):
         words = [w.lower() for w in tokens]
@@ -226,11 +244,30 @@ class FormCounts:
         )
 
     def _reading(self, sentence, tokens, tags, lo, hi, prior) -> float:
-        touching = [s for s in spans(list(tags), "iob2") if s.end > lo and s.start < hi]
-        parts = [(s.start, s.end, s.label) for s in touching] or [(lo, hi, "O")]
+        parts = [(s.start, s.end, s.label) for s in _touching(tags, lo, hi)] or [(lo, hi, "O")]
         total = 0.0
         for start, end, label in parts:
-            counts = self.elsewhere(sentence, tuple(w.lower() for w in tokens[start:end]))
-            seen = sum(counts.values())
-            total += math.log((counts[label] + prior / self.labels) / (seen + prior))
+            form = tuple(w.lower() for w in tokens[start:end])
+            counts = self.total.get(form)
+            if counts is None:  # never tagged anywhere: every label alike
+                total -= math.log(self.labels)
+                continue
+            own = self.own[sentence].get(form) or {}
+            seen = self.seen[form] - sum(own.values())
+            count = counts[label] - own.get(label, 0)
+            total += math.log((count + prior / self.labels) / (seen + prior))
         return total
+
+
+def _touching(tags: Sequence[str], lo: int, hi: int) -> list[Span]:
+    """The spans that overlap tokens lo..hi-1, found without reading the whole sentence."""
+    start, end = lo, hi
+    while start > 0 and tags[start].startswith("I-"):
+        start -= 1
+    while end < len(tags) and tags[end].startswith("I-"):
+        end += 1
+    return [
+        Span(s.start + start, s.end + start, s.label)
+        for s in spans(list(tags[start:end]), "iob2")
+        if s.end + start > lo and s.start + start < hi
+    ]

@@ -113,10 +113,12 @@ def propose_and_score(
     sequences) when given, else as if tokens were independent (the marginals)."""
     index = {tag: i for i, tag in enumerate(classes)}
     logs = _log(marginals)
-    hints = counts.hints(sentence, tokens, given)
-    near = fixes.near_by_marginals(given, logs, index, hints)
     known = [label for label in labels or entity_labels(classes) if f"B-{label}" in index]
-    proposals = [p for p in fixes.propose(given, known, near) if all(tag in index for tag in p[1])]
+    missing = fixes.likely_missing(given, logs, index, known)
+    missing += counts.hints(sentence, tokens, given)  # words tagged so elsewhere
+    proposals = [
+        p for p in fixes.propose(given, known, missing) if all(tag in index for tag in p[1])
+    ]
     if log_probabilities is None:
         found = [
             fixes.Correction(

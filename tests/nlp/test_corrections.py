@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -33,9 +34,23 @@ def test_a_span_gets_every_other_type_and_its_boundaries_move_by_one():
 
 
 def test_missing_entities_are_proposed_only_where_asked():
-    tags = ["O", "O", "O"]
-    near = lambda start, end, label: (start, end) == (1, 3)  # noqa: E731
-    assert corrections.propose(tags, ["A"], near) == [(1, ("B-A", "I-A"), "missing")]
+    tags = ["O", "O", "B-B"]
+    assert corrections.propose(tags, ["A"], [(0, 2, "A")])[-1] == (0, ("B-A", "I-A"), "missing")
+    assert (1, ("B-A",), "missing") not in corrections.propose(tags, ["A"], [(0, 2, "A")])
+    assert corrections.propose(["O", "B-A", "I-A"], ["A"], [(0, 2, "A")]) == (
+        corrections.propose(["O", "B-A", "I-A"], ["A"], [])
+    )  # an entity over a tagged token is not proposed
+
+
+def test_the_marginals_pick_the_missing_entities_worth_scoring():
+    index = {"O": 0, "B-A": 1, "I-A": 2}
+    marginals = np.array([[0.998, 0.001, 0.001], [0.2, 0.7, 0.1], [0.3, 0.1, 0.6]])
+    found = corrections.likely_missing(["O", "O", "O"], np.log(marginals), index, ["A"])
+    assert (1, 3, "A") in found and (1, 2, "A") in found
+    assert all(start != 0 for start, _, _ in found)  # 0.001 against 0.998: below the floor
+    no_inside = {"O": 0, "B-A": 1}
+    found = corrections.likely_missing(["O", "O"], np.log(marginals[1:, :2]), no_inside, ["A"])
+    assert found == [(0, 1, "A"), (1, 2, "A")]  # no I-A: one-token entities only
 
 
 @given(
