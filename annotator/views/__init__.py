@@ -19,8 +19,7 @@ from annotator.views.jobs import (
     job_download,
     job_progress,
     project_jobs,
-    register_remote_model,
-    register_spacy_model,
+    register_model,
     start_preannotation,
 )
 from annotator.views.pages import (
@@ -72,8 +71,7 @@ __all__ = [
     "job_download",
     "job_progress",
     "project_jobs",
-    "register_remote_model",
-    "register_spacy_model",
+    "register_model",
     "start_preannotation",
     "assign",
     "dashboard",
