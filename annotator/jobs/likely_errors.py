@@ -1,5 +1,5 @@
 """The likely-errors job's parameters; its runner, which spreads the folds over the workers, is
-services/errors.py."""
+services/likely_errors.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from annotator.jobs.base import JobKind
 from annotator.params import Clamped, Form
-from annotator.services import errors
+from annotator.services import likely_errors as service
 
 
 class Params(Form):
@@ -17,8 +17,8 @@ class Params(Form):
 
 
 KIND = JobKind(
-    name=errors.KIND,
-    run=errors.run_likely_errors,
+    name=service.KIND,
+    run=service.run_likely_errors,
     params=Params,
     summary="the doubtful tags of `layer`, ranked",
 )

@@ -3,9 +3,9 @@
 from annotator.services import (  # noqa: F401 - registers the job runners
     adjudication,
     agreement,
-    errors,
     exports,
     learning,
+    likely_errors,
     preannotate,
     tagger_models,
 )

@@ -12,7 +12,6 @@ from annotator.views.agreement import (
     majority_vote,
 )
 from annotator.views.compare import document_compare, document_take, document_take_all
-from annotator.views.errors import likely_errors
 from annotator.views.health import health
 from annotator.views.jobs import (
     job_cancel,
@@ -22,6 +21,7 @@ from annotator.views.jobs import (
     register_model,
     start_preannotation,
 )
+from annotator.views.likely_errors import likely_errors
 from annotator.views.pages import (
     document_detail,
     document_export,

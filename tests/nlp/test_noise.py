@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-from annotator.nlp import errors, noise
+from annotator.nlp import likely_errors, noise
 from annotator.nlp.scheme import is_valid, spans
 
 
@@ -63,8 +63,8 @@ def test_consistency_counts_an_entity_word_in_the_other_sentences_only():
         (["Paris"], ["B-LOC"]),
         (["Paris", "x"], ["O", "O"]),
     ]
-    classes = errors.tag_classes(sentences)  # O, B-LOC, B-PER
-    counts = errors.consistency(sentences)
+    classes = likely_errors.tag_classes(sentences)  # O, B-LOC, B-PER
+    counts = likely_errors.consistency(sentences)
     assert classes == ["O", "B-LOC", "B-PER"]
     assert counts[0].tolist() == [[1, 1, 0], [1, 1, 0]]  # the third and second sentence
     assert counts[1].tolist() == [[1, 1, 1]]
@@ -74,9 +74,11 @@ def test_consistency_counts_an_entity_word_in_the_other_sentences_only():
 def test_a_word_tagged_otherwise_everywhere_else_ranks_first():
     sentences = [(["Paris", "is", "nice"], ["B-LOC", "O", "O"]) for _ in range(9)]
     sentences.append((["Paris", "is", "nice"], ["B-PER", "O", "O"]))
-    classes = errors.tag_classes(sentences)
+    classes = likely_errors.tag_classes(sentences)
     unsure = np.full((3, len(classes)), 1 / len(classes))  # a model that knows nothing
-    ranking = errors.rank(sentences, [unsure] * 10, consistency=errors.consistency(sentences))
+    ranking = likely_errors.rank(
+        sentences, [unsure] * 10, consistency=likely_errors.consistency(sentences)
+    )
     assert (ranking.issues[0].sentence, ranking.issues[0].token) == (9, 0)
     assert ranking.issues[0].suggested == "B-LOC"
-    assert errors.rank(sentences, [unsure] * 10).issues == []  # without it: all ties
+    assert likely_errors.rank(sentences, [unsure] * 10).issues == []  # without it: all ties

@@ -63,9 +63,9 @@ def run_likely_errors(job, progress) -> None:
     sentences = [(tokens, tags) for *_, tokens, tags in rows]
     if len(sentences) < max(10, 2 * folds):
         raise JobFailed(f"layer {layer!r} has too few sentences for {folds} folds")
-    from annotator.nlp import errors  # numpy and cleanlab: only where the job runs
+    from annotator.nlp import likely_errors  # numpy and cleanlab: only where the job runs
 
-    fold_of = errors.plan_folds(
+    fold_of = likely_errors.plan_folds(
         sentences, folds, int(params.get("seed", 0)), documents=[row[0] for row in rows]
     )
     folder = _folder(job)
@@ -90,7 +90,7 @@ def run_likely_errors(job, progress) -> None:
 
 def run_fold(job, progress, fold: int | None) -> None:
     """Train one fold (unless its marginals are on disk); whoever finds all folds done ranks."""
-    from annotator.nlp import errors
+    from annotator.nlp import likely_errors
 
     folder = _folder(job)
     data = json.loads((folder / "input.json").read_text(encoding="utf-8"))
@@ -100,7 +100,7 @@ def run_fold(job, progress, fold: int | None) -> None:
     iterations = int(job.params.get("iterations", 50))
     if fold is not None and not _fold_file(folder, fold).exists():
         report = _FoldProgress(job.pk, progress, fold, folds, iterations)
-        part = errors.fold_marginals(
+        part = likely_errors.fold_marginals(
             sentences, fold_of, fold, iterations=iterations, progress=report, workdir=folder
         )
         _save_part(_fold_file(folder, fold), part)
@@ -110,7 +110,7 @@ def run_fold(job, progress, fold: int | None) -> None:
         return  # another fold's worker is ranking
     progress(folds * iterations, folds * iterations, "Ranking")
     parts = [_load_part(_fold_file(folder, k)) for k in range(folds)]
-    marginals = errors.assemble(sentences, parts)
+    marginals = likely_errors.assemble(sentences, parts)
     _rank(job, rows, sentences, marginals)
     shutil.rmtree(folder, ignore_errors=True)
 
@@ -141,11 +141,11 @@ class _FoldProgress:
 
 
 def _rank(job, rows, sentences, marginals) -> None:
-    from annotator.nlp import errors
+    from annotator.nlp import likely_errors
 
     params = job.params
-    counts = errors.consistency(sentences)
-    ranking = errors.rank(sentences, marginals, consistency=counts)
+    counts = likely_errors.consistency(sentences)
+    ranking = likely_errors.rank(sentences, marginals, consistency=counts)
     issues = [
         {
             "document": rows[x.sentence][0],
@@ -175,7 +175,7 @@ def _rank(job, rows, sentences, marginals) -> None:
         "sentences": len(sentences),
         "tokens": sum(len(tokens) for tokens, _ in sentences),
         "disagreements": len(ranking.issues),
-        "flagged": len(errors.flagged(sentences, marginals, consistency=counts)),
+        "flagged": len(likely_errors.flagged(sentences, marginals, consistency=counts)),
         "issues": issues,
         "worst_sentences": worst,
     }
