@@ -11,6 +11,8 @@ from annotator.taggers import gazetteer
 
 
 class Params(gazetteer.Settings):
+    """The gazetteer's settings and the documents to tag."""
+
     documents = documents_field()
 
 

@@ -15,6 +15,8 @@ from annotator.taggers.base import TaggerFailed
 
 
 class Params(Form):
+    """The model to tag with and the documents to tag."""
+
     model = serializers.IntegerField(help_text="A model id.", **ID)
     documents = documents_field()
 

@@ -9,21 +9,17 @@ from annotator.jobs import gazetteer, likely_errors, preannotate, train_crf
 from annotator.jobs.base import JobKind
 from annotator.services import adjudication, agreement, corpus, exports, learning
 
-KINDS: dict[str, JobKind] = {
-    k.name: k
-    for k in (
-        gazetteer.KIND,
-        preannotate.KIND,
-        train_crf.KIND,
-        likely_errors.KIND,
-        # Started by their own pages and services, which check their parameters.
-        JobKind(name="import", run=corpus.run_import),
-        JobKind(name=exports.KIND, run=exports.run_export),
-        JobKind(name=agreement.KIND, run=agreement.run_agreement),
-        JobKind(name=adjudication.KIND, run=adjudication.run_majority_vote),
-        JobKind(name=learning.KIND, run=learning.run_retrain),
-    )
-}
+# Started from the jobs page and the API (and commands) with their `Params`.
+STARTED_HERE = (gazetteer.KIND, preannotate.KIND, train_crf.KIND, likely_errors.KIND)
+# Started by their own pages and services, which check their parameters.
+STARTED_ELSEWHERE = (
+    JobKind(name="import", run=corpus.run_import),
+    JobKind(name=exports.KIND, run=exports.run_export),
+    JobKind(name=agreement.KIND, run=agreement.run_agreement),
+    JobKind(name=adjudication.KIND, run=adjudication.run_majority_vote),
+    JobKind(name=learning.KIND, run=learning.run_retrain),
+)
+KINDS: dict[str, JobKind] = {kind.name: kind for kind in STARTED_HERE + STARTED_ELSEWHERE}
 
 
 def get(name: str) -> JobKind:

@@ -19,6 +19,8 @@ from annotator.services.tagger_models import HELD_OUT, store_model, training_sen
 
 
 class Params(Form):
+    """The layer and documents to learn from, the model's name, the training iterations."""
+
     layer = serializers.CharField(default="gold", max_length=200, help_text="Learn from it.")
     name = serializers.CharField(default="crf", max_length=100, help_text="The model's name.")
     documents = documents_field()

@@ -18,8 +18,8 @@ from django.db.models import Sum
 from annotator.models import GOLD, Job, Project, SentenceTags, TaggerModel, TagLayer
 from annotator.nlp import crf, scheme, suggestions
 from annotator.services.jobs import JobFailed, complete, start_job
-from annotator.services.tagger_models import HELD_OUT, store_model
 from annotator.services.scratch import scratch_folder
+from annotator.services.tagger_models import HELD_OUT, store_model
 
 KIND = "retrain"
 LIVE_MODEL = "live"

@@ -74,7 +74,7 @@ def register(*, user, project: Project, kind: str, name: str, settings: dict) ->
     """A model of a kind managers add by hand (registry.registrable()), as the next version of
     `name`. params.BadParams (its message for the user) for settings its form refuses or that
     do not fit (a URL off the site's list of model servers, labels the project lacks)."""
-    tagger_kind = registry.get(kind)
+    tagger_kind = registry.KINDS[kind]
     if tagger_kind.settings is None:
         raise ValueError(f"{kind} models are not registered by hand")
     checked = params.parse(tagger_kind.settings, settings, project=project)
@@ -90,7 +90,7 @@ def register(*, user, project: Project, kind: str, name: str, settings: dict) ->
 
 def load(model: TaggerModel) -> Tagger:
     """The model as a Tagger; taggers.base.TaggerFailed when it cannot be loaded."""
-    return registry.get(model.kind).load(model)
+    return registry.KINDS[model.kind].load(model)
 
 
 def rename_label(project: Project, label: str, into: str) -> None:

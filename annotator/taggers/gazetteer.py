@@ -13,6 +13,8 @@ from annotator.taggers.base import TaggerKind
 
 
 class Settings(Form):
+    """Where the gazetteer's spans come from, and whether it matches case."""
+
     source = serializers.CharField(
         default="gold", max_length=200, help_text="gold, approved, or a layer's name."
     )

@@ -1,5 +1,5 @@
 """The one table of tagger kinds: the jobs page, the models API, pre-annotation and the
-commands all read it. Adding a kind: a module beside this one with a `KIND`, and a line here.
+commands all read it. Adding a kind: a module beside this one with a `KIND`, named in the table here.
 """
 
 from __future__ import annotations
@@ -8,22 +8,8 @@ from annotator.taggers import crf, gazetteer, remote, spacy
 from annotator.taggers.base import TaggerKind
 
 KINDS: dict[str, TaggerKind] = {
-    k.name: k
-    for k in (
-        crf.KIND,
-        gazetteer.KIND,
-        remote.KIND,
-        spacy.KIND,
-    )
+    k.name: k for k in (crf.KIND, gazetteer.KIND, remote.KIND, spacy.KIND)
 }
-
-
-def get(name: str) -> TaggerKind:
-    """The kind named `name`; KeyError names the known ones."""
-    try:
-        return KINDS[name]
-    except KeyError:
-        raise KeyError(f"unknown tagger kind {name!r} (known: {', '.join(KINDS)})") from None
 
 
 def registrable() -> list[TaggerKind]:

@@ -55,6 +55,8 @@ class HttpUriField(serializers.CharField):
 
 
 class Settings(Form):
+    """A remote model's address."""
+
     url = HttpUriField(
         max_length=URL_LENGTH,
         label="at",
@@ -101,9 +103,5 @@ def describe(model: TaggerModel) -> str:
 
 
 KIND = TaggerKind(
-    name="remote",
-    title="Remote (HTTP)",
-    load=RemoteTagger,
-    describe=describe,
-    settings=Settings,
+    name="remote", title="Remote (HTTP)", load=RemoteTagger, describe=describe, settings=Settings
 )

@@ -39,6 +39,8 @@ class MappingField(serializers.DictField):
 
 
 class Settings(Form):
+    """A spaCy model's pipeline and label mapping."""
+
     pipeline = serializers.CharField(
         max_length=300,
         label="pipeline",
@@ -78,10 +80,5 @@ def relabel(settings: dict, label: str, into: str) -> dict:
 
 
 KIND = TaggerKind(
-    name="spacy",
-    title="spaCy pipeline",
-    load=load,
-    describe=describe,
-    settings=Settings,
-    relabel=relabel,
+    name="spacy", title="spaCy", load=load, describe=describe, settings=Settings, relabel=relabel
 )
