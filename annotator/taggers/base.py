@@ -33,7 +33,7 @@ class TaggerFailed(Exception):
 @dataclass(frozen=True)
 class TaggerKind:
     name: str
-    title: str
+    title: str  # what the page calls one: "Add a TITLE named ..."
     load: Callable[[TaggerModel], Tagger]
     describe: Callable[[TaggerModel], str]  # one line for the models table
     # A form: managers register a model of this kind with these settings (page and API).

@@ -38,4 +38,4 @@ def describe(model: TaggerModel) -> str:
     return f"{layer}, {sentences} sentences, {tokens} tokens"
 
 
-KIND = TaggerKind(name="crf", title="CRF", load=load, describe=describe)
+KIND = TaggerKind(name="crf", title="CRF model", load=load, describe=describe)

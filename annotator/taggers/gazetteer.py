@@ -60,4 +60,4 @@ def describe(model: TaggerModel) -> str:
     return f"gazetteer of the {model.settings.get('source', 'gold')} spans"
 
 
-KIND = TaggerKind(name="gazetteer", title="Gazetteer", load=load, describe=describe)
+KIND = TaggerKind(name="gazetteer", title="gazetteer", load=load, describe=describe)

@@ -1,5 +1,5 @@
 """The one table of tagger kinds: the jobs page, the models API, pre-annotation and the
-commands all read it. Adding a kind: a module beside this one with a `KIND`, named in the table here.
+commands all read it. Adding a kind: a module beside this one with a `KIND`, named in the table.
 """
 
 from __future__ import annotations

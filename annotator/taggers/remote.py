@@ -103,5 +103,5 @@ def describe(model: TaggerModel) -> str:
 
 
 KIND = TaggerKind(
-    name="remote", title="Remote (HTTP)", load=RemoteTagger, describe=describe, settings=Settings
+    name="remote", title="remote model", load=RemoteTagger, describe=describe, settings=Settings
 )

@@ -80,5 +80,10 @@ def relabel(settings: dict, label: str, into: str) -> dict:
 
 
 KIND = TaggerKind(
-    name="spacy", title="spaCy", load=load, describe=describe, settings=Settings, relabel=relabel
+    name="spacy",
+    title="spaCy pipeline",
+    load=load,
+    describe=describe,
+    settings=Settings,
+    relabel=relabel,
 )

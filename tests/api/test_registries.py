@@ -46,7 +46,7 @@ class WordTagger:
 
 WORD = TaggerKind(
     name="word",
-    title="One word",
+    title="one-word finder",
     load=WordTagger,
     describe=lambda model: f"finds {model.settings['word']!r}",
     settings=WordSettings,
