@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-from annotator.nlp import errors, noise
+from annotator.nlp import likely_errors, noise
 from annotator.nlp.scheme import is_valid, spans
 
 
@@ -60,17 +60,17 @@ def test_the_same_seed_plants_the_same_errors():
 def test_a_word_tagged_otherwise_everywhere_else_ranks_first():
     sentences = [(["Paris", "is", "nice"], ["B-LOC", "O", "O"]) for _ in range(9)]
     sentences.append((["Paris", "is", "nice"], ["B-PER", "O", "O"]))
-    classes = errors.tag_classes(sentences)
+    classes = likely_errors.tag_classes(sentences)
     unsure = np.full((3, len(classes)), 1 / len(classes))  # a model that knows nothing
-    ranking = errors.rank(sentences, [unsure] * 10)
+    ranking = likely_errors.rank(sentences, [unsure] * 10)
     assert [(x.sentence, x.token, x.suggested) for x in ranking.issues] == [(9, 0, "B-LOC")]
-    assert errors.rank(sentences, [unsure] * 10, weight=0).issues == []  # without it: ties
+    assert likely_errors.rank(sentences, [unsure] * 10, weight=0).issues == []  # without it: ties
 
 
 def test_an_entity_left_untagged_where_it_is_tagged_elsewhere_ranks_first():
     sentences = [(["Paris", "is", "nice"], ["B-LOC", "O", "O"]) for _ in range(9)]
     sentences.append((["Paris", "is", "nice"], ["O", "O", "O"]))
-    classes = errors.tag_classes(sentences)
+    classes = likely_errors.tag_classes(sentences)
     unsure = np.full((3, len(classes)), 1 / len(classes))
-    issue = errors.rank(sentences, [unsure] * 10).issues[0]
+    issue = likely_errors.rank(sentences, [unsure] * 10).issues[0]
     assert (issue.sentence, issue.token, issue.given, issue.kind) == (9, 0, "O", "missing")

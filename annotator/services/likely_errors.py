@@ -24,7 +24,7 @@ from django.db import transaction
 from annotator.models import SentenceTags
 from annotator.nlp import scheme
 from annotator.services import jobs, scratch
-from annotator.services.jobs import JobFailed, complete, runner
+from annotator.services.jobs import JobFailed, complete
 
 KIND = "likely-errors"
 TOP_ISSUES = 500
@@ -51,7 +51,6 @@ def layer_sentences(project, layer: str) -> list[tuple]:
     ]
 
 
-@runner(KIND)
 def run_likely_errors(job, progress) -> None:
     """Read the layer, plan the folds; then train them here (no worker: a command, a test) or
     send each fold to the workers as a task of its own, the last of which ranks."""
@@ -64,9 +63,9 @@ def run_likely_errors(job, progress) -> None:
     sentences = [(tokens, tags) for *_, tokens, tags in rows]
     if len(sentences) < max(10, 2 * folds):
         raise JobFailed(f"layer {layer!r} has too few sentences for {folds} folds")
-    from annotator.nlp import errors  # numpy and cleanlab: only where the job runs
+    from annotator.nlp import likely_errors  # numpy and cleanlab: only where the job runs
 
-    fold_of = errors.plan_folds(
+    fold_of = likely_errors.plan_folds(
         sentences, folds, int(params.get("seed", 0)), documents=[row[0] for row in rows]
     )
     folder = _folder(job)
@@ -91,7 +90,7 @@ def run_likely_errors(job, progress) -> None:
 
 def run_fold(job, progress, fold: int | None) -> None:
     """Train one fold (unless its marginals are on disk); whoever finds all folds done ranks."""
-    from annotator.nlp import errors
+    from annotator.nlp import likely_errors
 
     folder = _folder(job)
     data = json.loads((folder / "input.json").read_text(encoding="utf-8"))
@@ -101,18 +100,18 @@ def run_fold(job, progress, fold: int | None) -> None:
     iterations = int(job.params.get("iterations", 50))
     if fold is not None and not _fold_file(folder, fold).exists():
         report = _FoldProgress(job.pk, progress, fold, folds, iterations)
-        part = errors.train_fold(
+        part = likely_errors.train_fold(
             sentences, fold_of, fold, iterations=iterations, progress=report, workdir=folder
         )
-        _save_part(_fold_file(folder, fold), part, errors.tag_classes(sentences))
+        _save_part(_fold_file(folder, fold), part, likely_errors.tag_classes(sentences))
     if not all(_fold_file(folder, k).exists() for k in range(folds)):
         return
     if not _claim(folder / "ranking.claim"):
         return  # another fold's worker is ranking
     progress(folds * iterations, folds * iterations, "Ranking")
-    classes = errors.tag_classes(sentences)
+    classes = likely_errors.tag_classes(sentences)
     parts = [_load_part(_fold_file(folder, k), classes) for k in range(folds)]
-    _rank(job, rows, sentences, errors.assemble(sentences, parts))
+    _rank(job, rows, sentences, likely_errors.assemble(sentences, parts))
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -142,10 +141,10 @@ class _FoldProgress:
 
 
 def _rank(job, rows, sentences, judged) -> None:
-    from annotator.nlp import errors
+    from annotator.nlp import likely_errors
 
     params = job.params
-    ranking = errors.rank(sentences, judged.marginals, corrections=judged.corrections)
+    ranking = likely_errors.rank(sentences, judged.marginals, corrections=judged.corrections)
     issues = [
         {
             "document": rows[x.sentence][0],
@@ -176,7 +175,7 @@ def _rank(job, rows, sentences, judged) -> None:
         "sentences": len(sentences),
         "tokens": sum(len(tokens) for tokens, _ in sentences),
         "disagreements": len(ranking.issues),
-        "flagged": len(errors.flagged(sentences, judged.marginals)),
+        "flagged": len(likely_errors.flagged(sentences, judged.marginals)),
         "issues": issues,
         "worst_sentences": worst,
     }
@@ -243,7 +242,7 @@ def _save_part(path: Path, part, classes: list[str]) -> None:
 def _load_part(path: Path, classes: list[str]):
     import numpy as np
 
-    from annotator.nlp import errors
+    from annotator.nlp import likely_errors
     from annotator.nlp.corrections import KINDS, Correction
 
     with np.load(path, allow_pickle=False) as saved:
@@ -257,4 +256,4 @@ def _load_part(path: Path, classes: list[str]):
         new = tuple(classes[n] for n in tags[at : at + length])
         found.append(Correction(sentence, start, new, KINDS[kind], float(gain)))
         at += length
-    return errors.FoldResult(marginals, found)
+    return likely_errors.FoldResult(marginals, found)
