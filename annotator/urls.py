@@ -43,14 +43,9 @@ urlpatterns = [
     path("projects/<int:pk>/likely-errors/", views.likely_errors, name="annotator-likely-errors"),
     path("projects/<int:pk>/preannotate/", views.start_preannotation, name="annotator-preannotate"),
     path(
-        "projects/<int:pk>/models/remote/",
-        views.register_remote_model,
-        name="annotator-remote-model",
-    ),
-    path(
-        "projects/<int:pk>/models/spacy/",
-        views.register_spacy_model,
-        name="annotator-spacy-model",
+        "projects/<int:pk>/models/<slug:kind>/",
+        views.register_model,
+        name="annotator-model-register",
     ),
     path("projects/<int:pk>/agreement/", views.agreement_report, name="annotator-agreement"),
     path(

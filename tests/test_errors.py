@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from annotator.models import Job, Membership, SentenceTags
-from annotator.nlp import errors
+from annotator.nlp import likely_errors
 from annotator.services import jobs
 from tests.conftest import import_files
 
@@ -36,62 +36,65 @@ PROBABILITIES = [
 
 
 def test_classes_are_the_tags_with_o_first():
-    assert errors.tag_classes(SENTENCES) == ["O", "B-ORG", "B-PER"]
-    assert errors.tag_classes([(["x"], ["B-X"])]) == ["O", "B-X"]
+    assert likely_errors.tag_classes(SENTENCES) == ["O", "B-ORG", "B-PER"]
+    assert likely_errors.tag_classes([(["x"], ["B-X"])]) == ["O", "B-X"]
 
 
-def test_disagreements_are_ranked_likeliest_error_first():
-    ranking = errors.rank(SENTENCES, PROBABILITIES)
-    assert [(x.sentence, x.token, x.given, x.suggested) for x in ranking.issues] == [
-        (0, 2, "B-ORG", "B-PER"),
-        (1, 2, "O", "B-PER"),
+def test_corrections_the_model_prefers_are_ranked_likeliest_error_first():
+    ranking = likely_errors.rank(SENTENCES, PROBABILITIES)
+    assert [(x.sentence, x.token, x.given, x.suggested, x.kind) for x in ranking.issues] == [
+        (0, 2, "B-ORG", "B-PER", "type"),
+        (1, 2, "O", "B-PER", "missing"),
     ]
-    assert [x.score for x in ranking.issues] == [0.1, 0.4]  # p(given tag): self-confidence
+    # The given tags' share against the correction: 0.1 / (0.1 + 0.85), 0.4 / (0.4 + 0.6).
+    assert [x.score for x in ranking.issues] == pytest.approx([0.1 / 0.95, 0.4], abs=1e-5)
     assert ranking.issues[0].confidence == 0.85
-    assert ranking.sentence_scores == [0.1, 0.4]  # a sentence scores as its worst token
+    assert ranking.sentence_scores == [x.score for x in ranking.issues]  # its worst token
     assert ranking.worst_sentences() == [0, 1]
-    assert errors.rank(SENTENCES, PROBABILITIES, limit=1).issues == ranking.issues[:1]
+    assert likely_errors.rank(SENTENCES, PROBABILITIES, limit=1).issues == ranking.issues[:1]
 
 
 def test_arrays_in_class_order_rank_like_dicts():
-    classes = errors.tag_classes(SENTENCES)
+    classes = likely_errors.tag_classes(SENTENCES)
     arrays = [np.array([[t.get(c, 0.0) for c in classes] for t in s]) for s in PROBABILITIES]
-    assert errors.rank(SENTENCES, arrays).issues == errors.rank(SENTENCES, PROBABILITIES).issues
+    assert (
+        likely_errors.rank(SENTENCES, arrays).issues
+        == likely_errors.rank(SENTENCES, PROBABILITIES).issues
+    )
 
 
 def test_probabilities_are_normalised_and_empty_sentences_skipped():
     sentences = [([], []), (["a", "b"], ["O", "B-X"])]
     probabilities = [[], [{"O": 2.0, "B-X": 2.0}, {}]]  # unnormalised; a token with none
-    ranking = errors.rank(sentences, probabilities)
-    assert ranking.sentence_scores[0] == 1.0
-    assert ranking.sentence_scores[1] == pytest.approx(0.5)
-    assert ranking.issues == []  # ties: the given tag is (one of) the best
+    ranking = likely_errors.rank(sentences, probabilities)
+    assert ranking.issues == []  # ties: no correction is likelier than the given tags
+    assert ranking.sentence_scores == [1.0, 1.0]
 
 
 def test_mismatched_probabilities_are_refused():
     with pytest.raises(ValueError):
-        errors.rank(SENTENCES, PROBABILITIES[:1])
+        likely_errors.rank(SENTENCES, PROBABILITIES[:1])
     with pytest.raises(ValueError):
-        errors.rank(SENTENCES, [PROBABILITIES[0], PROBABILITIES[0][:2]])
+        likely_errors.rank(SENTENCES, [PROBABILITIES[0], PROBABILITIES[0][:2]])
 
 
 def test_folds_are_balanced_and_seeded():
-    folds = errors.assign_folds(23, 5, seed=3)
+    folds = likely_errors.assign_folds(23, 5, seed=3)
     assert sorted(folds.count(k) for k in range(5)) == [4, 4, 5, 5, 5]
-    assert folds == errors.assign_folds(23, 5, seed=3)
-    assert folds != errors.assign_folds(23, 5, seed=4)
+    assert folds == likely_errors.assign_folds(23, 5, seed=3)
+    assert folds != likely_errors.assign_folds(23, 5, seed=4)
 
 
 def test_confident_learning_flags_a_planted_error():
     sentences = [(["w"] * 4, ["O", "O", "B-X", "O"]) for _ in range(20)]
     probabilities = [np.array([[0.9, 0.1], [0.9, 0.1], [0.1, 0.9], [0.9, 0.1]])] * 20
     sentences[7] = (["w"] * 4, ["O", "B-X", "B-X", "O"])  # token 1 should be O
-    assert errors.flagged(sentences, probabilities) == {(7, 1)}
+    assert likely_errors.flagged(sentences, probabilities) == {(7, 1)}
 
 
 def test_out_of_fold_needs_a_sentence_per_fold():
     with pytest.raises(ValueError):
-        errors.out_of_fold(SENTENCES, folds=5)
+        likely_errors.out_of_fold(SENTENCES, folds=5)
 
 
 @pytest.fixture
@@ -151,7 +154,8 @@ def test_the_job_ranks_corrupted_tags_near_the_top(demo, member, isolated, setti
     assert ranks[1] < 50 and ranks[3] < 150, ranks
     first = result["issues"][0]
     assert set(first) == {
-        "document", "sentence", "position", "token", "given", "suggested", "score", "confidence"
+        "document", "sentence", "position", "token", "given", "suggested", "score", "confidence",
+        "kind",
     }  # fmt: skip
     assert [x["score"] for x in result["issues"]] == sorted(x["score"] for x in result["issues"])
     assert not list(Path(settings.MODEL_ROOT).rglob("*.crfsuite"))  # folds' models are gone

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from annotator.services.errors import _FoldProgress
+from annotator.services.likely_errors import _FoldProgress
 
 
 @pytest.fixture

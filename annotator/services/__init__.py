@@ -3,11 +3,11 @@
 from annotator.services import (  # noqa: F401 - registers the job runners
     adjudication,
     agreement,
-    errors,
     exports,
     learning,
-    models,
+    likely_errors,
     preannotate,
+    tagger_models,
 )
 from annotator.services.approval import ApprovalPlan, copy_into_gold, plan_approval
 from annotator.services.corpus import (
@@ -40,7 +40,6 @@ from annotator.services.editing import (
 )
 from annotator.services.jobs import cancel_job, live, start_job, workers_alive
 from annotator.services.members import MemberError, add_member
-from annotator.services.models import register_remote, register_spacy
 from annotator.services.tasks import (
     NotAnAnnotator,
     TaskError,
@@ -64,8 +63,6 @@ __all__ = [
     "import_needs_job",
     "start_import_job",
     "cancel_job",
-    "register_remote",
-    "register_spacy",
     "live",
     "start_job",
     "workers_alive",

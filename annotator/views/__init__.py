@@ -12,17 +12,16 @@ from annotator.views.agreement import (
     majority_vote,
 )
 from annotator.views.compare import document_compare, document_take, document_take_all
-from annotator.views.errors import likely_errors
 from annotator.views.health import health
 from annotator.views.jobs import (
     job_cancel,
     job_download,
     job_progress,
     project_jobs,
-    register_remote_model,
-    register_spacy_model,
+    register_model,
     start_preannotation,
 )
+from annotator.views.likely_errors import likely_errors
 from annotator.views.pages import (
     document_detail,
     document_export,
@@ -72,8 +71,7 @@ __all__ = [
     "job_download",
     "job_progress",
     "project_jobs",
-    "register_remote_model",
-    "register_spacy_model",
+    "register_model",
     "start_preannotation",
     "assign",
     "dashboard",

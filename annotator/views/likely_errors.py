@@ -15,7 +15,7 @@ from annotator import access, services
 from annotator.access import REVIEWER
 from annotator.models import Document, Job, Sentence, SentenceTags
 from annotator.nlp import scheme
-from annotator.services.errors import KIND
+from annotator.services.likely_errors import KIND
 
 CONTEXT = 8  # tokens shown either side of the doubtful one
 
@@ -36,7 +36,7 @@ def likely_errors(request: HttpRequest, pk: int) -> HttpResponse:
         "pending": pending,
         "workers_alive": services.workers_alive() if pending else True,
     }
-    return render(request, "annotator/errors.html", context)
+    return render(request, "annotator/likely_errors.html", context)
 
 
 def _rows(project, result: dict) -> list[dict]:
