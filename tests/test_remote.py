@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from annotator import services
 from annotator.examples.crf_server import serve
 from annotator.models import Job, Project, SentenceTags, TagLayer
 from annotator.nlp import crf, remote, remote_hosts
-from annotator.services import jobs
+from annotator.services import corpus, jobs, models
 
 SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
 LOOPBACK = remote_hosts.parse_rules(["127.0.0.1"])  # the test servers listen there
@@ -103,7 +102,7 @@ def test_an_unreachable_server_is_a_clear_error() -> None:
 @pytest.fixture
 def sample_project(db) -> Project:
     with SAMPLE.open("rb") as stream:
-        return services.import_conll(project_name="Remote", files=[(SAMPLE.name, stream)]).project
+        return corpus.import_conll(project_name="Remote", files=[(SAMPLE.name, stream)]).project
 
 
 def run(project, model) -> Job:
@@ -116,7 +115,7 @@ def run(project, model) -> Job:
 def test_preannotation_through_the_example_server_writes_the_models_tags(
     sample_project, crf_server, model_file, db
 ) -> None:
-    model = services.register_remote(user=None, project=sample_project, name="r", url=crf_server)
+    model = models.register_remote(user=None, project=sample_project, name="r", url=crf_server)
 
     job = run(sample_project, model)
 
@@ -132,7 +131,7 @@ def test_a_model_answering_labels_the_project_lacks_fails_and_writes_nothing(
 ) -> None:
     server = fake_server(lambda s: {"tags": [["B-Spaceship"] + ["O"] * (len(t) - 1) for t in s]})
     url = _running(server)
-    model = services.register_remote(user=None, project=sample_project, name="odd", url=url)
+    model = models.register_remote(user=None, project=sample_project, name="odd", url=url)
     layers = TagLayer.objects.count()
     try:
         job = run(sample_project, model)
@@ -196,7 +195,7 @@ def http_answer(status: str, body: bytes = b"", *headers: str) -> bytes:
 def test_with_no_servers_allowed_no_remote_model_can_be_added(sample_project, settings) -> None:
     settings.REMOTE_MODEL_HOSTS = []  # the default
     with pytest.raises(remote_hosts.NotAllowed, match="not one of this site's model servers"):
-        services.register_remote(
+        models.register_remote(
             user=None, project=sample_project, name="r", url="http://127.0.0.1:6379/"
         )
     assert not sample_project.models.exists()
@@ -240,7 +239,7 @@ def test_a_name_allowed_by_the_administrator_may_not_lead_to_this_machine(
 ) -> None:
     settings.REMOTE_MODEL_HOSTS = ["localhost"]  # resolves to loopback: Redis, the app...
     with pytest.raises(remote_hosts.NotAllowed):
-        services.register_remote(
+        models.register_remote(
             user=None, project=sample_project, name="r", url="http://localhost:6379/"
         )
 
@@ -249,7 +248,7 @@ def test_a_server_taken_off_the_list_is_not_called_by_a_later_job(
     sample_project, settings, raw_server
 ) -> None:
     server = raw_server(http_answer("200 OK", b'{"tags": []}'))
-    model = services.register_remote(user=None, project=sample_project, name="r", url=server.url)
+    model = models.register_remote(user=None, project=sample_project, name="r", url=server.url)
     settings.REMOTE_MODEL_HOSTS = []
 
     job = run(sample_project, model)
@@ -262,7 +261,7 @@ def test_a_server_taken_off_the_list_is_not_called_by_a_later_job(
 def test_a_redirect_is_not_followed(sample_project, raw_server) -> None:
     elsewhere = raw_server(http_answer("200 OK", b'{"tags": []}'))
     server = raw_server(http_answer("302 Found", b"", f"Location: {elsewhere.url}"))
-    model = services.register_remote(user=None, project=sample_project, name="r", url=server.url)
+    model = models.register_remote(user=None, project=sample_project, name="r", url=server.url)
 
     job = run(sample_project, model)
 
@@ -294,7 +293,7 @@ def test_a_failed_job_says_what_went_wrong_without_echoing_the_far_side(
     sample_project, raw_server, caplog, answer, error
 ) -> None:
     server = raw_server(answer)
-    model = services.register_remote(user=None, project=sample_project, name="r", url=server.url)
+    model = models.register_remote(user=None, project=sample_project, name="r", url=server.url)
 
     job = run(sample_project, model)
 

@@ -8,10 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotator import services
 from annotator.models import Job, Membership, SentenceTags, TaggerModel, TagLayer
 from annotator.nlp.spacy_tagger import SpacyTagger, parse_mapping
-from annotator.services import jobs
+from annotator.services import corpus, jobs, models
 
 spacy = pytest.importorskip("spacy")
 SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
@@ -49,11 +48,11 @@ def test_entities_are_mapped_and_unmapped_labels_left_out(pipeline) -> None:
 @pytest.fixture
 def project(db):
     with SAMPLE.open("rb") as stream:
-        return services.import_conll(project_name="Spacy", files=[(SAMPLE.name, stream)]).project
+        return corpus.import_conll(project_name="Spacy", files=[(SAMPLE.name, stream)]).project
 
 
 def test_preannotation_with_the_pipeline_writes_a_suggestions_layer(project, pipeline) -> None:
-    model = services.register_spacy(
+    model = models.register_spacy(
         user=None, project=project, name="ruler", pipeline=pipeline, mapping={"ORG": "Library"}
     )
     job = Job.objects.create(kind="preannotate", project=project, params={"model": model.pk})
@@ -74,13 +73,13 @@ def test_preannotation_with_the_pipeline_writes_a_suggestions_layer(project, pip
 
 def test_a_mapping_to_labels_the_project_lacks_is_refused(project, pipeline) -> None:
     with pytest.raises(ValueError, match="Spaceship"):
-        services.register_spacy(
+        models.register_spacy(
             user=None, project=project, name="x", pipeline=pipeline, mapping={"ORG": "Spaceship"}
         )
 
 
 def test_a_pipeline_that_cannot_be_loaded_fails_the_job_with_the_reason(project) -> None:
-    model = services.register_spacy(
+    model = models.register_spacy(
         user=None,
         project=project,
         name="gone",

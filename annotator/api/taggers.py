@@ -12,12 +12,13 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator import access, services
+from annotator import access
 from annotator.api import permissions
 from annotator.api.exceptions import invalid, validated
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import responses
 from annotator.api.serializers import TaggerModelCreateSerializer, TaggerModelSerializer
+from annotator.services import models
 
 TAGS = ["models"]
 
@@ -46,8 +47,8 @@ def model_list(request: Request, pk: int) -> Response:
     if request.method == "POST":
         return _register(request, permissions.project(request, pk, access.MANAGER))
     who = permissions.project(request, pk, access.REVIEWER)
-    models = who.project.models.select_related("created_by").order_by("name", "-version")
-    return paginated(request, models, TaggerModelSerializer)
+    versions = who.project.models.select_related("created_by").order_by("name", "-version")
+    return paginated(request, versions, TaggerModelSerializer)
 
 
 def _register(request: Request, who: access.Access) -> Response:
@@ -55,14 +56,14 @@ def _register(request: Request, who: access.Access) -> Response:
     name = data["name"].strip()
     if data["kind"] == "remote":
         try:
-            model = services.register_remote(
+            model = models.register_remote(
                 user=request.user, project=who.project, name=name, url=data["url"]
             )
         except ValueError as error:  # not on the administrator's list of model servers
             raise invalid({"url": [str(error)]}) from error
     else:
         try:
-            model = services.register_spacy(
+            model = models.register_spacy(
                 user=request.user,
                 project=who.project,
                 name=name,

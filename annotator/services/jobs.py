@@ -14,6 +14,7 @@ running on a live worker, does nothing.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -30,6 +31,18 @@ from annotator.models import Job, Project, WorkerHeartbeat
 log = logging.getLogger(__name__)
 RUNNERS: dict[str, Callable] = {}
 
+# The modules whose @runner registers a job kind; load_runners imports them (at app start).
+JOB_MODULES = [
+    "adjudication",
+    "agreement",
+    "corpus",
+    "exports",
+    "learning",
+    "likely_errors",
+    "models",
+    "preannotate",
+]
+
 
 class Cancelled(Exception):
     pass
@@ -45,6 +58,12 @@ def runner(kind: str):
         return function
 
     return register
+
+
+def load_runners() -> None:
+    """Register every job kind: the web process starts jobs by kind, the worker runs them."""
+    for name in JOB_MODULES:
+        importlib.import_module(f"annotator.services.{name}")
 
 
 class Progress:

@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from annotator import access, services
+from annotator import access
 from annotator.access import MANAGER, REVIEWER
 from annotator.models import Job, TagLayer
 from annotator.nlp.spacy_tagger import parse_mapping
-from annotator.services import exports
+from annotator.services import exports, jobs, models
 
 TEMPLATE = "annotator/jobs.html"
 JOB_FINISHED = "job-finished"
@@ -25,12 +25,12 @@ JOB_FINISHED = "job-finished"
 @require_GET
 def project_jobs(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, pk, REVIEWER)
-    jobs = [services.live(job) for job in who.project.jobs.select_related("user")[:50]]
+    listed = [jobs.live(job) for job in who.project.jobs.select_related("user")[:50]]
     context = {
         "project": who.project,
         "access": who,
-        "jobs": jobs,
-        "workers_alive": services.workers_alive(),
+        "jobs": listed,
+        "workers_alive": jobs.workers_alive(),
         "layers": _layer_names(who.project),
         "models": who.project.models.all(),
         "documents": who.project.documents.order_by("position").only("pk", "name"),
@@ -47,7 +47,7 @@ def _layer_names(project) -> list[str]:
 @require_GET
 def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     job, _ = access.job_access(user=request.user, job_pk=pk)
-    context = {"job": services.live(job), "workers_alive": services.workers_alive()}
+    context = {"job": jobs.live(job), "workers_alive": jobs.workers_alive()}
     response = render(request, TEMPLATE + "#job", context)
     if job.finished and request.htmx:
         # 286 tells htmx to stop polling; the body still replaces the bar with the outcome.
@@ -62,9 +62,9 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job, _ = access.job_access(user=request.user, job_pk=pk)
-    services.cancel_job(job)
+    jobs.cancel_job(job)
     job.refresh_from_db()
-    return render(request, TEMPLATE + "#job", {"job": services.live(job), "workers_alive": True})
+    return render(request, TEMPLATE + "#job", {"job": jobs.live(job), "workers_alive": True})
 
 
 @login_required
@@ -122,7 +122,7 @@ def start_preannotation(request: HttpRequest, pk: int) -> HttpResponse:
         }
     else:
         raise Http404("Unknown job kind.")
-    services.start_job(kind=kind, user=request.user, project=who.project, params=params)
+    jobs.start_job(kind=kind, user=request.user, project=who.project, params=params)
     return redirect("annotator-project-jobs", pk=pk)
 
 
@@ -139,7 +139,7 @@ def register_remote_model(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"{url!r} is not an http(s) address.")
         return redirect("annotator-project-jobs", pk=pk)
     try:
-        model = services.register_remote(
+        model = models.register_remote(
             user=request.user, project=who.project, name=name or "remote", url=url
         )
     except ValueError as error:  # not on the administrator's list of model servers
@@ -160,7 +160,7 @@ def register_spacy_model(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "Name the pipeline and map at least one of its labels.")
         return redirect("annotator-project-jobs", pk=pk)
     try:
-        model = services.register_spacy(
+        model = models.register_spacy(
             user=request.user,
             project=who.project,
             name=(request.POST.get("name") or "spacy").strip()[:100],
