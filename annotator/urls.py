@@ -60,14 +60,9 @@ urlpatterns = [
     ),
     path("projects/<int:pk>/preannotate/", jobs.start_preannotation, name="annotator-preannotate"),
     path(
-        "projects/<int:pk>/models/remote/",
-        jobs.register_remote_model,
-        name="annotator-remote-model",
-    ),
-    path(
-        "projects/<int:pk>/models/spacy/",
-        jobs.register_spacy_model,
-        name="annotator-spacy-model",
+        "projects/<int:pk>/models/<slug:kind>/",
+        jobs.register_model,
+        name="annotator-model-register",
     ),
     path("projects/<int:pk>/agreement/", agreement.agreement_report, name="annotator-agreement"),
     path(

@@ -1161,8 +1161,7 @@ COVERED_ELSEWHERE = {
     "annotator-api-job-download",  # tests/api/test_export_job.py: the same rule
     "home",
     # Model registration: tests/test_remote.py and tests/test_spacy.py check who may add one.
-    "annotator-remote-model",
-    "annotator-spacy-model",
+    "annotator-model-register",
     # Any unknown path under /api/: JSON 404 for everyone, tests/api/test_not_found.py.
     "annotator-api-not-found",
 }

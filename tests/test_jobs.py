@@ -13,6 +13,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from annotator.jobs import registry
+from annotator.jobs.base import JobKind
 from annotator.models import (
     IMPORTED,
     Document,
@@ -288,14 +290,15 @@ def test_a_cancel_during_the_run_ends_cancelled_with_nothing_written(
     big = write_conll(tmp_path / "big.conll", tokens=50_000)
     job = import_job(project, member, tmp_path, big)
     before = row_counts()
-    importing = jobs.RUNNERS["import"]
+    importing = registry.get("import").run
 
     def cancelled_once_running(running, progress):
         # What the page's Cancel does while the job runs; the runner sees it at its next report.
         jobs.cancel_job(running)
         importing(running, progress)
 
-    monkeypatch.setitem(jobs.RUNNERS, "import", cancelled_once_running)
+    cancelling = JobKind(name="import", run=cancelled_once_running)
+    monkeypatch.setitem(registry.KINDS, "import", cancelling)
     jobs.run_job(job.pk)
     job.refresh_from_db()
     assert job.state == Job.State.CANCELLED

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from annotator import params
 from annotator.examples.crf_server import serve
-from annotator.models import Job, Project, SentenceTags, TagLayer
+from annotator.models import Job, Project, SentenceTags, TaggerModel, TagLayer
 from annotator.nlp import crf, remote, remote_hosts
-from annotator.services import corpus, jobs, models
+from annotator.services import corpus, jobs, tagger_models
 
 SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
 LOOPBACK = remote_hosts.parse_rules(["127.0.0.1"])  # the test servers listen there
@@ -105,6 +106,13 @@ def sample_project(db) -> Project:
         return corpus.import_conll(project_name="Remote", files=[(SAMPLE.name, stream)]).project
 
 
+def register(project: Project, name: str, url: str) -> TaggerModel:
+    settings = {"url": url}
+    return tagger_models.register(
+        user=None, project=project, kind="remote", name=name, settings=settings
+    )
+
+
 def run(project, model) -> Job:
     job = Job.objects.create(kind="preannotate", project=project, params={"model": model.pk})
     jobs.run_job(job.pk)
@@ -115,7 +123,7 @@ def run(project, model) -> Job:
 def test_preannotation_through_the_example_server_writes_the_models_tags(
     sample_project, crf_server, model_file, db
 ) -> None:
-    model = models.register_remote(user=None, project=sample_project, name="r", url=crf_server)
+    model = register(sample_project, "r", crf_server)
 
     job = run(sample_project, model)
 
@@ -131,7 +139,7 @@ def test_a_model_answering_labels_the_project_lacks_fails_and_writes_nothing(
 ) -> None:
     server = fake_server(lambda s: {"tags": [["B-Spaceship"] + ["O"] * (len(t) - 1) for t in s]})
     url = _running(server)
-    model = models.register_remote(user=None, project=sample_project, name="odd", url=url)
+    model = register(sample_project, "odd", url)
     layers = TagLayer.objects.count()
     try:
         job = run(sample_project, model)
@@ -194,10 +202,8 @@ def http_answer(status: str, body: bytes = b"", *headers: str) -> bytes:
 
 def test_with_no_servers_allowed_no_remote_model_can_be_added(sample_project, settings) -> None:
     settings.REMOTE_MODEL_HOSTS = []  # the default
-    with pytest.raises(remote_hosts.NotAllowed, match="not one of this site's model servers"):
-        models.register_remote(
-            user=None, project=sample_project, name="r", url="http://127.0.0.1:6379/"
-        )
+    with pytest.raises(params.BadParams, match="not one of this site's model servers"):
+        register(sample_project, "r", "http://127.0.0.1:6379/")
     assert not sample_project.models.exists()
 
 
@@ -217,7 +223,7 @@ def test_a_manager_is_told_on_the_page_and_in_the_api_why_a_url_is_refused(
     client.force_login(manager)
 
     page = client.post(
-        reverse("annotator-remote-model", args=[sample_project.pk]),
+        reverse("annotator-model-register", args=[sample_project.pk, "remote"]),
         {"name": "probe", "url": "http://127.0.0.1:5432/"},
         follow=True,
     )
@@ -238,17 +244,15 @@ def test_a_name_allowed_by_the_administrator_may_not_lead_to_this_machine(
     sample_project, settings
 ) -> None:
     settings.REMOTE_MODEL_HOSTS = ["localhost"]  # resolves to loopback: Redis, the app...
-    with pytest.raises(remote_hosts.NotAllowed):
-        models.register_remote(
-            user=None, project=sample_project, name="r", url="http://localhost:6379/"
-        )
+    with pytest.raises(params.BadParams):
+        register(sample_project, "r", "http://localhost:6379/")
 
 
 def test_a_server_taken_off_the_list_is_not_called_by_a_later_job(
     sample_project, settings, raw_server
 ) -> None:
     server = raw_server(http_answer("200 OK", b'{"tags": []}'))
-    model = models.register_remote(user=None, project=sample_project, name="r", url=server.url)
+    model = register(sample_project, "r", server.url)
     settings.REMOTE_MODEL_HOSTS = []
 
     job = run(sample_project, model)
@@ -261,7 +265,7 @@ def test_a_server_taken_off_the_list_is_not_called_by_a_later_job(
 def test_a_redirect_is_not_followed(sample_project, raw_server) -> None:
     elsewhere = raw_server(http_answer("200 OK", b'{"tags": []}'))
     server = raw_server(http_answer("302 Found", b"", f"Location: {elsewhere.url}"))
-    model = models.register_remote(user=None, project=sample_project, name="r", url=server.url)
+    model = register(sample_project, "r", server.url)
 
     job = run(sample_project, model)
 
@@ -293,7 +297,7 @@ def test_a_failed_job_says_what_went_wrong_without_echoing_the_far_side(
     sample_project, raw_server, caplog, answer, error
 ) -> None:
     server = raw_server(answer)
-    model = models.register_remote(user=None, project=sample_project, name="r", url=server.url)
+    model = register(sample_project, "r", server.url)
 
     job = run(sample_project, model)
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
+from annotator.jobs import registry
+from annotator.jobs.base import JobKind
 from annotator.models import Job, TaggerModel
 from annotator.services import corpus, jobs, scratch
 
@@ -104,7 +106,7 @@ def test_training_says_what_it_does_before_its_first_iteration(project):
     calls: list[tuple] = []
     Job.objects.filter(pk=job.pk).update(state=Job.State.RUNNING, attempts=1)
     job.refresh_from_db()
-    jobs.RUNNERS["train-crf"](
+    registry.get("train-crf").run(
         job, lambda done, total=None, message="": calls.append((done, total, message))
     )
     first_iteration = next(i for i, call in enumerate(calls) if call[0] > 0)
@@ -125,7 +127,7 @@ def test_a_new_stage_shows_at_once_even_right_after_another(project):
     assert (shown.total, shown.message) == (10, "Preparing the features of 90 sentences")
 
 
-def test_a_job_that_just_started_says_so(project):
+def test_a_job_that_just_started_says_so(project, monkeypatch):
     job = train(project)
     job.state = Job.State.RUNNING
     progress_seen = []
@@ -134,12 +136,9 @@ def test_a_job_that_just_started_says_so(project):
         progress_seen.append(Job.objects.get(pk=job.pk).message)
         raise jobs.JobFailed("stop here")
 
-    jobs.RUNNERS["test-started"] = runner
-    try:
-        Job.objects.filter(pk=job.pk).update(kind="test-started", state=Job.State.QUEUED)
-        jobs.run_job(job.pk)
-    finally:
-        del jobs.RUNNERS["test-started"]
+    monkeypatch.setitem(registry.KINDS, "test-started", JobKind(name="test-started", run=runner))
+    Job.objects.filter(pk=job.pk).update(kind="test-started", state=Job.State.QUEUED)
+    jobs.run_job(job.pk)
     assert progress_seen == ["Starting."]
 
 

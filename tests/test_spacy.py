@@ -8,9 +8,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from annotator import params
 from annotator.models import Job, Membership, SentenceTags, TaggerModel, TagLayer
 from annotator.nlp.spacy_tagger import SpacyTagger, parse_mapping
-from annotator.services import corpus, jobs, models
+from annotator.services import corpus, jobs, tagger_models
 
 spacy = pytest.importorskip("spacy")
 SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
@@ -45,6 +46,13 @@ def test_entities_are_mapped_and_unmapped_labels_left_out(pipeline) -> None:
     assert tagger.tag(tokens) == ["B-Library", "O", "B-Algorithm", "I-Algorithm", "O", "O", "O"]
 
 
+def register(project, name: str, pipeline: str, mapping: dict) -> TaggerModel:
+    settings = {"pipeline": pipeline, "mapping": mapping}
+    return tagger_models.register(
+        user=None, project=project, kind="spacy", name=name, settings=settings
+    )
+
+
 @pytest.fixture
 def project(db):
     with SAMPLE.open("rb") as stream:
@@ -52,9 +60,7 @@ def project(db):
 
 
 def test_preannotation_with_the_pipeline_writes_a_suggestions_layer(project, pipeline) -> None:
-    model = models.register_spacy(
-        user=None, project=project, name="ruler", pipeline=pipeline, mapping={"ORG": "Library"}
-    )
+    model = register(project, "ruler", pipeline, {"ORG": "Library"})
     job = Job.objects.create(kind="preannotate", project=project, params={"model": model.pk})
     jobs.run_job(job.pk)
     job.refresh_from_db()
@@ -72,20 +78,12 @@ def test_preannotation_with_the_pipeline_writes_a_suggestions_layer(project, pip
 
 
 def test_a_mapping_to_labels_the_project_lacks_is_refused(project, pipeline) -> None:
-    with pytest.raises(ValueError, match="Spaceship"):
-        models.register_spacy(
-            user=None, project=project, name="x", pipeline=pipeline, mapping={"ORG": "Spaceship"}
-        )
+    with pytest.raises(params.BadParams, match="Spaceship"):
+        register(project, "x", pipeline, {"ORG": "Spaceship"})
 
 
 def test_a_pipeline_that_cannot_be_loaded_fails_the_job_with_the_reason(project) -> None:
-    model = models.register_spacy(
-        user=None,
-        project=project,
-        name="gone",
-        pipeline="/nowhere/at/all",
-        mapping={"ORG": "Library"},
-    )
+    model = register(project, "gone", "/nowhere/at/all", {"ORG": "Library"})
     job = Job.objects.create(kind="preannotate", project=project, params={"model": model.pk})
     jobs.run_job(job.pk)
     job.refresh_from_db()
@@ -96,14 +94,14 @@ def test_a_pipeline_that_cannot_be_loaded_fails_the_job_with_the_reason(project)
     ("role", "status"), [("manager", 302), ("annotator", 403), ("reviewer", 403), (None, 404)]
 )
 @pytest.mark.parametrize(
-    ("url_name", "data"),
+    ("kind", "data"),
     [
-        ("annotator-spacy-model", {"pipeline": "x", "mapping": "ORG=Library"}),
-        ("annotator-remote-model", {"name": "r", "url": "http://127.0.0.1:9/"}),
+        ("spacy", {"pipeline": "x", "mapping": "ORG=Library"}),
+        ("remote", {"name": "r", "url": "http://127.0.0.1:9/"}),
     ],
 )
 def test_only_managers_add_models(
-    project, django_user_model, settings, role, status, url_name, data
+    project, django_user_model, settings, role, status, kind, data
 ) -> None:
     settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]  # the administrator allows the address
     user = django_user_model.objects.create_user("someone", password="pw-123456")
@@ -112,7 +110,7 @@ def test_only_managers_add_models(
     client = Client()
     client.force_login(user)
 
-    response = client.post(reverse(url_name, args=[project.pk]), data)
+    response = client.post(reverse("annotator-model-register", args=[project.pk, kind]), data)
 
     assert response.status_code == status
     assert TaggerModel.objects.filter(project=project).exists() == (status == 302)

@@ -17,9 +17,9 @@ from django.db.models import Sum
 
 from annotator.models import GOLD, Job, Project, SentenceTags, TaggerModel, TagLayer
 from annotator.nlp import crf, scheme, suggestions
-from annotator.services.jobs import JobFailed, complete, runner, start_job
-from annotator.services.models import HELD_OUT, store_model
+from annotator.services.jobs import JobFailed, complete, start_job
 from annotator.services.scratch import scratch_folder
+from annotator.services.tagger_models import HELD_OUT, store_model
 
 KIND = "retrain"
 LIVE_MODEL = "live"
@@ -62,7 +62,6 @@ def live_model(project: Project) -> TaggerModel | None:
     return project.models.filter(name=LIVE_MODEL).order_by("-version").first()
 
 
-@runner(KIND)
 def run_retrain(job, progress) -> None:
     Project.objects.filter(pk=job.project_id).update(retrain_wanted=False)
     try:

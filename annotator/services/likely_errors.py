@@ -24,7 +24,7 @@ from django.db import transaction
 from annotator.models import SentenceTags
 from annotator.nlp import scheme
 from annotator.services import jobs, scratch
-from annotator.services.jobs import JobFailed, complete, runner
+from annotator.services.jobs import JobFailed, complete
 
 KIND = "likely-errors"
 TOP_ISSUES = 500
@@ -51,7 +51,6 @@ def layer_sentences(project, layer: str) -> list[tuple]:
     ]
 
 
-@runner(KIND)
 def run_likely_errors(job, progress) -> None:
     """Read the layer, plan the folds; then train them here (no worker: a command, a test) or
     send each fold to the workers as a task of its own, the last of which ranks."""

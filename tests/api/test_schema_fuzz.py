@@ -22,7 +22,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 from annotator.models import AgreementReport, Job, SentenceTags
 from annotator.nlp.agreement import agreement_report
-from annotator.services import editing, models
+from annotator.services import editing, tagger_models
 from tests.api.conftest import SAMPLE, token_key
 from tests.conftest import import_files
 
@@ -59,8 +59,12 @@ def fuzzed(team, settings, queued) -> dict:
         end=1,
         label="Algorithm",
     )
-    models.register_remote(
-        user=team.manager, project=team.project, name="remote", url="http://127.0.0.1:9/"
+    tagger_models.register(
+        user=team.manager,
+        project=team.project,
+        kind="remote",
+        name="remote",
+        settings={"url": "http://127.0.0.1:9/"},
     )
     job = Job.objects.create(kind="gazetteer", project=team.project, user=team.manager)
     report = AgreementReport.objects.create(
