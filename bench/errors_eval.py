@@ -86,12 +86,13 @@ def evaluate(name: str, folds: int, iterations: int, workers: int) -> dict:
     sentences, documents = load([shared_samples() / p for p in CORPORA[name]])
     noisy, changes = noise.corrupt(sentences, 0.05, SEED)
     started = time.monotonic()
-    marginals = likely_errors.out_of_fold(
+    judged = likely_errors.out_of_fold(
         noisy, folds=folds, iterations=iterations, seed=0, workers=workers, documents=documents
     )
+    marginals = judged.marginals
     trained = time.monotonic() - started
     started = time.monotonic()
-    ranking = likely_errors.rank(noisy, marginals, consistency=likely_errors.consistency(noisy))
+    ranking = likely_errors.rank(noisy, marginals, corrections=judged.corrections)
     ranked = time.monotonic() - started
     classes = likely_errors.tag_classes(noisy)
     predicted = [[classes[j] for j in m.argmax(axis=1)] for m in marginals]

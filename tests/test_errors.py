@@ -40,15 +40,16 @@ def test_classes_are_the_tags_with_o_first():
     assert likely_errors.tag_classes([(["x"], ["B-X"])]) == ["O", "B-X"]
 
 
-def test_disagreements_are_ranked_likeliest_error_first():
+def test_corrections_the_model_prefers_are_ranked_likeliest_error_first():
     ranking = likely_errors.rank(SENTENCES, PROBABILITIES)
-    assert [(x.sentence, x.token, x.given, x.suggested) for x in ranking.issues] == [
-        (0, 2, "B-ORG", "B-PER"),
-        (1, 2, "O", "B-PER"),
+    assert [(x.sentence, x.token, x.given, x.suggested, x.kind) for x in ranking.issues] == [
+        (0, 2, "B-ORG", "B-PER", "type"),
+        (1, 2, "O", "B-PER", "missing"),
     ]
-    assert [x.score for x in ranking.issues] == [0.1, 0.4]  # p(given tag): self-confidence
+    # The given tags' share against the correction: 0.1 / (0.1 + 0.85), 0.4 / (0.4 + 0.6).
+    assert [x.score for x in ranking.issues] == pytest.approx([0.1 / 0.95, 0.4], abs=1e-5)
     assert ranking.issues[0].confidence == 0.85
-    assert ranking.sentence_scores == [0.1, 0.4]  # a sentence scores as its worst token
+    assert ranking.sentence_scores == [x.score for x in ranking.issues]  # its worst token
     assert ranking.worst_sentences() == [0, 1]
     assert likely_errors.rank(SENTENCES, PROBABILITIES, limit=1).issues == ranking.issues[:1]
 
@@ -66,9 +67,8 @@ def test_probabilities_are_normalised_and_empty_sentences_skipped():
     sentences = [([], []), (["a", "b"], ["O", "B-X"])]
     probabilities = [[], [{"O": 2.0, "B-X": 2.0}, {}]]  # unnormalised; a token with none
     ranking = likely_errors.rank(sentences, probabilities)
-    assert ranking.sentence_scores[0] == 1.0
-    assert ranking.sentence_scores[1] == pytest.approx(0.5)
-    assert ranking.issues == []  # ties: the given tag is (one of) the best
+    assert ranking.issues == []  # ties: no correction is likelier than the given tags
+    assert ranking.sentence_scores == [1.0, 1.0]
 
 
 def test_mismatched_probabilities_are_refused():
@@ -154,7 +154,8 @@ def test_the_job_ranks_corrupted_tags_near_the_top(demo, member, isolated, setti
     assert ranks[1] < 50 and ranks[3] < 150, ranks
     first = result["issues"][0]
     assert set(first) == {
-        "document", "sentence", "position", "token", "given", "suggested", "score", "confidence"
+        "document", "sentence", "position", "token", "given", "suggested", "score", "confidence",
+        "kind",
     }  # fmt: skip
     assert [x["score"] for x in result["issues"]] == sorted(x["score"] for x in result["issues"])
     assert not list(Path(settings.MODEL_ROOT).rglob("*.crfsuite"))  # folds' models are gone

@@ -25,6 +25,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from annotator import access, search
 from annotator.models import (
@@ -731,6 +732,44 @@ def test_an_edit_takes_no_more_queries_than_before_the_rule(team, role):
     assert response.status_code == 200
     assert team.tags(layer)[1] == "B-LOC"
     assert len(captured) <= QUERIES_BEFORE[role], [q["sql"][:80] for q in captured]
+
+
+# Issue 14: at most 6 SQL statements for one edit, by the page or the API. Counted as Django
+# counts them, outside a test transaction (so no SAVEPOINT of the test's own), BEGIN and COMMIT
+# not included; what remains is the user (or token), one locked SELECT of the row with its
+# layer, document, project and the user's roles, the UPDATE and the history INSERT, and for an
+# annotator their tasks (the rule asks which cover the sentence).
+STATEMENTS_PER_EDIT = 6
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("way", ["page", "api"])
+@pytest.mark.parametrize("role", ["rex", "alice"])
+def test_an_edit_takes_at_most_six_statements_by_the_page_or_the_api(team, role, way):
+    layer = GOLD if role == "rex" else ALICE
+    c = client(team, role)
+    if way == "api":
+        key = Token.objects.create(user=team.users[role]).key
+        c = Client(headers={"Authorization": f"Token {key}"})
+    sid, document = team.sid(0), team.document.pk
+
+    def send(fields: dict):
+        if way == "page":
+            url = reverse("annotator-sentence-edit", args=[document])
+            return c.post(url, fields | {"sentence": sid}, headers={"HX-Request": "true"})
+        url = reverse("annotator-api-sentence-edit", args=[document, sid])
+        return c.post(url, fields, content_type="application/json")
+
+    edit = {"layer": layer, "op": "label", "start": 0, "end": 1, "label": "PER"}
+    send(edit | {"version": team.version(layer)})  # warm: starts alice's task, reads the session
+    edit |= {"version": team.version(layer), "start": 1, "end": 2, "label": "LOC"}
+    with CaptureQueriesContext(connection) as captured:
+        response = send(edit)
+    assert response.status_code == 200, response.content
+    assert team.tags(layer)[:2] == ["B-PER", "B-LOC"]
+    statements = [q["sql"][:90] for q in captured]
+    assert len(statements) <= STATEMENTS_PER_EDIT, statements
+    assert not [sql for sql in statements if "SAVEPOINT" in sql]
 
 
 def test_a_write_for_nobody_is_refused(team):

@@ -1,13 +1,18 @@
-"""Likely label errors: out-of-fold CRF marginals, ranked with cleanlab. No Django here.
+"""Likely label errors: out-of-fold CRF, small corrections ranked by how much they explain. No
+Django here.
 
-Each sentence is tagged by a CRF that never saw it (k folds), and every token whose given tag
-the model doubts gets cleanlab's label quality score (its probability of the given tag, by
-default): the lower the score, the likelier the given tag is wrong. Tags are IOB2, and each
-distinct tag is one class, so a wrong boundary (B- vs I- vs O) is an error like a wrong label.
+Each sentence is judged by a CRF that never saw it (k folds). For every span and stretch of O
+tokens, `corrections.propose` lists the errors annotators make (another type, an untagged
+entity, a boundary off by one); the fold's CRF scores each by the log ratio of the sentence's
+probability corrected against given, and the ranking adds how the same words are tagged in the
+rest of the corpus (leave-one-out). A correction's tokens are ranked together, likeliest first.
+Tags are IOB2; each distinct tag is one class of the marginals (kept for cleanlab's count of
+likely errors and for the suggested tag's confidence).
 """
 
 from __future__ import annotations
 
+import math
 import random
 import tempfile
 import warnings
@@ -18,17 +23,24 @@ from pathlib import Path
 
 import numpy as np
 from cleanlab.token_classification.filter import find_label_issues
-from cleanlab.token_classification.rank import get_label_quality_scores
 
+from annotator.nlp import corrections as fixes
 from annotator.nlp import crf
 
 Sentence = tuple[Sequence[str], Sequence[str]]  # tokens, IOB2 tags
 # Per sentence: per token {tag: probability}, or an array (tokens x classes) in class order.
 Probabilities = Sequence[dict[str, float]] | np.ndarray
-# How far the consistency signal may move a token's probabilities, and how many occurrences
-# elsewhere earn it half of that (chosen on wnut17 and crossner-ai, see BENCHMARKS.md).
-CONSISTENCY_WEIGHT = 0.5
-CONSISTENCY_PRIOR = 3.0
+# How much the words' tags elsewhere count against the model's log ratio (1: as much), and
+# the smoothing of their shares (pseudo-occurrences spread over the labels). Chosen on wnut17
+# and crossner-ai together (BENCHMARKS.md): 0.5 to 1 does about as well on both.
+CONSISTENCY_WEIGHT = 1.0
+CONSISTENCY_PRIOR = 1.0
+# A correction's score is its log ratio over the square root of its tokens: a long span's
+# change counts more than one token's, but less than its tokens' sum (measured, both corpora).
+LENGTH_POWER = 0.5
+# Corrections the model puts this far below the given tags are not kept: the corpus's voice
+# (at most about log(occurrences x labels)) cannot lift them to the top.
+GAIN_FLOOR = -12.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +48,15 @@ class TokenIssue:
     sentence: int  # index into the sentences given
     token: int
     given: str
-    suggested: str  # the model's most likely tag
-    score: float  # cleanlab's label quality, 0..1: lower means likelier wrong
-    confidence: float  # the model's probability of the suggested tag
+    suggested: str  # the tag the correction gives it
+    score: float  # 0..1, lower means likelier wrong: the given's share against the correction
+    confidence: float  # the model's marginal probability of the suggested tag
+    kind: str = "type"  # the correction's kind: type, missing, boundary
 
 
 @dataclass(slots=True)
 class Ranking:
-    issues: list[TokenIssue]  # tokens whose given tag is not the model's best, worst first
+    issues: list[TokenIssue]  # tokens of corrections likelier than the given, worst first
     sentence_scores: list[float]  # per sentence (input order): its worst token's score
 
     def worst_sentences(self, limit: int | None = None) -> list[int]:
@@ -55,6 +68,10 @@ def tag_classes(sentences: Sequence[Sentence]) -> list[str]:
     """The classes, one per distinct tag: "O" first, then alphabetical (a stable mapping)."""
     tags = {tag for _, tags in sentences for tag in tags} | {"O"}
     return sorted(tags, key=lambda tag: (tag != "O", tag))
+
+
+def entity_labels(classes: Sequence[str]) -> list[str]:
+    return sorted({tag[2:] for tag in classes if tag != "O"})
 
 
 def _matrix(probabilities: Probabilities, classes: list[str], length: int) -> np.ndarray:
@@ -71,99 +88,97 @@ def _matrix(probabilities: Probabilities, classes: list[str], length: int) -> np
     return np.where(totals > 0, matrix / np.where(totals > 0, totals, 1), 1 / len(classes))
 
 
-def consistency(sentences: Sequence[Sentence]) -> list[np.ndarray]:
-    """Per sentence (tokens x tag_classes): for each token tagged as part of an entity, how
-    often each tag is given to the same word (lower-cased) in the other sentences of the corpus
-    -- leave-one-out, so a sentence's own tags never vouch for themselves; zeros for O tokens."""
-    classes = tag_classes(sentences)
-    index = {tag: i for i, tag in enumerate(classes)}
-    totals: dict[str, np.ndarray] = {}
-    for tokens, tags in sentences:
-        for word, tag in zip(tokens, tags, strict=True):
-            row = totals.get(word.lower())
-            if row is None:
-                row = totals[word.lower()] = np.zeros(len(classes))
-            row[index[tag]] += 1
-    out, zero = [], np.zeros(len(classes))
-    for tokens, tags in sentences:
-        words = [word.lower() for word in tokens]
-        own: dict[str, np.ndarray] = {}
-        for word, tag in zip(words, tags, strict=True):
-            own.setdefault(word, np.zeros(len(classes)))[index[tag]] += 1
-        # Only entity tokens get the signal: a word tagged O is mostly a common word, and
-        # how it is tagged elsewhere says little (measured: it hid dropped spans).
-        pairs = zip(words, tags, strict=True)
-        rows = [totals[w] - own[w] if tag != "O" else zero for w, tag in pairs]
-        out.append(np.array(rows).reshape(len(words), len(classes)))
-    return out
-
-
-def _blend(matrix: np.ndarray, counts: np.ndarray, weight: float) -> np.ndarray:
-    """Mix the model's probabilities with the word's tag distribution elsewhere, trusting the
-    latter more the more often the word occurs (n / (n + PRIOR)), up to `weight`."""
-    seen = counts.sum(axis=1, keepdims=True)
-    elsewhere = np.divide(counts, seen, out=np.zeros_like(counts), where=seen > 0)
-    trust = weight * seen / (seen + CONSISTENCY_PRIOR)
-    return (1 - trust) * matrix + trust * elsewhere
-
-
-def _inputs(
-    sentences: Sequence[Sentence],
-    probabilities: Sequence[Probabilities],
-    counts: Sequence[np.ndarray] | None = None,
-    weight: float = 0.0,
-):
+def _matrices(sentences, probabilities, classes) -> list[np.ndarray]:
     if len(sentences) != len(probabilities):
         raise ValueError("one probabilities entry per sentence is needed")
-    classes = tag_classes(sentences)
+    pairs = zip(sentences, probabilities, strict=True)
+    return [_matrix(p, classes, len(tags)) for (_, tags), p in pairs]
+
+
+def _log(matrix: np.ndarray) -> np.ndarray:
+    return np.log(np.maximum(matrix, 1e-12))
+
+
+def propose_and_score(
+    sentence: int,
+    tokens: Sequence[str],
+    given: Sequence[str],
+    marginals: np.ndarray,
+    classes: list[str],
+    counts: fixes.FormCounts,
+    log_probabilities: Callable[[list[list[str]]], list[float]] | None = None,
+    labels: Sequence[str] | None = None,
+) -> list[fixes.Correction]:
+    """One sentence's corrections, each with its gain: by `log_probabilities` (a model of whole
+    sequences) when given, else as if tokens were independent (the marginals)."""
     index = {tag: i for i, tag in enumerate(classes)}
-    kept = [i for i, (tokens, _) in enumerate(sentences) if len(tokens)]  # cleanlab: no empties
-    labels = [[index[tag] for tag in sentences[i][1]] for i in kept]
-    matrices = [_matrix(probabilities[i], classes, len(sentences[i][1])) for i in kept]
-    if counts is not None and weight > 0:
-        matrices = [_blend(m, counts[i], weight) for m, i in zip(matrices, kept, strict=True)]
-    return classes, kept, labels, matrices
+    logs = _log(marginals)
+    known = [label for label in labels or entity_labels(classes) if f"B-{label}" in index]
+    missing = fixes.likely_missing(given, logs, index, known)
+    missing += counts.hints(sentence, tokens, given)  # words tagged so elsewhere
+    proposals = [
+        p for p in fixes.propose(given, known, missing) if all(tag in index for tag in p[1])
+    ]
+    if log_probabilities is None:
+        found = [
+            fixes.Correction(
+                sentence, start, tags, kind, fixes.marginal_gain(logs, index, given, start, tags)
+            )
+            for start, tags, kind in proposals
+        ]
+    else:
+        found = fixes.score(sentence, given, proposals, log_probabilities)
+    return [c for c in found if c.gain > GAIN_FLOOR]
 
 
 def rank(
     sentences: Sequence[Sentence],
     probabilities: Sequence[Probabilities],
     *,
-    method: str = "self_confidence",
+    corrections: Sequence[fixes.Correction] | None = None,
     limit: int | None = None,
-    consistency: Sequence[np.ndarray] | None = None,
     weight: float = CONSISTENCY_WEIGHT,
 ) -> Ranking:
-    """Tokens whose given tag is not the model's best guess, likeliest errors first.
+    """Tokens of the corrections that explain the tags better than the given ones, likeliest
+    first; a correction's tokens together.
 
-    With `consistency` (see `consistency()`), each token's probabilities are first blended
-    with how its word is tagged elsewhere in the corpus (`weight` at most).
+    `corrections` come from the folds (scored by the CRF on whole sequences); without them they
+    are proposed here and scored on the marginals alone. Each correction's gain is raised by
+    how the words are tagged elsewhere in the corpus (`weight`; 0: the model alone).
     """
-    classes, kept, labels, matrices = _inputs(sentences, probabilities, consistency, weight)
+    classes = tag_classes(sentences)
+    matrices = _matrices(sentences, probabilities, classes)
+    counts = fixes.FormCounts(sentences)
+    if corrections is None:
+        corrections = [
+            c
+            for i, ((tokens, tags), matrix) in enumerate(zip(sentences, matrices, strict=True))
+            if len(tokens)
+            for c in propose_and_score(i, tokens, tags, matrix, classes, counts)
+        ]
+    rated = []
+    for c in corrections:
+        tokens, given = sentences[c.sentence]
+        value = c.gain
+        if weight:
+            value += weight * counts.evidence(c.sentence, tokens, given, c, CONSISTENCY_PRIOR)
+        value /= len(c.tags) ** LENGTH_POWER
+        if value > 0:
+            rated.append((value, c))
+    rated.sort(key=lambda item: (-item[0], item[1].sentence, item[1].start, item[1].tags))
+    index = {tag: i for i, tag in enumerate(classes)}
+    issues, seen = [], set()
     sentence_scores = [1.0] * len(sentences)
-    issues: list[TokenIssue] = []
-    if kept:
-        scores, token_scores = get_label_quality_scores(labels, matrices, token_score_method=method)
-        for i, sentence_score, given, matrix, token_score in zip(
-            kept, scores, labels, matrices, token_scores, strict=True
-        ):
-            sentence_scores[i] = float(sentence_score)
-            best = matrix.argmax(axis=1)
-            token_score = np.asarray(token_score, dtype=float)
-            given_p = matrix[np.arange(len(given)), given]
-            # A tie with the given tag is no disagreement.
-            for t in np.flatnonzero(matrix[np.arange(len(given)), best] > given_p):
-                issues.append(
-                    TokenIssue(
-                        i,
-                        int(t),
-                        classes[given[t]],
-                        classes[best[t]],
-                        _short(token_score[t]),
-                        _short(matrix[t, best[t]]),
-                    )
-                )
-    issues.sort(key=lambda issue: (issue.score, -issue.confidence, issue.sentence, issue.token))
+    for value, c in rated:
+        share = _short(1 / (1 + math.exp(min(value, 700))))
+        given = sentences[c.sentence][1]
+        for t, tag in zip(c.tokens, c.tags, strict=True):
+            if (c.sentence, t) in seen or tag == given[t]:
+                continue
+            seen.add((c.sentence, t))
+            confidence = _short(matrices[c.sentence][t, index[tag]])
+            issues.append(TokenIssue(c.sentence, t, given[t], tag, share, confidence, c.kind))
+        sentence_scores[c.sentence] = min(sentence_scores[c.sentence], share)
     return Ranking(issues[:limit], sentence_scores)
 
 
@@ -172,19 +187,18 @@ def _short(value: float) -> float:
     return float(f"{float(value):.6g}")
 
 
-def flagged(
-    sentences: Sequence[Sentence],
-    probabilities: Sequence[Probabilities],
-    consistency: Sequence[np.ndarray] | None = None,
-    weight: float = CONSISTENCY_WEIGHT,
-) -> set:
+def flagged(sentences: Sequence[Sentence], probabilities: Sequence[Probabilities]) -> set:
     """(sentence, token) pairs cleanlab's confident learning calls label issues."""
-    _, kept, labels, matrices = _inputs(sentences, probabilities, consistency, weight)
+    classes = tag_classes(sentences)
+    index = {tag: i for i, tag in enumerate(classes)}
+    matrices = _matrices(sentences, probabilities, classes)
+    kept = [i for i, (tokens, _) in enumerate(sentences) if len(tokens)]  # cleanlab: no empties
+    labels = [[index[tag] for tag in sentences[i][1]] for i in kept]
     if not kept or len({label for row in labels for label in row}) < 2:
         return set()
     with warnings.catch_warnings():  # "too few examples" of a rare tag: expected here
         warnings.simplefilter("ignore", UserWarning)
-        found = find_label_issues(labels, matrices, n_jobs=1)
+        found = find_label_issues(labels, [matrices[i] for i in kept], n_jobs=1)
     return {(kept[i], int(t)) for i, t in found}
 
 
@@ -209,7 +223,13 @@ def assign_folds(
     return fold_of
 
 
-def fold_marginals(
+@dataclass(slots=True)
+class FoldResult:
+    marginals: dict[int, np.ndarray]  # per held-out sentence: tokens x tag_classes
+    corrections: list[fixes.Correction]  # the held-out sentences', scored by the fold's CRF
+
+
+def train_fold(
     sentences: Sequence[Sentence],
     fold_of: Sequence[int],
     fold: int,
@@ -217,24 +237,31 @@ def fold_marginals(
     iterations: int = 50,
     progress: Callable[[int, int], None] | None = None,
     workdir: Path | None = None,
-) -> dict[int, np.ndarray]:
-    """Train on every fold but `fold`; its sentences' marginals (tokens x tag_classes)."""
+) -> FoldResult:
+    """Train on every fold but `fold`; its sentences' marginals and scored corrections."""
     classes = tag_classes(sentences)
     train_set = [s for s, f in zip(sentences, fold_of, strict=True) if f != fold]
+    counts = fixes.FormCounts(sentences)
+    result = FoldResult({}, [])
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:
         path = Path(scratch) / "fold.crfsuite"
         crf.train(train_set, path, iterations=iterations, progress=progress)
         tagger = crf.Tagger(path)
-        return {
-            i: _matrix(tagger.marginals(tokens), classes, len(tokens))
-            for i, (tokens, _) in enumerate(sentences)
-            if fold_of[i] == fold and len(tokens)
-        }
+        for i, (tokens, tags) in enumerate(sentences):
+            if fold_of[i] != fold or not len(tokens):
+                continue
+            matrix = _matrix(tagger.marginals(tokens), classes, len(tokens))
+            result.marginals[i] = matrix
+            rate = lambda sequences, tokens=tokens: tagger.log_probabilities(tokens, sequences)  # noqa: E731
+            result.corrections += propose_and_score(
+                i, tokens, tags, matrix, classes, counts, rate
+            )  # fmt: skip
+    return result
 
 
-def _fold(job: tuple) -> dict[int, np.ndarray]:
+def _fold(job: tuple) -> FoldResult:
     sentences, fold_of, k, iterations, workdir = job
-    return fold_marginals(sentences, fold_of, k, iterations=iterations, workdir=workdir)
+    return train_fold(sentences, fold_of, k, iterations=iterations, workdir=workdir)
 
 
 def plan_folds(
@@ -248,14 +275,22 @@ def plan_folds(
     return assign_folds(len(sentences), folds, seed, documents)
 
 
-def assemble(sentences: Sequence[Sentence], parts: Sequence[dict[int, np.ndarray]]) -> list:
-    """The folds' marginals as one list in sentence order (empty sentences: empty arrays)."""
+@dataclass(slots=True)
+class OutOfFold:
+    marginals: list[np.ndarray]  # per sentence in input order (empty sentences: empty arrays)
+    corrections: list[fixes.Correction]
+
+
+def assemble(sentences: Sequence[Sentence], parts: Sequence[FoldResult]) -> OutOfFold:
+    """The folds' results as one: marginals in sentence order, every correction."""
     width = len(tag_classes(sentences))
-    result: list[np.ndarray] = [np.zeros((0, width)) for _ in sentences]
+    marginals: list[np.ndarray] = [np.zeros((0, width)) for _ in sentences]
+    found: list[fixes.Correction] = []
     for part in parts:
-        for i, matrix in part.items():
-            result[i] = matrix
-    return result
+        for i, matrix in part.marginals.items():
+            marginals[i] = matrix
+        found += part.corrections
+    return OutOfFold(marginals, found)
 
 
 def out_of_fold(
@@ -268,8 +303,9 @@ def out_of_fold(
     progress: Callable[[int, int, str], None] | None = None,
     workdir: Path | None = None,
     documents: Sequence[object] | None = None,
-) -> list[np.ndarray]:
-    """Per sentence, the marginals (tokens x tag_classes) of a CRF trained without it.
+) -> OutOfFold:
+    """Per sentence, the marginals (tokens x tag_classes) of a CRF trained without it, and
+    its corrections scored by that CRF.
 
     `workers` > 1 trains folds in parallel processes (not inside a daemonic Celery worker; the
     job spreads its folds over Celery workers instead).
@@ -287,7 +323,7 @@ def out_of_fold(
             message = f"Fold {k + 1} of {folds}"
             report = lambda i, n, k=k, m=message: progress(k * iterations + i, total, m)  # noqa: E731
         parts.append(
-            fold_marginals(
+            train_fold(
                 sentences, fold_of, k, iterations=iterations, progress=report, workdir=workdir
             )  # fmt: skip
         )

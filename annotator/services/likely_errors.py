@@ -100,18 +100,18 @@ def run_fold(job, progress, fold: int | None) -> None:
     iterations = int(job.params.get("iterations", 50))
     if fold is not None and not _fold_file(folder, fold).exists():
         report = _FoldProgress(job.pk, progress, fold, folds, iterations)
-        part = likely_errors.fold_marginals(
+        part = likely_errors.train_fold(
             sentences, fold_of, fold, iterations=iterations, progress=report, workdir=folder
         )
-        _save_part(_fold_file(folder, fold), part)
+        _save_part(_fold_file(folder, fold), part, likely_errors.tag_classes(sentences))
     if not all(_fold_file(folder, k).exists() for k in range(folds)):
         return
     if not _claim(folder / "ranking.claim"):
         return  # another fold's worker is ranking
     progress(folds * iterations, folds * iterations, "Ranking")
-    parts = [_load_part(_fold_file(folder, k)) for k in range(folds)]
-    marginals = likely_errors.assemble(sentences, parts)
-    _rank(job, rows, sentences, marginals)
+    classes = likely_errors.tag_classes(sentences)
+    parts = [_load_part(_fold_file(folder, k), classes) for k in range(folds)]
+    _rank(job, rows, sentences, likely_errors.assemble(sentences, parts))
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -140,12 +140,11 @@ class _FoldProgress:
         )
 
 
-def _rank(job, rows, sentences, marginals) -> None:
+def _rank(job, rows, sentences, judged) -> None:
     from annotator.nlp import likely_errors
 
     params = job.params
-    counts = likely_errors.consistency(sentences)
-    ranking = likely_errors.rank(sentences, marginals, consistency=counts)
+    ranking = likely_errors.rank(sentences, judged.marginals, corrections=judged.corrections)
     issues = [
         {
             "document": rows[x.sentence][0],
@@ -156,6 +155,7 @@ def _rank(job, rows, sentences, marginals) -> None:
             "suggested": x.suggested,
             "score": x.score,
             "confidence": x.confidence,
+            "kind": x.kind,
         }
         for x in ranking.issues[:TOP_ISSUES]
     ]
@@ -175,7 +175,7 @@ def _rank(job, rows, sentences, marginals) -> None:
         "sentences": len(sentences),
         "tokens": sum(len(tokens) for tokens, _ in sentences),
         "disagreements": len(ranking.issues),
-        "flagged": len(likely_errors.flagged(sentences, marginals, consistency=counts)),
+        "flagged": len(likely_errors.flagged(sentences, judged.marginals)),
         "issues": issues,
         "worst_sentences": worst,
     }
@@ -214,21 +214,46 @@ def _write_json(path: Path, data) -> None:
     partial.replace(path)  # atomic: a reader sees the whole file or none
 
 
-def _save_part(path: Path, part: dict) -> None:
+def _save_part(path: Path, part, classes: list[str]) -> None:
+    """A fold's marginals and corrections as arrays (tags as class numbers), in one file."""
     import numpy as np
 
-    index = sorted(part)
-    lengths = [len(part[i]) for i in index]
-    data = np.concatenate([part[i] for i in index]) if index else np.zeros((0, 0))
+    from annotator.nlp.corrections import KINDS
+
+    index = sorted(part.marginals)
+    lengths = [len(part.marginals[i]) for i in index]
+    data = np.concatenate([part.marginals[i] for i in index]) if index else np.zeros((0, 0))
+    number = {tag: n for n, tag in enumerate(classes)}
+    found = part.corrections
     partial = path.with_name(path.stem + ".partial.npz")
-    np.savez(partial, index=np.array(index), lengths=np.array(lengths), data=data)
+    np.savez(
+        partial,
+        index=np.array(index, dtype=np.int64),
+        lengths=np.array(lengths, dtype=np.int64),
+        data=data,
+        where=np.array([[c.sentence, c.start, len(c.tags)] for c in found], dtype=np.int64),
+        kinds=np.array([KINDS.index(c.kind) for c in found], dtype=np.int64),
+        gains=np.array([c.gain for c in found], dtype=float),
+        tags=np.array([number[tag] for c in found for tag in c.tags], dtype=np.int64),
+    )
     partial.replace(path)
 
 
-def _load_part(path: Path) -> dict:
+def _load_part(path: Path, classes: list[str]):
     import numpy as np
+
+    from annotator.nlp import likely_errors
+    from annotator.nlp.corrections import KINDS, Correction
 
     with np.load(path, allow_pickle=False) as saved:
         index, lengths, data = saved["index"], saved["lengths"], saved["data"]
+        where, kinds, gains, tags = saved["where"], saved["kinds"], saved["gains"], saved["tags"]
     ends = np.cumsum(lengths)
-    return {int(i): data[end - n : end] for i, n, end in zip(index, lengths, ends, strict=True)}
+    rows = zip(index, lengths, ends, strict=True)
+    marginals = {int(i): data[end - n : end] for i, n, end in rows}
+    found, at = [], 0
+    for (sentence, start, length), kind, gain in zip(where.tolist(), kinds, gains, strict=True):
+        new = tuple(classes[n] for n in tags[at : at + length])
+        found.append(Correction(sentence, start, new, KINDS[kind], float(gain)))
+        at += length
+    return likely_errors.FoldResult(marginals, found)

@@ -4,6 +4,8 @@ steps the task page offers. Transitions lock the task row, so a double submit ca
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -132,8 +134,23 @@ def withdraw(*, manager: AbstractBaseUser, task_id: int) -> Task:
     return task
 
 
-def note_activity(*, user: AbstractBaseUser, layer: TagLayer, position: int) -> None:
-    """An annotator edited: their task there is in progress and not abandoned."""
+# How stale a task's touched_at may get before an edit writes it again: abandonment is judged
+# in hours, so one UPDATE a minute says as much as one per edit.
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def note_activity(
+    *, user: AbstractBaseUser, layer: TagLayer, position: int, known: list[Task] | None = None
+) -> bool:
+    """An annotator edited: their task there is in progress and not abandoned. `known`: the
+    user's tasks in the layer's document, already loaded (access.Access.tasks_in), so none is
+    read again. True if a task changed state (its banner on the page changes)."""
+    now = timezone.now()
+    if known is not None:
+        mine = [t for t in known if t.layer_id == layer.pk and t.covers(position)]
+        mine = [t for t in mine if t.state in Task.OPEN_STATES]
+        if not any(_to_note(task, now) for task in mine):
+            return False
     tasks = Task.objects.filter(
         layer=layer,
         annotator=user,
@@ -141,7 +158,17 @@ def note_activity(*, user: AbstractBaseUser, layer: TagLayer, position: int) -> 
         end_sentence__gt=position,
         state__in=Task.OPEN_STATES,
     )
-    now = timezone.now()
-    for task in tasks.filter(state=State.ASSIGNED):
-        transition(user=user, task_id=task.pk, to=State.IN_PROGRESS, as_reviewer=False)
+    if known is None:
+        starting = [task.pk for task in tasks.filter(state=State.ASSIGNED)]
+    else:
+        starting = [task.pk for task in mine if task.state == State.ASSIGNED]
+    for pk in starting:
+        transition(user=user, task_id=pk, to=State.IN_PROGRESS, as_reviewer=False)
     tasks.update(touched_at=now)
+    return bool(starting)
+
+
+def _to_note(task: Task, now) -> bool:
+    """Whether an edit in this open task changes anything: it starts, or was touched long ago."""
+    recent = task.touched_at is not None and now - task.touched_at < TOUCH_EVERY
+    return task.state == State.ASSIGNED or not recent

@@ -50,10 +50,19 @@ def says_refusals(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return wrapped
 
 
-def _noted(request: HttpRequest, layer: TagLayer, row: SentenceTags) -> None:
-    """An annotator's edit in their own layer moves their task along (assigned: started)."""
-    if layer.owner_id == request.user.pk:
-        workflow.note_activity(user=request.user, layer=layer, position=row.sentence.position)
+def _noted(
+    request: HttpRequest, layer: TagLayer, row: SentenceTags, who: access.Access | None = None
+) -> bool:
+    """An annotator's edit in their own layer moves their task along (assigned: started);
+    True if a task's banner changed with it."""
+    if layer.owner_id != request.user.pk:
+        return False
+    return workflow.note_activity(
+        user=request.user,
+        layer=layer,
+        position=row.sentence.position,
+        known=who.tasks_in(layer.document_id) if who else None,
+    )
 
 
 def _int(request: HttpRequest, name: str, default: int | None = None) -> int | None:
@@ -93,7 +102,10 @@ def _sentence_response(
     status: int = 200,
     row: SentenceTags | None = None,
     who: access.Access | None = None,
+    banners: bool = False,
 ) -> HttpResponse:
+    """The re-rendered sentence, the status line and the layer's counts; with `banners`, the
+    user's task banners too (out of band: only when what they show changed)."""
     # The page's chosen suggestion layer, outlined again in the re-rendered sentence.
     name = request.POST.get("suggest", "")
     source = suggestions.suggestion_layer(document, who, name) if who and name else None
@@ -108,15 +120,58 @@ def _sentence_response(
         "edit_layer_name": layer.name,
         "message": message,
         "oob": True,
-        "my_tasks": _own_tasks(request, layer),
+        "my_tasks": _own_tasks(request, layer) if banners else [],
     }
     response = render(request, TEMPLATE + "#sentence-response", context, status=status)
     return with_reason(response, message) if status >= 400 else response
 
 
+def _named_edit(request: HttpRequest, pk: int) -> HttpResponse | None:
+    """The usual edit, in few statements (editing.edit_named_sentence); None to go the long
+    way: a number missing or malformed, no such row yet, or an edit refused as stale or not
+    fitting, which the long way finds again and answers with the page's context."""
+    try:
+        sentence_id, version = _int(request, "sentence"), _int(request, "version")
+        start = _int(request, "start", 0)
+        end = _int(request, "end", start + 1)
+    except Http404:
+        return None
+    if sentence_id is None or version is None:
+        return None
+    try:
+        edited = editing.edit_named_sentence(
+            user=request.user,
+            document_pk=pk,
+            layer_name=request.POST.get("layer", ""),
+            sentence_id=sentence_id,
+            version=version,
+            operation=request.POST.get("op", ""),
+            start=start,
+            end=end,
+            label=request.POST.get("label") or None,
+        )
+    except (editing.StaleEdit, editing.EditRejected):
+        return None  # nothing was written
+    if edited is None:
+        return None
+    changed = _noted(request, edited.layer, edited.row, edited.who)
+    return _sentence_response(
+        request,
+        edited.document,
+        edited.layer,
+        sentence_id,
+        row=edited.row,
+        who=edited.who,
+        banners=changed,
+    )
+
+
 @login_required
 @require_POST
 def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    answered = _named_edit(request, pk)
+    if answered is not None:
+        return answered
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
     start = _int(request, "start", 0)
@@ -140,8 +195,10 @@ def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(error), status=422, who=who
         )
-    _noted(request, layer, row)
-    return _sentence_response(request, document, layer, sentence_id, row=row, who=who)
+    changed = _noted(request, layer, row, who)
+    return _sentence_response(
+        request, document, layer, sentence_id, row=row, who=who, banners=changed
+    )
 
 
 def _undo_or_redo(request: HttpRequest, pk: int, action) -> HttpResponse:
@@ -189,7 +246,8 @@ def sentence_review(request: HttpRequest, pk: int) -> HttpResponse:
     if row.reviewed and layer.kind == TagLayer.Kind.GOLD:
         # Every N newly reviewed gold sentences, the suggestion model learns from them.
         learning.note_reviewed(project=document.project, user=request.user)
-    return _sentence_response(request, document, layer, sentence_id, row=row, who=who)
+    # The task banners count the reviewed sentences.
+    return _sentence_response(request, document, layer, sentence_id, row=row, who=who, banners=True)
 
 
 @login_required
@@ -325,8 +383,10 @@ def suggestion_accept(request: HttpRequest, pk: int) -> HttpResponse:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(error), status=422, who=who
         )
-    _noted(request, layer, row)
-    return _sentence_response(request, document, layer, sentence_id, row=row, who=who)
+    changed = _noted(request, layer, row, who)
+    return _sentence_response(
+        request, document, layer, sentence_id, row=row, who=who, banners=changed
+    )
 
 
 @login_required
