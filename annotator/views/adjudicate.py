@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotator import access, selectors
 from annotator.access import REVIEWER
 from annotator.models import GOLD, Document
-from annotator.palette import UNKNOWN as UNKNOWN_COLOUR
+from annotator.nlp.palette import UNKNOWN as UNKNOWN_COLOUR
 from annotator.refusals import with_reason
 from annotator.services import adjudication, editing
 
