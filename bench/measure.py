@@ -23,12 +23,12 @@ PASSWORD = "bench-only-password"  # noqa: S105 (a throwaway user in the bench da
 
 
 def measure_import(path: Path) -> dict:
-    from annotator import services
+    from annotator.services import corpus
 
     before = peak_rss_mb()
     with path.open("rb") as stream:
         start = time.perf_counter()
-        summary = services.import_conll(project_name=PROJECT, files=[(path.name, stream)])
+        summary = corpus.import_conll(project_name=PROJECT, files=[(path.name, stream)])
         seconds = time.perf_counter() - start
     return {
         "seconds": seconds,
@@ -42,15 +42,15 @@ def measure_import(path: Path) -> dict:
 
 
 def measure_export(out: Path) -> dict:
-    from annotator import services
     from annotator.models import Project
+    from annotator.services import corpus
 
     project = Project.objects.get(name=PROJECT)
     tokens = sum(project.documents.values_list("token_count", flat=True))
     before = peak_rss_mb()
     start = time.perf_counter()
     with out.open("wb") as f:
-        for chunk in services.export_project(project):
+        for chunk in corpus.export_project(project):
             f.write(chunk)
     seconds = time.perf_counter() - start
     return {
@@ -68,11 +68,11 @@ def measure_page() -> dict:
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from annotator import services
+    from annotator.services import corpus
 
     def import_one(path: Path) -> str:
         with path.open("rb") as stream:
-            summary = services.import_conll(
+            summary = corpus.import_conll(
                 project_name=f"page {path.stem}", files=[(path.name, stream)]
             )
         document = summary.project.documents.get()

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from annotator.models import Membership
-from annotator.services import import_conll
+from annotator.services.corpus import import_conll
 from annotator.services.labels import ADD, NewLabels
 
 # Timing is measured by benchmarks, never by tests: a property test on a busy 2-core CI machine

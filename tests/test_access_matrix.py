@@ -22,8 +22,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from annotator import search, services
+from annotator import search
 from annotator.models import (
+    GOLD,
+    IMPORTED,
     AgreementReport,
     Decision,
     Document,
@@ -35,7 +37,7 @@ from annotator.models import (
     TagLayer,
     Task,
 )
-from annotator.services import GOLD, IMPORTED
+from annotator.services import assignment, editing, jobs
 from tests.conftest import import_files, row_counts
 
 
@@ -107,10 +109,10 @@ class World:
 
 
 def gold_edit(document: Document, who, position: int = 0) -> None:
-    gold = services.ensure_working_layer(document, GOLD)
+    gold = editing.ensure_working_layer(document, GOLD)
     gold.document = document
     row = SentenceTags.objects.get(layer=gold, sentence__position=position)
-    services.edit_sentence(
+    editing.edit_sentence(
         user=who,
         layer=gold,
         sentence_id=row.sentence_id,
@@ -162,7 +164,7 @@ def world(tmp_path) -> World:
         project=project_b, user=users["member_of_b"], role=Membership.Role.MANAGER
     )
 
-    task, other_task = services.assign(
+    task, other_task = assignment.assign(
         manager=users["manager"],
         project=project_a,
         documents=[doc_one],
@@ -820,7 +822,7 @@ def api_t(w: World) -> str:
 
 
 def a_job(w: World) -> None:
-    w.extra["job"] = services.start_job(
+    w.extra["job"] = jobs.start_job(
         kind="gazetteer", user=w.users["manager"], project=w.project_a, params={}
     )
 

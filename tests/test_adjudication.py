@@ -31,8 +31,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotator import services
 from annotator.models import (
+    GOLD,
+    IMPORTED,
     AgreementReport,
     Decision,
     Document,
@@ -46,7 +47,7 @@ from annotator.models import (
 )
 from annotator.nlp.agreement import agreement_report
 from annotator.nlp.scheme import Span
-from annotator.services import GOLD, IMPORTED, adjudication, jobs
+from annotator.services import adjudication, assignment, editing, jobs, workflow
 from tests.conftest import import_files
 
 pytestmark = pytest.mark.django_db
@@ -171,7 +172,7 @@ def build(tmp_path: Path, *, submit: tuple[str, ...] = ANN) -> Setup:
             project=project, user=annotators[name], role=Membership.Role.ANNOTATOR
         )
     document = project.documents.get()
-    tasks = services.assign(
+    tasks = assignment.assign(
         manager=manager,
         project=project,
         documents=[document],
@@ -182,7 +183,7 @@ def build(tmp_path: Path, *, submit: tuple[str, ...] = ANN) -> Setup:
         layer = TagLayer.objects.get(document=document, name=f"annotator {name}")
         for position, sentence in enumerate(SENTENCES):
             row = SentenceTags.objects.get(layer=layer, sentence__position=position)
-            services.replace_tags(
+            editing.replace_tags(
                 user=annotators[name],
                 layer=layer,
                 sentence_id=row.sentence_id,
@@ -193,7 +194,7 @@ def build(tmp_path: Path, *, submit: tuple[str, ...] = ANN) -> Setup:
     for task in tasks:
         if task.annotator.username in submit:
             for to in (State.IN_PROGRESS, State.SUBMITTED):
-                services.transition(user=task.annotator, task_id=task.pk, to=to, as_reviewer=False)
+                workflow.transition(user=task.annotator, task_id=task.pk, to=to, as_reviewer=False)
     return Setup(project, document, manager, reviewer, annotators, outsider)
 
 
@@ -315,8 +316,8 @@ def test_apply_agreed_twice_changes_nothing_the_second_time(setup):
 
 
 def test_putting_agreed_spans_into_gold_keeps_a_reviewers_hand_edits(setup):
-    gold = services.ensure_working_layer(setup.document, GOLD)
-    services.edit_sentence(
+    gold = editing.ensure_working_layer(setup.document, GOLD)
+    editing.edit_sentence(
         user=setup.reviewer,
         layer=gold,
         sentence_id=setup.sid(3),
@@ -415,7 +416,7 @@ def test_taking_a_reading_writes_gold_records_the_decision_and_the_history(setup
 
 
 def test_rejecting_every_span_records_what_was_rejected_and_by_whom(setup):
-    services.ensure_working_layer(setup.document, GOLD)
+    editing.ensure_working_layer(setup.document, GOLD)
     assert setup.gold()[1] == ["O", "B-MISC", "O", "O"]  # as imported
     response = decide(setup, 1, 1, 2, "nothing")
     assert response.status_code == 200
@@ -433,9 +434,9 @@ def test_rejecting_every_span_records_what_was_rejected_and_by_whom(setup):
 
 
 def test_keeping_gold_as_edited_by_hand_records_that_as_the_decision(setup):
-    gold = services.ensure_working_layer(setup.document, GOLD)
+    gold = editing.ensure_working_layer(setup.document, GOLD)
     gold.document = setup.document
-    services.edit_sentence(
+    editing.edit_sentence(
         user=setup.reviewer,
         layer=gold,
         sentence_id=setup.sid(0),
@@ -458,7 +459,7 @@ def test_keeping_gold_as_edited_by_hand_records_that_as_the_decision(setup):
 
 
 def test_a_stale_version_gives_409_and_writes_nothing(setup):
-    services.ensure_working_layer(setup.document, GOLD)
+    editing.ensure_working_layer(setup.document, GOLD)
     stale = setup.gold_version(0)
     gold_before = setup.gold()
     adjudication.apply_agreed(user=setup.reviewer, document=setup.document, rule="majority")
@@ -476,7 +477,7 @@ def test_a_stale_version_gives_409_and_writes_nothing(setup):
 
 
 def test_an_unknown_choice_or_a_settled_region_is_refused_and_writes_nothing(setup):
-    services.ensure_working_layer(setup.document, GOLD)
+    editing.ensure_working_layer(setup.document, GOLD)
     for position, start, end, choice in [
         (0, 4, 5, "reading-7"),
         (0, 4, 5, "everything"),
@@ -501,7 +502,7 @@ def test_without_htmx_a_decision_redirects_back_to_the_page(setup):
 
 
 def test_apply_agreed_afterwards_keeps_the_decisions(setup):
-    services.ensure_working_layer(setup.document, GOLD)
+    editing.ensure_working_layer(setup.document, GOLD)
     assert decide(setup, 0, 4, 5, "reading-1").status_code == 200  # ORG
     assert decide(setup, 1, 1, 2, "nothing").status_code == 200
     changed, ties = adjudication.apply_agreed(
@@ -535,7 +536,7 @@ def test_the_put_agreed_spans_button_applies_them_and_says_what_is_left(setup):
 def test_a_rejected_span_that_two_readings_share_keeps_both_voters(setup):
     """Grace Hopper: ann2 (Grace PER + Hopper LOC) and ann3 (Grace PER) both proposed Grace
     PER. Taking ann1's reading rejects it, and the record must name both who proposed it."""
-    services.ensure_working_layer(setup.document, GOLD)
+    editing.ensure_working_layer(setup.document, GOLD)
     item = item_at(setup, 3)
     [dispute] = item.vote.disputes
     assert readings_of(dispute) == [
@@ -553,7 +554,7 @@ def test_a_rejected_span_that_two_readings_share_keeps_both_voters(setup):
 
 
 def test_the_page_does_not_load_each_deciders_name_on_its_own(setup, django_assert_max_num_queries):
-    services.ensure_working_layer(setup.document, GOLD)
+    editing.ensure_working_layer(setup.document, GOLD)
     decide(setup, 0, 4, 5, "reading-0")
     client = setup.client(setup.reviewer)
     url = reverse("annotator-document-adjudicate", args=[setup.document.pk])
@@ -570,7 +571,7 @@ def test_the_page_does_not_load_each_deciders_name_on_its_own(setup, django_asse
 
 
 def run_vote(setup: Setup, **params) -> Job:
-    job = services.start_job(
+    job = jobs.start_job(
         kind="majority-vote",
         user=setup.reviewer,
         project=setup.project,
@@ -604,7 +605,7 @@ def test_the_majority_vote_job_builds_gold_and_lists_the_ties(setup):
 
 
 def test_the_majority_vote_job_keeps_decisions_and_lists_only_open_ties(setup):
-    services.ensure_working_layer(setup.document, GOLD)
+    editing.ensure_working_layer(setup.document, GOLD)
     decide(setup, 0, 4, 5, "reading-0")
     job = run_vote(setup)
     assert [t["position"] for t in job.result["tie_list"]] == [1, 3]
@@ -678,7 +679,7 @@ def test_the_gold_export_after_adjudication_has_the_adjudicated_tags(setup):
 
 
 def agreement_job(setup: Setup) -> AgreementReport:
-    job = services.start_job(
+    job = jobs.start_job(
         kind="agreement",
         user=setup.reviewer,
         project=setup.project,

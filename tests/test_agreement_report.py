@@ -29,8 +29,9 @@ from seqeval.metrics.sequence_labeling import get_entities
 from sklearn.metrics import cohen_kappa_score, confusion_matrix
 from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
 
-from annotator import services
 from annotator.models import (
+    GOLD,
+    IMPORTED,
     AgreementReport,
     Document,
     Job,
@@ -42,7 +43,7 @@ from annotator.models import (
 )
 from annotator.nlp import scheme
 from annotator.nlp.scheme import Span
-from annotator.services import GOLD, IMPORTED, jobs
+from annotator.services import assignment, editing, jobs, workflow
 from tests.browser.helpers import DEMO
 from tests.conftest import import_files
 
@@ -128,13 +129,13 @@ def annotate(tags: list[str], rng: random.Random, labels: list[str], rate: float
 
 
 def submit(task: Task, annotator) -> None:
-    services.transition(user=annotator, task_id=task.pk, to=State.IN_PROGRESS, as_reviewer=False)
-    services.transition(user=annotator, task_id=task.pk, to=State.SUBMITTED, as_reviewer=False)
+    workflow.transition(user=annotator, task_id=task.pk, to=State.IN_PROGRESS, as_reviewer=False)
+    workflow.transition(user=annotator, task_id=task.pk, to=State.SUBMITTED, as_reviewer=False)
 
 
 def edit_gold(corpus: Corpus) -> None:
     """The reviewer's gold: the imported tags with a few corrections."""
-    gold = services.ensure_working_layer(corpus.document, GOLD)
+    gold = editing.ensure_working_layer(corpus.document, GOLD)
     gold.document = corpus.document
     rows = SentenceTags.objects.filter(layer=gold).order_by("sentence__position")
     edits = 0
@@ -144,7 +145,7 @@ def edit_gold(corpus: Corpus) -> None:
             continue
         first = spans[0]
         operation, label = ("remove", None) if edits % 3 == 2 else ("label", "Library")
-        services.edit_sentence(
+        editing.edit_sentence(
             user=corpus.reviewer,
             layer=gold,
             sentence_id=row.sentence_id,
@@ -176,7 +177,7 @@ def build_corpus(name: str = "RNN agreement", seed: int = 6) -> Corpus:
         )
     document = project.documents.get()
     corpus = Corpus(project, document, manager, reviewer, annotators)
-    tasks = services.assign(
+    tasks = assignment.assign(
         manager=manager,
         project=project,
         documents=[document],
@@ -190,7 +191,7 @@ def build_corpus(name: str = "RNN agreement", seed: int = 6) -> Corpus:
         rows = SentenceTags.objects.filter(layer=layer).order_by("sentence__position")
         for row in rows:
             new_tags = annotate(row.tags, rng, labels, CARELESSNESS[username])
-            services.replace_tags(
+            editing.replace_tags(
                 user=annotator,
                 layer=layer,
                 sentence_id=row.sentence_id,
@@ -203,11 +204,11 @@ def build_corpus(name: str = "RNN agreement", seed: int = 6) -> Corpus:
         if task.first_sentence in SUBMITTED[username]:
             submit(task, task.annotator)
             if (username, task.first_sentence) in APPROVED:
-                services.transition(
+                workflow.transition(
                     user=reviewer, task_id=task.pk, to=State.APPROVED, as_reviewer=True
                 )
         elif task.first_sentence == 40:
-            services.transition(
+            workflow.transition(
                 user=task.annotator, task_id=task.pk, to=State.IN_PROGRESS, as_reviewer=False
             )
     edit_gold(corpus)
@@ -216,7 +217,7 @@ def build_corpus(name: str = "RNN agreement", seed: int = 6) -> Corpus:
 
 def run_agreement(corpus: Corpus, **params) -> Job:
     """Create the job as the report page does and run it in-process as a worker does."""
-    job = services.start_job(
+    job = jobs.start_job(
         kind="agreement",
         user=corpus.reviewer,
         project=corpus.project,
@@ -754,7 +755,7 @@ def test_a_withdrawn_task_never_counts(corpus):
     task = Task.objects.get(
         document=corpus.document, annotator=corpus.annotators["ann3"], first_sentence=80
     )
-    services.withdraw(manager=corpus.manager, task_id=task.pk)
+    workflow.withdraw(manager=corpus.manager, task_id=task.pk)
     job = run_agreement(corpus, finished_only=False)
     result = AgreementReport.objects.get(job=job).result
     truth = load_truth(corpus.document, finished_only=False)
@@ -795,7 +796,7 @@ def test_a_job_ending_while_the_page_is_drawn_leaves_the_report_or_a_job_that_po
     """The race behind "No agreement report yet until a reload" (issue 11, problem 5): the
     worker commits the report just after the page looked for one. The page must then show the
     job, still polling, so that its end brings the report in; it showed neither."""
-    job = services.start_job(
+    job = jobs.start_job(
         kind="agreement",
         user=corpus.reviewer,
         project=corpus.project,

@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from annotator import services
 from annotator.models import Project, Task, TaskEvent
+from annotator.services import workflow
 from tests.test_tasks import PROJECT, manager_client, one_task, user
 from tests.test_tasks import corpus as corpus  # noqa: F401 - the fixture, shared
 
@@ -23,7 +23,7 @@ DAY_LABEL = re.compile(r'<text x="([^"]*)" y="79"')
 
 def submit(task: Task, days_ago: int) -> None:
     for step in (State.IN_PROGRESS, State.SUBMITTED):
-        services.transition(user=task.annotator, task_id=task.pk, to=step, as_reviewer=False)
+        workflow.transition(user=task.annotator, task_id=task.pk, to=step, as_reviewer=False)
     when = timezone.now() - timedelta(days=days_ago)
     TaskEvent.objects.filter(task=task, to_state=State.SUBMITTED).update(created_at=when)
 

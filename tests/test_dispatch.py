@@ -16,7 +16,6 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from annotator import services
 from annotator.models import Job, WorkerHeartbeat
 from annotator.services import jobs
 from tests.workerutil import TASK_NAME, sender
@@ -67,7 +66,7 @@ def start_gazetteer(project, member) -> Job:
 
     # The send runs when the transaction commits, as it does in a request.
     with TestCase.captureOnCommitCallbacks(execute=True):
-        job = services.start_job(kind="gazetteer", user=member, project=project, params={})
+        job = jobs.start_job(kind="gazetteer", user=member, project=project, params={})
     job.refresh_from_db()
     return job
 
@@ -198,6 +197,6 @@ def test_an_orphan_requeued_while_the_broker_is_down_is_swept_later(
 def test_a_worker_that_cannot_reach_the_broker_does_not_count(member_client, project, member):
     Job.objects.create(kind="gazetteer", project=project, user=member, sent_at=timezone.now())
     jobs.beat("cut-off@host", reaches_broker=False)
-    assert not services.workers_alive()
+    assert not jobs.workers_alive()
     page = member_client.get(reverse("annotator-project-jobs", args=[project.pk]))
     assert "none reaches the job queue" in page.content.decode()

@@ -5,13 +5,11 @@ from __future__ import annotations
 import pytest
 
 from annotator.access import WriteRefused
-from annotator.models import Membership, SentenceTags, TagChange, TagLayer
-from annotator.services import (
-    GOLD,
-    IMPORTED,
+from annotator.models import GOLD, IMPORTED, Membership, SentenceTags, TagChange, TagLayer
+from annotator.services.assignment import assign
+from annotator.services.editing import (
     EditRejected,
     StaleEdit,
-    assign,
     edit_sentence,
     ensure_working_layer,
     mark_reviewed,

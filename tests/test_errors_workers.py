@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from annotator import services
 from annotator.models import Job, Membership
 from annotator.services import jobs
 from tests.conftest import import_files
@@ -45,7 +44,7 @@ def test_two_workers_share_the_folds_and_rank_as_one_process_would(
     send_to(sender(REDIS_URL))
     env = {**redis_env(), "MODEL_ROOT": str(tmp_path / "worker-models")}
     first, second = workers.start(env, name="one"), workers.start(env, name="two")
-    job = services.start_job(kind="likely-errors", user=member, project=demo, params=params)
+    job = jobs.start_job(kind="likely-errors", user=member, project=demo, params=params)
     wait_until_finished(job, workers, 120)
     assert job.state == Job.State.DONE, f"{job.error}\n{workers.logs()}"
     assert job.result["issues"] == here.result["issues"]

@@ -14,9 +14,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
-from annotator import services
 from annotator.models import Job, Membership
-from annotator.services import exports, jobs
+from annotator.services import corpus, exports, jobs
 from tests.conftest import SMALL, import_files
 
 pytestmark = pytest.mark.django_db
@@ -64,7 +63,7 @@ def test_a_small_projects_download_is_whole_and_carries_its_length(member_client
     response = member_client.get(export_url(project))
     assert response.status_code == 200
     data = body(response)
-    assert data == b"".join(services.export_project(project))
+    assert data == b"".join(corpus.export_project(project))
     assert int(response["Content-Length"]) == len(data) > 0
     assert response["Content-Disposition"] == 'attachment; filename="Small_corpus.conll"'
 
@@ -96,7 +95,7 @@ def test_an_export_job_writes_the_file_the_jobs_page_offers_with_length_and_chec
     jobs.run_job(job.pk)
     job.refresh_from_db()
     assert job.state == Job.State.DONE, job.error
-    expected = b"".join(services.export_project(large))
+    expected = b"".join(corpus.export_project(large))
     sha = hashlib.sha256(expected).hexdigest()
     assert job.result["bytes"] == len(expected) and job.result["sha256"] == sha
     page = member_client.get(reverse("annotator-project-jobs", args=[large.pk])).content.decode()
@@ -118,7 +117,7 @@ def test_an_export_in_another_scheme_converts_the_tags(member_client, large, que
     job = Job.objects.get()
     jobs.run_job(job.pk)
     data = body(member_client.get(reverse("annotator-job-download", args=[job.pk])))
-    assert data == b"".join(services.export_project(large, scheme_name="bioes"))
+    assert data == b"".join(corpus.export_project(large, scheme_name="bioes"))
 
 
 def test_only_managers_download_an_export(large, queued, member, django_user_model):

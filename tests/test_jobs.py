@@ -13,7 +13,6 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from annotator import services
 from annotator.jobs import registry
 from annotator.jobs.base import JobKind
 from annotator.models import (
@@ -26,7 +25,7 @@ from annotator.models import (
     TagLayer,
     WorkerHeartbeat,
 )
-from annotator.services import jobs
+from annotator.services import editing, jobs
 from tests.conftest import BROKEN, SMALL, import_files, row_counts
 from tests.workerutil import write_conll
 
@@ -74,7 +73,7 @@ def upload_copy(tmp_path: Path, *files: Path) -> tuple[list[str], list[str]]:
 
 def import_job(project, user, tmp_path: Path, *files: Path, **params) -> Job:
     paths, names = upload_copy(tmp_path, *files)
-    return services.start_job(
+    return jobs.start_job(
         kind="import",
         user=user,
         project=project,
@@ -111,7 +110,7 @@ def test_start_job_queues_the_job_id_only_when_the_transaction_commits(
 
 def test_start_job_refuses_an_unknown_kind(project, member):
     with pytest.raises(ValueError, match="unknown job kind"):
-        services.start_job(kind="nonsense", user=member, project=project, params={})
+        jobs.start_job(kind="nonsense", user=member, project=project, params={})
     assert not Job.objects.exists()
 
 
@@ -172,7 +171,7 @@ def test_a_broken_file_fails_the_job_with_file_and_line_and_writes_nothing(
 
 
 def test_an_import_job_whose_file_is_gone_fails_with_a_reason(project, member, tmp_path):
-    job = services.start_job(
+    job = jobs.start_job(
         kind="import",
         user=member,
         project=project,
@@ -207,7 +206,7 @@ def test_running_a_failed_or_cancelled_job_again_does_nothing(project, member, t
     failed = import_job(project, member, tmp_path, BROKEN)
     jobs.run_job(failed.pk)
     cancelled = Job.objects.create(kind="import", project=project, user=member, params={})
-    services.cancel_job(cancelled)
+    jobs.cancel_job(cancelled)
     counts = row_counts()
     for job in (failed, cancelled):
         jobs.run_job(job.pk)
@@ -254,7 +253,7 @@ def test_cancelling_a_queued_job_finishes_it_and_the_worker_then_skips_it(
     project, member, tmp_path
 ):
     job = import_job(project, member, tmp_path, SMALL)
-    services.cancel_job(job)
+    jobs.cancel_job(job)
     job.refresh_from_db()
     assert job.state == Job.State.CANCELLED
     assert job.finished_at is not None
@@ -268,7 +267,7 @@ def test_cancelling_a_queued_job_finishes_it_and_the_worker_then_skips_it(
 
 def test_a_cancel_request_for_a_running_job_is_recorded_and_flagged(project, member):
     job = Job.objects.create(kind="import", project=project, user=member, state=Job.State.RUNNING)
-    services.cancel_job(job)
+    jobs.cancel_job(job)
     job.refresh_from_db()
     assert job.state == Job.State.RUNNING
     assert job.cancel_requested
@@ -295,7 +294,7 @@ def test_a_cancel_during_the_run_ends_cancelled_with_nothing_written(
 
     def cancelled_once_running(running, progress):
         # What the page's Cancel does while the job runs; the runner sees it at its next report.
-        services.cancel_job(running)
+        jobs.cancel_job(running)
         importing(running, progress)
 
     cancelling = JobKind(name="import", run=cancelled_once_running)
@@ -314,14 +313,14 @@ def test_progress_lands_in_the_cache_and_shows_on_a_running_job(project, member)
     progress = jobs.Progress(job.pk)
     progress.interval = 3600  # "a short time", however slow this machine is today
     progress(30, 120, "Reading and writing")
-    shown = services.live(Job.objects.get(pk=job.pk))
+    shown = jobs.live(Job.objects.get(pk=job.pk))
     assert (shown.done, shown.total, shown.message) == (30, 120, "Reading and writing")
     assert shown.percent == 25
     # Progress reports come often: within a short time only the final one is written.
     progress(60, 120, "later")
-    assert services.live(Job.objects.get(pk=job.pk)).done == 30
+    assert jobs.live(Job.objects.get(pk=job.pk)).done == 30
     progress(120, 120, "last")
-    assert services.live(Job.objects.get(pk=job.pk)).done == 120
+    assert jobs.live(Job.objects.get(pk=job.pk)).done == 120
 
 
 # Gazetteer jobs --------------------------------------------------------------------------------
@@ -355,10 +354,10 @@ def test_a_gazetteer_job_writes_one_suggestions_layer_per_document_from_gold(
     project, member, two_documents
 ):
     first, second = two_documents
-    gold = services.ensure_working_layer(first)
+    gold = editing.ensure_working_layer(first)
     torch = first.sentences.get(position=2)
     row = SentenceTags.objects.get(layer=gold, sentence=torch)
-    services.replace_tags(
+    editing.replace_tags(
         user=member,
         layer=gold,
         sentence_id=torch.pk,
@@ -366,7 +365,7 @@ def test_a_gazetteer_job_writes_one_suggestions_layer_per_document_from_gold(
         tags=["B-Device", "O", "O", "B-Device", "O"],
         action="test",
     )
-    job = services.start_job(kind="gazetteer", user=member, project=project, params={})
+    job = jobs.start_job(kind="gazetteer", user=member, project=project, params={})
     jobs.run_job(job.pk)
     job.refresh_from_db()
     assert job.state == Job.State.DONE, job.error
@@ -394,7 +393,7 @@ def test_a_gazetteer_job_writes_one_suggestions_layer_per_document_from_gold(
 
 
 def test_a_gazetteer_job_can_learn_from_a_named_layer(project, member, two_documents):
-    job = services.start_job(
+    job = jobs.start_job(
         kind="gazetteer", user=member, project=project, params={"source": IMPORTED}
     )
     jobs.run_job(job.pk)
@@ -409,8 +408,8 @@ def test_a_gazetteer_job_limited_to_some_documents_writes_only_theirs(
     project, member, two_documents
 ):
     first, second = two_documents
-    services.ensure_working_layer(first)
-    job = services.start_job(
+    editing.ensure_working_layer(first)
+    job = jobs.start_job(
         kind="gazetteer", user=member, project=project, params={"documents": [second.pk]}
     )
     jobs.run_job(job.pk)
@@ -418,7 +417,7 @@ def test_a_gazetteer_job_limited_to_some_documents_writes_only_theirs(
 
 
 def test_a_gazetteer_job_without_confirmed_spans_fails_and_writes_nothing(project, member):
-    job = services.start_job(kind="gazetteer", user=member, project=project, params={})
+    job = jobs.start_job(kind="gazetteer", user=member, project=project, params={})
     before = row_counts()
     jobs.run_job(job.pk)
     job.refresh_from_db()
@@ -447,7 +446,7 @@ def test_the_jobs_page_says_a_queued_job_waits_when_no_worker_is_running(
 ):
     Job.objects.create(kind="import", project=project, user=member, sent_at=timezone.now())
     WorkerHeartbeat.objects.create(hostname="old", seen_at=timezone.now() - timedelta(seconds=300))
-    assert not services.workers_alive()
+    assert not jobs.workers_alive()
     page = member_client.get(jobs_page(project)).content.decode()
     assert WAITING in page
     assert "No worker is running" in page
@@ -456,7 +455,7 @@ def test_the_jobs_page_says_a_queued_job_waits_when_no_worker_is_running(
 def test_the_jobs_page_does_not_say_waiting_while_a_worker_beats(member_client, project, member):
     Job.objects.create(kind="import", project=project, user=member, sent_at=timezone.now())
     jobs.beat("celery@test")
-    assert services.workers_alive()
+    assert jobs.workers_alive()
     response = member_client.get(jobs_page(project))
     assert response.status_code == 200
     page = response.content.decode()

@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from annotator import selectors
 from annotator.models import Decision, Membership, Project, SentenceTags, TagChange
-from annotator.services import ensure_working_layer, label_changes
+from annotator.services import label_changes
+from annotator.services.editing import ensure_working_layer
 from annotator.services.labels import LabelError
 
 # conftest's `project` holds small.conll: Algorithm (2 spans), Device (1 stray I-Device on

@@ -27,8 +27,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from annotator import access, search, services
+from annotator import access, search
 from annotator.models import (
+    GOLD,
+    IMPORTED,
     Decision,
     Document,
     Membership,
@@ -38,8 +40,8 @@ from annotator.models import (
     TagLayer,
     Task,
 )
-from annotator.services import GOLD, IMPORTED
 from annotator.services import adjudication as adjudicating
+from annotator.services import approval, assignment, editing, workflow
 from tests.conftest import import_files
 
 pytestmark = pytest.mark.django_db
@@ -114,15 +116,15 @@ def team(tmp_path: Path, django_user_model) -> Team:
     ]:
         users[name] = django_user_model.objects.create_user(name, password="team-pass-123")
         Membership.objects.create(project=project, user=users[name], role=role)
-    tasks = services.assign(
+    tasks = assignment.assign(
         manager=users["manny"],
         project=project,
         documents=[document],
         annotators=[users["alice"], users["bob"]],
     )
     by_name = {t.annotator.username: t for t in tasks}
-    services.ensure_working_layer(document, GOLD)
-    model = services.ensure_working_layer(document, MODEL)  # a copy of the imported tags...
+    editing.ensure_working_layer(document, GOLD)
+    model = editing.ensure_working_layer(document, MODEL)  # a copy of the imported tags...
     TagLayer.objects.filter(pk=model.pk).update(kind=TagLayer.Kind.MODEL)  # ...as suggestions
     return Team(project, document, users, by_name["alice"], by_name["bob"])
 
@@ -174,7 +176,7 @@ def reason(layer: str, state: str, role: str) -> str:
 
 
 def _edit(team: Team, who, layer: TagLayer, label: str = "PER"):
-    return services.edit_sentence(
+    return editing.edit_sentence(
         user=who,
         layer=layer,
         sentence_id=team.sid(0),
@@ -191,17 +193,17 @@ def _prepare_undo(team: Team, who, layer: TagLayer, *, redo: bool) -> None:
     if allowed(layer.name, State.IN_PROGRESS, who.username):
         _edit(team, who, layer)
         if redo:
-            services.undo(user=who, layer=layer)
+            editing.undo(user=who, layer=layer)
 
 
 ACTIONS = {
     "edit": lambda team, who, layer: _edit(team, who, layer),
-    "undo": lambda team, who, layer: services.undo(user=who, layer=layer),
-    "redo": lambda team, who, layer: services.redo(user=who, layer=layer),
-    "review-mark": lambda team, who, layer: services.mark_reviewed(
+    "undo": lambda team, who, layer: editing.undo(user=who, layer=layer),
+    "redo": lambda team, who, layer: editing.redo(user=who, layer=layer),
+    "review-mark": lambda team, who, layer: editing.mark_reviewed(
         user=who, layer=layer, sentence_id=team.sid(0)
     ),
-    "replace": lambda team, who, layer: services.replace_tags(
+    "replace": lambda team, who, layer: editing.replace_tags(
         user=who,
         layer=layer,
         sentence_id=team.sid(0),
@@ -209,10 +211,10 @@ ACTIONS = {
         tags=["B-Device", "O", "O", "O", "O"],
         action="script",
     ),
-    "repair": lambda team, who, layer: services.repair_document(
+    "repair": lambda team, who, layer: editing.repair_document(
         user=who, layer=layer, versions={team.sid(0): team.version(layer.name)}
     ),
-    "take": lambda team, who, layer: services.take_region(
+    "take": lambda team, who, layer: editing.take_region(
         user=who,
         layer=layer,
         source=team.layer(BOB),
@@ -221,7 +223,7 @@ ACTIONS = {
         start=0,
         end=3,
     ),
-    "take-all": lambda team, who, layer: services.take_layer(
+    "take-all": lambda team, who, layer: editing.take_layer(
         user=who, layer=layer, source=team.layer(BOB)
     ),
 }
@@ -284,13 +286,13 @@ def _in_dispute(team: Team) -> None:
 
 def _relabel(team: Team, who) -> None:
     group = search.find(team.project, "Paris").groups[0]
-    services.relabel(user=who, project=team.project, occurrences=group.occurrences, label="PER")
+    editing.relabel(user=who, project=team.project, occurrences=group.occurrences, label="PER")
 
 
 def _approve_into_gold(team: Team, who) -> None:
     _edit_span(team, team.users["alice"], ALICE, 1, 2, "LOC", position=1)
     team.set_state(team.alice_task, State.SUBMITTED)
-    services.approve(user=who, task_id=team.alice_task.pk, copy_to_gold=True)
+    workflow.approve(user=who, task_id=team.alice_task.pk, copy_to_gold=True)
 
 
 def _decide(team: Team, who) -> None:
@@ -542,7 +544,7 @@ def _alice_and_bob_disagree_on_sentence_0(team: Team) -> None:
 
 def _edit_span(team, who, layer_name, start, end, label, position=0):
     layer = team.layer(layer_name)
-    services.edit_sentence(
+    editing.edit_sentence(
         user=who,
         layer=layer,
         sentence_id=team.sid(position),
@@ -610,7 +612,7 @@ def test_approve_keeps_a_reviewers_edit_and_a_decision_in_gold(team):
     reviewed = team.tags(GOLD, 1)
     team.set_state(team.alice_task, State.SUBMITTED)
 
-    plan = services.plan_approval(team.alice_task)
+    plan = approval.plan_approval(team.alice_task)
     assert len(plan.kept) == 2 and not plan.copies
     said = _approve(team, team.alice_task)
 
@@ -772,7 +774,7 @@ def test_an_edit_takes_at_most_six_statements_by_the_page_or_the_api(team, role,
 
 def test_a_write_for_nobody_is_refused(team):
     with pytest.raises(access.WriteRefused, match="needs someone"):
-        services.edit_sentence(
+        editing.edit_sentence(
             user=None,
             layer=team.layer(GOLD),
             sentence_id=team.sid(0),

@@ -9,9 +9,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotator import services
-from annotator.models import Job, Membership, SentenceTags, TaggerModel
-from annotator.services import GOLD, jobs, learning
+from annotator.models import GOLD, Job, Membership, SentenceTags, TaggerModel
+from annotator.services import corpus, editing, jobs, learning
 
 SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
 
@@ -20,7 +19,7 @@ SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wi
 def sample(db, settings, tmp_path, member):
     settings.MODEL_ROOT = tmp_path / "models"
     with SAMPLE.open("rb") as stream:
-        project = services.import_conll(
+        project = corpus.import_conll(
             project_name="Learning", files=[(SAMPLE.name, stream)]
         ).project
     Membership.objects.create(project=project, user=member, role=Membership.Role.MANAGER)
@@ -30,10 +29,10 @@ def sample(db, settings, tmp_path, member):
 def review(project, user, positions) -> None:
     """Mark gold sentences reviewed as the review page does (the gold copy of the import)."""
     document = project.documents.get()
-    gold = services.ensure_working_layer(document)
+    gold = editing.ensure_working_layer(document)
     for position in positions:
         sentence_id = document.sentences.get(position=position).pk
-        services.mark_reviewed(user=user, layer=gold, sentence_id=sentence_id)
+        editing.mark_reviewed(user=user, layer=gold, sentence_id=sentence_id)
         learning.note_reviewed(project=project, user=user)
 
 
@@ -156,7 +155,7 @@ def test_reviewing_through_the_api_counts_towards_the_retrain_too(sample, member
     sample.retrain_every = 2
     sample.save()
     document = sample.documents.get()
-    services.ensure_working_layer(document)
+    editing.ensure_working_layer(document)
     client = Client()
     client.force_login(member)
     for position in range(2):

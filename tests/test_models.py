@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from annotator import services
 from annotator.models import Job, SentenceTags, TaggerModel, TagLayer
 from annotator.nlp import scheme as nlp_scheme
-from annotator.services import jobs
+from annotator.services import corpus, jobs
 
 SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
 
@@ -20,7 +19,7 @@ SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wi
 def project(db, settings, tmp_path):
     settings.MODEL_ROOT = tmp_path / "models"
     with SAMPLE.open("rb") as stream:
-        return services.import_conll(project_name="Models", files=[(SAMPLE.name, stream)]).project
+        return corpus.import_conll(project_name="Models", files=[(SAMPLE.name, stream)]).project
 
 
 def run(project, kind, params) -> Job:

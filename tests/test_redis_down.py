@@ -111,11 +111,10 @@ def test_the_degrading_cache_works_normally_with_redis_up(settings):
 def test_a_cancel_reaches_a_running_job_through_its_row_while_the_cache_is_down(
     redis_down, project, member
 ):
-    from annotator import services
     from annotator.services import jobs
 
     job = Job.objects.create(kind="import", project=project, user=member, state="running")
-    services.cancel_job(job)  # the cache drops the flag: Redis is down
+    jobs.cancel_job(job)  # the cache drops the flag: Redis is down
     progress = jobs.Progress(job.pk)
     progress(1, 10, "Reading")  # asked the row a moment ago: not yet again
     progress.last -= 10  # some seconds later

@@ -9,8 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotator.models import Membership
-from annotator.services import IMPORTED
+from annotator.models import IMPORTED, Membership
 
 pytestmark = pytest.mark.django_db
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from annotator import params, services
+from annotator import params
 from annotator.examples.crf_server import serve
 from annotator.models import Job, Project, SentenceTags, TaggerModel, TagLayer
 from annotator.nlp import crf, remote, remote_hosts
-from annotator.services import jobs, tagger_models
+from annotator.services import corpus, jobs, tagger_models
 
 SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
 LOOPBACK = remote_hosts.parse_rules(["127.0.0.1"])  # the test servers listen there
@@ -103,7 +103,7 @@ def test_an_unreachable_server_is_a_clear_error() -> None:
 @pytest.fixture
 def sample_project(db) -> Project:
     with SAMPLE.open("rb") as stream:
-        return services.import_conll(project_name="Remote", files=[(SAMPLE.name, stream)]).project
+        return corpus.import_conll(project_name="Remote", files=[(SAMPLE.name, stream)]).project
 
 
 def register(project: Project, name: str, url: str) -> TaggerModel:

@@ -12,8 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotator.models import Document, Membership, SentenceTags, TagChange, TagLayer
-from annotator.services import GOLD, IMPORTED
+from annotator.models import GOLD, IMPORTED, Document, Membership, SentenceTags, TagChange, TagLayer
 from tests.conftest import MARKUP, import_files
 
 pytestmark = pytest.mark.django_db

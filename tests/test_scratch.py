@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from annotator import services
 from annotator.jobs import registry
 from annotator.jobs.base import JobKind
 from annotator.models import Job, TaggerModel
-from annotator.services import jobs, scratch
+from annotator.services import corpus, jobs, scratch
 
 SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
 
@@ -32,7 +31,7 @@ def project(settings, tmp_path):
     }
     cache.clear()
     with SAMPLE.open("rb") as stream:
-        return services.import_conll(project_name="Models", files=[(SAMPLE.name, stream)]).project
+        return corpus.import_conll(project_name="Models", files=[(SAMPLE.name, stream)]).project
 
 
 def leftovers(settings) -> list[str]:

@@ -6,8 +6,8 @@ from io import BytesIO
 
 import pytest
 
-from annotator.models import Document, Project, SentenceTags, TagLayer, TokenIndex
-from annotator.services import IMPORTED, export_document, export_project, import_conll
+from annotator.models import IMPORTED, Document, Project, SentenceTags, TagLayer, TokenIndex
+from annotator.services.corpus import export_document, export_project, import_conll
 from annotator.services.labels import ADD, NewLabels
 from tests.conftest import SMALL, import_files
 

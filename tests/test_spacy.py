@@ -8,10 +8,10 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from annotator import params, services
+from annotator import params
 from annotator.models import Job, Membership, SentenceTags, TaggerModel, TagLayer
 from annotator.nlp.spacy_tagger import SpacyTagger, parse_mapping
-from annotator.services import jobs, tagger_models
+from annotator.services import corpus, jobs, tagger_models
 
 spacy = pytest.importorskip("spacy")
 SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
@@ -56,7 +56,7 @@ def register(project, name: str, pipeline: str, mapping: dict) -> TaggerModel:
 @pytest.fixture
 def project(db):
     with SAMPLE.open("rb") as stream:
-        return services.import_conll(project_name="Spacy", files=[(SAMPLE.name, stream)]).project
+        return corpus.import_conll(project_name="Spacy", files=[(SAMPLE.name, stream)]).project
 
 
 def test_preannotation_with_the_pipeline_writes_a_suggestions_layer(project, pipeline) -> None:

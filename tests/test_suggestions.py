@@ -10,8 +10,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotator import services
 from annotator.models import (
+    GOLD,
+    IMPORTED,
     Document,
     Membership,
     SentenceTags,
@@ -19,7 +20,7 @@ from annotator.models import (
     TagChange,
     TagLayer,
 )
-from annotator.services import GOLD, IMPORTED
+from annotator.services import editing
 
 pytestmark = pytest.mark.django_db
 
@@ -232,8 +233,8 @@ def test_the_uncertainty_queue_lists_unreviewed_sentences_least_confident_first(
     SentenceTags.objects.filter(layer=model_layer, sentence__position__gt=3).update(
         probability=None
     )
-    gold = services.ensure_working_layer(document)
-    services.mark_reviewed(user=member, layer=gold, sentence_id=by_position[3])
+    gold = editing.ensure_working_layer(document)
+    editing.mark_reviewed(user=member, layer=gold, sentence_id=by_position[3])
     url = reverse("annotator-document-detail", args=[document.pk])
 
     page = member_client.get(url, {"layer": GOLD, "order": "uncertain"}).content.decode()

@@ -14,8 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from annotator import services
 from annotator.models import (
+    GOLD,
+    IMPORTED,
     Document,
     Membership,
     Project,
@@ -25,8 +26,9 @@ from annotator.models import (
     Task,
     TaskEvent,
 )
-from annotator.services import GOLD, IMPORTED, TaskError
-from annotator.services.tasks import TRANSITIONS
+from annotator.services import assignment, editing, members, workflow
+from annotator.services.assignment import TaskError
+from annotator.services.workflow import TRANSITIONS
 from tests.conftest import import_files
 
 State = Task.State
@@ -94,7 +96,7 @@ def tags_of(layer: TagLayer) -> dict[int, list[str]]:
 
 
 def one_task(project: Project, annotator_name: str = "ann1", document: int = 0, **fields) -> Task:
-    task = services.assign(
+    task = assignment.assign(
         manager=user("manny"),
         project=project,
         documents=[docs(project)[document]],
@@ -122,7 +124,7 @@ def edit(layer: TagLayer, position: int, who, label: str = "ORG", start: int = 2
     """Relabel token `start` of a sentence in a layer, as the services do it."""
     row = SentenceTags.objects.get(layer=layer, sentence__position=position)
     layer.document = row.sentence.document
-    return services.edit_sentence(
+    return editing.edit_sentence(
         user=who,
         layer=layer,
         sentence_id=row.sentence_id,
@@ -152,7 +154,7 @@ def test_every_legal_transition_by_the_right_person_works_and_is_recorded(
     actor = user(ACTOR[who])
     before = TaskEvent.objects.filter(task=task).count()
 
-    result = services.transition(
+    result = workflow.transition(
         user=actor,
         task_id=task.pk,
         to=target,
@@ -183,7 +185,7 @@ def test_every_illegal_transition_raises_and_changes_nothing(corpus, source, tar
     before = snapshot(task)
     for actor, as_reviewer in ((user("ann1"), False), (user("rex"), True), (user("manny"), True)):
         with pytest.raises(TaskError):
-            services.transition(
+            workflow.transition(
                 user=actor, task_id=task.pk, to=target, as_reviewer=as_reviewer, comment="why"
             )
         assert snapshot(task) == before
@@ -202,7 +204,7 @@ def test_only_the_tasks_own_annotator_moves_it_along(corpus, source, target, wro
     before = snapshot(task)
     for as_reviewer in (False, True):
         with pytest.raises(TaskError, match="annotator"):
-            services.transition(
+            workflow.transition(
                 user=user(wrong), task_id=task.pk, to=target, as_reviewer=as_reviewer
             )
     assert snapshot(task) == before
@@ -216,7 +218,7 @@ def test_reviewer_steps_need_a_reviewer(corpus, source, target) -> None:
     before = snapshot(task)
     for actor in ("ann1", "ann2", "rex"):
         with pytest.raises(TaskError, match="reviewer"):
-            services.transition(
+            workflow.transition(
                 user=user(actor), task_id=task.pk, to=target, as_reviewer=False, comment="x"
             )
     assert snapshot(task) == before
@@ -227,7 +229,7 @@ def test_requesting_changes_needs_a_comment(corpus, comment) -> None:
     task = one_task(corpus, state=State.SUBMITTED)
     before = snapshot(task)
     with pytest.raises(TaskError, match="change"):
-        services.transition(
+        workflow.transition(
             user=user("rex"),
             task_id=task.pk,
             to=State.CHANGES_REQUESTED,
@@ -248,10 +250,10 @@ def test_a_whole_round_trip_is_recorded_in_order(corpus) -> None:
         (ann, State.SUBMITTED, False, ""),
     ]
     for actor, to, as_reviewer, comment in steps:
-        services.transition(
+        workflow.transition(
             user=actor, task_id=task.pk, to=to, as_reviewer=as_reviewer, comment=comment
         )
-    services.approve(user=rex, task_id=task.pk, copy_to_gold=False)
+    workflow.approve(user=rex, task_id=task.pk, copy_to_gold=False)
     events = list(
         task.events.order_by("pk").values_list("user__username", "from_state", "to_state")
     )
@@ -272,7 +274,7 @@ def test_a_whole_round_trip_is_recorded_in_order(corpus) -> None:
 def test_assign_by_hand_gives_every_document_to_every_chosen_annotator(corpus) -> None:
     one, two, _ = docs(corpus)
     ann1, ann2, _ = annotators()
-    tasks = services.assign(
+    tasks = assignment.assign(
         manager=user("manny"), project=corpus, documents=[one, two], annotators=[ann1, ann2]
     )
     assert sorted((t.document_id, t.annotator_id) for t in tasks) == sorted(
@@ -285,7 +287,7 @@ def test_assign_by_hand_gives_every_document_to_every_chosen_annotator(corpus) -
         event = task.events.get()
         assert (event.user, event.from_state, event.to_state) == (user("manny"), "", "assigned")
     # Assigning the same again creates nothing new.
-    again = services.assign(
+    again = assignment.assign(
         manager=user("manny"), project=corpus, documents=[one, two], annotators=[ann1, ann2]
     )
     assert list(again) == []
@@ -293,7 +295,7 @@ def test_assign_by_hand_gives_every_document_to_every_chosen_annotator(corpus) -
 
 
 def test_auto_assign_gives_each_document_k_distinct_annotators_balanced(corpus) -> None:
-    tasks, short = services.auto_assign(
+    tasks, short = assignment.auto_assign(
         manager=user("manny"), project=corpus, documents=docs(corpus)
     )
     assert short == []
@@ -306,7 +308,7 @@ def test_auto_assign_gives_each_document_k_distinct_annotators_balanced(corpus) 
 
 
 def test_annotator_layers_are_named_after_them_and_start_from_the_imported_tags(corpus) -> None:
-    services.auto_assign(manager=user("manny"), project=corpus, documents=docs(corpus))
+    assignment.auto_assign(manager=user("manny"), project=corpus, documents=docs(corpus))
     for task in Task.objects.filter(project=corpus).select_related("layer", "annotator"):
         layer = task.layer
         assert layer.name == f"annotator {task.annotator.username}"
@@ -319,7 +321,7 @@ def test_annotator_layers_are_named_after_them_and_start_from_the_imported_tags(
 
 
 def test_an_empty_start_gives_all_o(corpus) -> None:
-    tasks, _ = services.auto_assign(
+    tasks, _ = assignment.auto_assign(
         manager=user("manny"), project=corpus, documents=docs(corpus)[:1], start_layer="empty"
     )
     assert len(tasks) == 2
@@ -335,7 +337,7 @@ def test_an_empty_start_gives_all_o(corpus) -> None:
 def test_calibration_documents_go_to_every_annotator(corpus) -> None:
     one, two, three = docs(corpus)
     Document.objects.filter(pk=two.pk).update(calibration=True)
-    tasks, short = services.auto_assign(
+    tasks, short = assignment.auto_assign(
         manager=user("manny"), project=corpus, documents=docs(corpus)
     )
     assert short == []
@@ -351,7 +353,7 @@ def test_task_size_splits_documents_into_sentence_ranges(corpus) -> None:
     corpus.annotators_per_document = 1
     corpus.save()
     two = docs(corpus)[1]  # 5 sentences
-    tasks, short = services.auto_assign(manager=user("manny"), project=corpus, documents=[two])
+    tasks, short = assignment.auto_assign(manager=user("manny"), project=corpus, documents=[two])
     assert short == []
     ranges = sorted((t.first_sentence, t.end_sentence) for t in tasks)
     assert ranges == [(0, 2), (2, 4), (4, 5)]
@@ -362,7 +364,7 @@ def test_task_size_splits_documents_into_sentence_ranges(corpus) -> None:
     layers = TagLayer.objects.filter(document=two, kind=TagLayer.Kind.ANNOTATOR)
     assert layers.count() == len({t.annotator_id for t in tasks})
     # By hand, the same split applies.
-    by_hand = services.assign(
+    by_hand = assignment.assign(
         manager=user("manny"),
         project=corpus,
         documents=[docs(corpus)[0]],
@@ -374,7 +376,7 @@ def test_task_size_splits_documents_into_sentence_ranges(corpus) -> None:
 def test_the_cap_of_open_tasks_is_respected_and_the_shortfall_reported(corpus) -> None:
     corpus.max_open_tasks = 1
     corpus.save()
-    tasks, short = services.auto_assign(
+    tasks, short = assignment.auto_assign(
         manager=user("manny"), project=corpus, documents=docs(corpus)
     )
     assert len(tasks) == 3
@@ -384,8 +386,8 @@ def test_the_cap_of_open_tasks_is_respected_and_the_shortfall_reported(corpus) -
 
 def test_rerunning_auto_assign_never_duplicates_work(corpus) -> None:
     manny = user("manny")
-    first, _ = services.auto_assign(manager=manny, project=corpus, documents=docs(corpus))
-    second, _ = services.auto_assign(manager=manny, project=corpus, documents=docs(corpus))
+    first, _ = assignment.auto_assign(manager=manny, project=corpus, documents=docs(corpus))
+    second, _ = assignment.auto_assign(manager=manny, project=corpus, documents=docs(corpus))
     triples = list(
         Task.objects.filter(project=corpus).values_list("document", "first_sentence", "annotator")
     )
@@ -401,7 +403,7 @@ def test_auto_assign_only_picks_annotators_of_the_project(corpus, django_user_mo
     other = Project.objects.create(name="Other")
     Membership.objects.create(project=other, user=stranger, role=Membership.Role.ANNOTATOR)
     Membership.objects.create(project=corpus, user=stranger, role=Membership.Role.REVIEWER)
-    tasks, _ = services.auto_assign(manager=user("manny"), project=corpus, documents=docs(corpus))
+    tasks, _ = assignment.auto_assign(manager=user("manny"), project=corpus, documents=docs(corpus))
     assert stranger.pk not in {t.annotator_id for t in tasks}
     assert not {t.annotator_id for t in tasks} & {user("rex").pk, user("manny").pk}
 
@@ -417,7 +419,7 @@ def test_reassign_copies_the_work_done_and_keeps_the_old_layer(corpus) -> None:
     assert expected[1][2] == "B-ORG"
     events_before = task.events.count()
 
-    moved = services.reassign(manager=user("manny"), task_id=task.pk, to=user("ann3"))
+    moved = assignment.reassign(manager=user("manny"), task_id=task.pk, to=user("ann3"))
 
     moved.refresh_from_db()
     assert moved.annotator == user("ann3")
@@ -434,7 +436,7 @@ def test_reassign_copies_the_work_done_and_keeps_the_old_layer(corpus) -> None:
 def test_reassign_records_one_event_by_the_manager_not_a_claim_from_the_pool(corpus) -> None:
     task = one_task(corpus, "ann1")
     before = task.events.count()
-    services.reassign(manager=user("manny"), task_id=task.pk, to=user("ann3"))
+    assignment.reassign(manager=user("manny"), task_id=task.pk, to=user("ann3"))
     new = list(task.events.order_by("pk").values_list("user__username", "comment"))[before:]
     assert [who for who, _ in new] == ["manny"], new
     assert not any("pool" in comment for _, comment in new), new
@@ -445,13 +447,13 @@ def test_reassign_refuses_someone_who_has_the_part_already_and_closed_tasks(corp
     one_task(corpus, "ann2")
     before = snapshot(task)
     with pytest.raises(TaskError):
-        services.reassign(manager=user("manny"), task_id=task.pk, to=user("ann2"))
+        assignment.reassign(manager=user("manny"), task_id=task.pk, to=user("ann2"))
     assert snapshot(task) == before
     for state in (State.APPROVED, State.WITHDRAWN):
         Task.objects.filter(pk=task.pk).update(state=state)
         before = snapshot(task)
         with pytest.raises(TaskError):
-            services.reassign(manager=user("manny"), task_id=task.pk, to=user("ann3"))
+            assignment.reassign(manager=user("manny"), task_id=task.pk, to=user("ann3"))
         assert snapshot(task) == before
 
 
@@ -460,7 +462,7 @@ def test_withdraw_keeps_the_layer_and_its_edits(corpus) -> None:
     edit(task.layer, 0, user("ann1"))
     kept = tags_of(task.layer)
 
-    services.withdraw(manager=user("manny"), task_id=task.pk)
+    workflow.withdraw(manager=user("manny"), task_id=task.pk)
 
     task.refresh_from_db()
     assert task.state == State.WITHDRAWN
@@ -474,10 +476,10 @@ def test_withdraw_keeps_the_layer_and_its_edits(corpus) -> None:
     )
     before = snapshot(task)
     with pytest.raises(TaskError):
-        services.withdraw(manager=user("manny"), task_id=task.pk)
+        workflow.withdraw(manager=user("manny"), task_id=task.pk)
     assert snapshot(task) == before
     # Withdrawn, the sentences may be assigned to the same person again.
-    again = services.assign(
+    again = assignment.assign(
         manager=user("manny"), project=corpus, documents=[task.document], annotators=[user("ann1")]
     )
     assert len(again) == 1 and again[0].layer_id == task.layer_id
@@ -487,7 +489,7 @@ def test_approve_with_copy_into_gold_writes_the_tasks_sentences_and_records_them
     corpus.task_size = 2
     corpus.save()
     two = docs(corpus)[1]
-    tasks = services.assign(
+    tasks = assignment.assign(
         manager=user("manny"), project=corpus, documents=[two], annotators=[user("ann1")]
     )
     first = next(t for t in tasks if t.first_sentence == 0)
@@ -496,7 +498,7 @@ def test_approve_with_copy_into_gold_writes_the_tasks_sentences_and_records_them
     edit(layer, 3, user("ann1"), label="MISC")  # in another task of the same layer
     Task.objects.filter(pk=first.pk).update(state=State.SUBMITTED)
 
-    services.approve(user=user("rex"), task_id=first.pk, copy_to_gold=True)
+    workflow.approve(user=user("rex"), task_id=first.pk, copy_to_gold=True)
 
     gold = TagLayer.objects.get(document=two, name=GOLD)
     theirs, imported = tags_of(layer), tags_of(TagLayer.objects.get(document=two, name=IMPORTED))
@@ -517,7 +519,7 @@ def test_approve_without_copy_leaves_gold_alone(corpus) -> None:
     task = one_task(corpus)
     edit(task.layer, 0, user("ann1"))
     Task.objects.filter(pk=task.pk).update(state=State.SUBMITTED)
-    services.approve(user=user("rex"), task_id=task.pk, copy_to_gold=False)
+    workflow.approve(user=user("rex"), task_id=task.pk, copy_to_gold=False)
     assert not TagLayer.objects.filter(document=task.document, name=GOLD).exists()
 
 
@@ -525,7 +527,7 @@ def test_approving_a_task_that_is_not_submitted_copies_nothing(corpus) -> None:
     task = one_task(corpus, state=State.IN_PROGRESS)
     edit(task.layer, 0, user("ann1"))
     with pytest.raises(TaskError):
-        services.approve(user=user("rex"), task_id=task.pk, copy_to_gold=True)
+        workflow.approve(user=user("rex"), task_id=task.pk, copy_to_gold=True)
     assert not TagLayer.objects.filter(document=task.document, name=GOLD).exists()
 
 
@@ -535,18 +537,18 @@ def test_approving_a_task_that_is_not_submitted_copies_nothing(corpus) -> None:
 def test_next_task_returns_own_open_tasks_first(corpus) -> None:
     one, two, _ = docs(corpus)
     ann1 = user("ann1")
-    tasks = services.assign(
+    tasks = assignment.assign(
         manager=user("manny"), project=corpus, documents=[one, two], annotators=[ann1]
     )
     pool = one_task(corpus, "ann2", document=2)
     Task.objects.filter(pk=pool.pk).update(annotator=None)
-    assert services.next_task(user=ann1, project=corpus) == tasks[0]
+    assert assignment.next_task(user=ann1, project=corpus) == tasks[0]
     Task.objects.filter(pk=tasks[0].pk).update(state=State.SUBMITTED)
-    assert services.next_task(user=ann1, project=corpus) == tasks[1]
+    assert assignment.next_task(user=ann1, project=corpus) == tasks[1]
     # A task that came back with changes requested is open again.
     Task.objects.filter(pk=tasks[1].pk).update(state=State.APPROVED)
     Task.objects.filter(pk=tasks[0].pk).update(state=State.CHANGES_REQUESTED)
-    assert services.next_task(user=ann1, project=corpus) == tasks[0]
+    assert assignment.next_task(user=ann1, project=corpus) == tasks[0]
 
 
 def test_next_task_claims_a_pool_task_with_the_work_done_so_far(corpus) -> None:
@@ -555,7 +557,7 @@ def test_next_task_claims_a_pool_task_with_the_work_done_so_far(corpus) -> None:
     Task.objects.filter(pk=task.pk).update(annotator=None, state=State.IN_PROGRESS)
     ann1 = user("ann1")
 
-    claimed = services.next_task(user=ann1, project=corpus)
+    claimed = assignment.next_task(user=ann1, project=corpus)
 
     assert claimed is not None and claimed.pk == task.pk
     claimed.refresh_from_db()
@@ -568,14 +570,14 @@ def test_next_task_claims_a_pool_task_with_the_work_done_so_far(corpus) -> None:
     assert event.user == ann1 and "pool" in event.comment
     # Nothing else waits: None.
     Task.objects.filter(pk=task.pk).update(state=State.SUBMITTED)
-    assert services.next_task(user=ann1, project=corpus) is None
+    assert assignment.next_task(user=ann1, project=corpus) is None
 
 
 def test_next_task_never_gives_a_document_its_annotator_has_already(corpus) -> None:
     mine = one_task(corpus, "ann1", document=0, state=State.SUBMITTED)
     theirs = one_task(corpus, "ann2", document=0)
     Task.objects.filter(pk=theirs.pk).update(annotator=None)
-    assert services.next_task(user=user("ann1"), project=corpus) is None
+    assert assignment.next_task(user=user("ann1"), project=corpus) is None
     assert Task.objects.get(pk=theirs.pk).annotator is None
     assert mine.pk
 
@@ -585,7 +587,7 @@ def test_next_task_with_a_cap_of_zero_claims_nothing(corpus) -> None:
     Task.objects.filter(pk=pool.pk).update(annotator=None)
     corpus.max_open_tasks = 0
     corpus.save()
-    assert services.next_task(user=user("ann1"), project=corpus) is None
+    assert assignment.next_task(user=user("ann1"), project=corpus) is None
 
 
 def test_start_next_through_the_view_claims_and_opens_the_task(corpus) -> None:
@@ -617,7 +619,7 @@ def test_release_abandoned_returns_untouched_tasks_to_the_pool(corpus) -> None:
         touched_at=timezone.now() - timedelta(hours=3)
     )
 
-    assert services.release_abandoned(project=corpus) == 2
+    assert assignment.release_abandoned(project=corpus) == 2
 
     assert Task.objects.get(pk=old.pk).annotator is None
     assert Task.objects.get(pk=touched_long_ago.pk).annotator is None
@@ -627,7 +629,7 @@ def test_release_abandoned_returns_untouched_tasks_to_the_pool(corpus) -> None:
     assert released.state == State.IN_PROGRESS and released.layer_id == touched_long_ago.layer_id
     event = released.events.order_by("pk").last()
     assert event.user is None and "pool" in event.comment
-    assert services.release_abandoned(project=corpus) == 0
+    assert assignment.release_abandoned(project=corpus) == 0
 
 
 def test_release_abandoned_never_takes_from_someone_who_edited_recently(corpus) -> None:
@@ -641,14 +643,14 @@ def test_release_abandoned_never_takes_from_someone_who_edited_recently(corpus) 
     Task.objects.filter(pk=working_elsewhere.pk).update(
         touched_at=timezone.now() - timedelta(hours=1)
     )
-    assert services.release_abandoned(project=corpus) == 0
+    assert assignment.release_abandoned(project=corpus) == 0
     assert Task.objects.get(pk=idle.pk).annotator == user("ann1")
 
 
 def test_release_abandoned_without_a_timeout_does_nothing(corpus) -> None:
     task = one_task(corpus)
     age(task, 1000)
-    assert services.release_abandoned(project=corpus) == 0
+    assert assignment.release_abandoned(project=corpus) == 0
     assert Task.objects.get(pk=task.pk).annotator == user("ann1")
 
 
@@ -697,7 +699,7 @@ def test_an_annotators_first_edit_moves_the_task_to_in_progress(corpus) -> None:
 def test_an_annotator_cannot_edit_outside_their_open_tasks(corpus) -> None:
     corpus.task_size = 2
     corpus.save()
-    tasks = services.assign(
+    tasks = assignment.assign(
         manager=user("manny"),
         project=corpus,
         documents=[docs(corpus)[0]],
@@ -752,7 +754,7 @@ def test_two_concurrent_auto_assigns_create_no_duplicate_tasks(corpus, attempt) 
 
     def job():
         project = Project.objects.get(pk=pk)
-        tasks, _ = services.auto_assign(
+        tasks, _ = assignment.auto_assign(
             manager=user("manny"), project=project, documents=docs(project)
         )
         return len(tasks)
@@ -781,7 +783,7 @@ def test_two_concurrent_submits_record_exactly_one_transition(corpus, attempt) -
     ann1 = user("ann1")
 
     def job():
-        return services.transition(
+        return workflow.transition(
             user=ann1, task_id=task.pk, to=State.SUBMITTED, as_reviewer=False
         )
 
@@ -950,7 +952,7 @@ def test_a_new_account_needs_a_password_on_the_members_page(corpus, django_user_
 
 def test_adding_a_member_twice_keeps_one_membership_per_role(corpus) -> None:
     for _ in range(2):
-        member = services.add_member(
+        member = members.add_member(
             project=corpus, username="ann1", password="", roles=["annotator", "reviewer"]
         )
     assert member == user("ann1")

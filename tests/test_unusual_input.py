@@ -206,9 +206,9 @@ def test_a_json_body_over_the_size_limit_gets_a_json_413(member, project, settin
 def submitted_task(project, member, django_user_model) -> Task:
     annotator = django_user_model.objects.create_user("ann", password="pw-ann-12345")
     Membership.objects.create(project=project, user=annotator, role=Membership.Role.ANNOTATOR)
-    from annotator import services
+    from annotator.services import assignment
 
-    (task,) = services.assign(
+    (task,) = assignment.assign(
         manager=member,
         project=project,
         documents=[Document.objects.get(project=project)],

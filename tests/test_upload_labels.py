@@ -12,9 +12,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
-from annotator import services
 from annotator.models import Project, SentenceTags
-from annotator.services import jobs
+from annotator.services import corpus, jobs
 from annotator.services.labels import ADD, REFUSE, LabelError, NewLabels, UnknownLabels
 from tests.conftest import row_counts
 
@@ -23,7 +22,7 @@ NEW = b"Ada\tB-PER\nLovelace\tI-PER\nin\tO\nLondon\tB-GPE\nfor\tO\nACME\tB-ORG\n
 
 
 def import_new(project: Project, policy: NewLabels | None = None):
-    return services.import_conll(
+    return corpus.import_conll(
         project_name=project.name, files=[("new.conll", BytesIO(NEW))], new_labels=policy
     )
 
@@ -66,7 +65,7 @@ def test_a_mapping_to_a_label_the_project_lacks_is_refused(project) -> None:
 
 
 def test_a_projects_first_file_brings_its_labels(db) -> None:
-    summary = services.import_conll(project_name="Fresh", files=[("new.conll", BytesIO(NEW))])
+    summary = corpus.import_conll(project_name="Fresh", files=[("new.conll", BytesIO(NEW))])
     assert summary.project.labels == ["GPE", "ORG", "PER"]
 
 
@@ -162,7 +161,7 @@ def test_the_command_maps_and_adds(project, tmp_path) -> None:
 def test_an_import_job_with_unknown_labels_fails_saying_why(project, member, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     upload = SimpleUploadedFile("new.conll", NEW)
-    job = services.start_import_job(
+    job = corpus.start_import_job(
         user=member,
         project=project,
         files=[upload],

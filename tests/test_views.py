@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from annotator.models import Document, Membership, Project
-from annotator.services import import_conll
+from annotator.services.corpus import import_conll
 from annotator.services.labels import ADD, NewLabels
 from tests.conftest import BROKEN, MARKUP, SMALL, import_files, row_counts
 

@@ -23,8 +23,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from annotator import services
 from annotator.models import Job, Membership
+from annotator.services import jobs
 from tests.conftest import SMALL, import_files
 from tests.workerutil import (
     QUEUE_FOLDER_ENV,
@@ -100,7 +100,7 @@ def redis_env() -> dict[str, str]:
 
 
 def start_import(project, user, path: Path) -> Job:
-    return services.start_job(
+    return jobs.start_job(
         kind="import",
         user=user,
         project=project,
@@ -133,7 +133,7 @@ def document_names(project) -> list[str]:
 def test_with_no_worker_running_none_is_alive_and_the_jobs_page_says_so(
     member_project, member, member_client
 ):
-    assert not services.workers_alive()
+    assert not jobs.workers_alive()
     Job.objects.create(kind="import", project=member_project, user=member, sent_at=timezone.now())
     page = member_client.get(reverse("annotator-project-jobs", args=[member_project.pk]))
     assert "waiting for a worker (none is running)" in page.content.decode()
@@ -143,7 +143,7 @@ def test_a_redis_worker_picks_up_a_queued_job_and_beats(
     redis_db, workers, send_to, member_project, member, tmp_path
 ):
     send_to(sender(REDIS_URL))
-    assert not services.workers_alive()
+    assert not jobs.workers_alive()
     job = start_import(member_project, member, upload(tmp_path, 2_000))
     assert state_of(job) == Job.State.QUEUED
     workers.start(redis_env(), name="pickup")
@@ -152,7 +152,7 @@ def test_a_redis_worker_picks_up_a_queued_job_and_beats(
     assert job.attempts == 1
     assert job.result["tokens"] == 2_000
     assert document_names(member_project) == ["small.conll", "generated-2000.conll"]
-    wait_for(services.workers_alive, 10, "the worker's heartbeat")
+    wait_for(jobs.workers_alive, 10, "the worker's heartbeat")
     # Its message was acknowledged: nothing is left unacknowledged or queued in Redis.
     assert redis_db.llen("celery") == 0
     assert redis_db.hlen("unacked") == 0
@@ -170,7 +170,7 @@ def test_a_filesystem_transport_worker_picks_up_a_queued_job(
     assert job.state == Job.State.DONE, job.error
     assert job.attempts == 1
     assert document_names(member_project) == ["small.conll", "generated-2000.conll"]
-    wait_for(services.workers_alive, 10, "the worker's heartbeat")
+    wait_for(jobs.workers_alive, 10, "the worker's heartbeat")
     assert not list((folder / "queue").iterdir())
 
 
@@ -179,7 +179,7 @@ def test_a_job_whose_worker_is_killed_is_redelivered_and_completes_exactly_once(
 ):
     send_to(sender(REDIS_URL))
     first = workers.start(redis_env(), name="doomed")
-    wait_for(services.workers_alive, START_TIMEOUT, "the first worker to start")
+    wait_for(jobs.workers_alive, START_TIMEOUT, "the first worker to start")
     job = start_import(member_project, member, upload(tmp_path, BIG_TOKENS))
     wait_for(lambda: state_of(job) == Job.State.RUNNING, START_TIMEOUT, "the job to start")
     running_since = time.monotonic()
@@ -217,7 +217,7 @@ def test_a_job_outliving_the_visibility_timeout_is_not_written_twice(
     send_to(sender(REDIS_URL))
     short = {"REDIS_URL": REDIS_URL, "CELERY_VISIBILITY_TIMEOUT": "1"}
     first = workers.start(short, name="slow")
-    wait_for(services.workers_alive, START_TIMEOUT, "the first worker to start")
+    wait_for(jobs.workers_alive, START_TIMEOUT, "the first worker to start")
     job = start_import(member_project, member, upload(tmp_path, 5 * BIG_TOKENS))
     wait_for(lambda: state_of(job) == Job.State.RUNNING, START_TIMEOUT, "the job to start")
     second = workers.start(short, name="eager")
@@ -254,7 +254,7 @@ def test_a_filesystem_transport_job_whose_worker_is_killed_runs_again(
     # Short heartbeats, so the second worker sees the first is gone within seconds.
     env = {QUEUE_FOLDER_ENV: str(folder), "WORKER_ALIVE_WITHIN": "4", "WORKER_HEARTBEAT_EVERY": "1"}
     first = workers.start(env, name="doomed-files", app="tests.workerutil")
-    wait_for(services.workers_alive, START_TIMEOUT, "the first worker to start")
+    wait_for(jobs.workers_alive, START_TIMEOUT, "the first worker to start")
     job = start_import(member_project, member, upload(tmp_path, BIG_TOKENS))
     wait_for(lambda: state_of(job) == Job.State.RUNNING, START_TIMEOUT, "the job to start")
     time.sleep(0.5)
@@ -319,10 +319,10 @@ def test_a_job_created_while_the_broker_is_down_runs_once_when_it_is_back(
     send_to(sender(redis_server.url))
     env = {"REDIS_URL": redis_server.url, "WORKER_HEARTBEAT_EVERY": "1", "JOB_SEND_GRACE": "1"}
     workers.start(env, name="patient")
-    wait_for(services.workers_alive, START_TIMEOUT, "the worker to start")
+    wait_for(jobs.workers_alive, START_TIMEOUT, "the worker to start")
 
     redis_server.stop()
-    wait_for(lambda: not services.workers_alive(), 15, "the worker to report the broker gone")
+    wait_for(lambda: not jobs.workers_alive(), 15, "the worker to report the broker gone")
     job = start_import(member_project, member, upload(tmp_path, 2_000))
     job.refresh_from_db()
     assert (job.state, job.sent_at) == (Job.State.QUEUED, None)
@@ -358,9 +358,9 @@ def test_a_crf_training_killed_mid_way_leaves_no_scratch_folder_once_it_runs_aga
         "WORKER_HEARTBEAT_EVERY": "1",
     }
     first = workers.start(env, name="doomed-crf", app="tests.workerutil")
-    wait_for(services.workers_alive, START_TIMEOUT, "the first worker to start")
+    wait_for(jobs.workers_alive, START_TIMEOUT, "the first worker to start")
     params = {"layer": "imported", "name": "crf", "iterations": 200}
-    job = services.start_job(kind="train-crf", user=member, project=project, params=params)
+    job = jobs.start_job(kind="train-crf", user=member, project=project, params=params)
     scratch = models / "scratch" / f"job-{job.pk}-1"
     wait_for(scratch.exists, START_TIMEOUT, "the training's scratch folder")
     time.sleep(1.0)  # into the training

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from annotator.models import AgreementReport, Decision, SentenceTags, TagChange
-from annotator.services import GOLD, adjudication
+from annotator.models import GOLD, AgreementReport, Decision, SentenceTags, TagChange
+from annotator.services import adjudication
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import screenshot, sign_in
 from tests.test_agreement_report import LAYERS, build_corpus, busiest_confusion, run_agreement

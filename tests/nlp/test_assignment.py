@@ -1,6 +1,6 @@
 """The auto-assignment planner as pure Python: splitting documents and planning who gets what.
 
-No database: `annotator.assignment` imports nothing of Django.
+No database: `annotator.nlp.assignment` imports nothing of Django.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from annotator.assignment import Plan, Unit, plan, split
+from annotator.nlp.assignment import Plan, Unit, plan, split
 
 # --- split ---------------------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 The colours were picked greedily, each as far as possible (CIEDE2000) from those before it,
 among the colours on which the page's dark text keeps a contrast of at least 5.5:1; so the
 first labels get the most distinct colours, and any 24 differ by a CIEDE2000 of 15 or more
-(tests/test_palette.py checks both). static/annotator/app.css has one class per colour,
+(tests/nlp/test_palette.py checks both). static/annotator/app.css has one class per colour,
 `.l0` to `.l23`, and `.l24` (grey) for a label the project does not have.
 """
 

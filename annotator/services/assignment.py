@@ -1,8 +1,8 @@
-"""Tasks: assignment, the review workflow and its recorded transitions.
+"""Who does which work: assigning documents (by hand or balanced by the planner in
+nlp/assignment.py), the annotators' layers, reassignment, the pool of abandoned tasks.
 
-Assignment and transitions lock the project row (assignment) or the task row (transitions),
-so concurrent clicks (two managers, a double submit) can neither duplicate a task nor lose a
-transition; a unique constraint backs the first up.
+Assignment locks the project row, so two managers assigning at once cannot duplicate a task;
+a unique constraint backs that up.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from annotator import access, assignment, bulk
+from annotator import bulk
 from annotator.models import (
     IMPORTED,
     Document,
@@ -29,20 +29,10 @@ from annotator.models import (
     Task,
     TaskEvent,
 )
+from annotator.nlp import assignment as planner
 from annotator.nlp import scheme
-from annotator.services import approval
-from annotator.services.editing import gold_writer
 
 State = Task.State
-
-# Who may move a task from one state to another: "annotator" (its own), "reviewer".
-TRANSITIONS: dict[tuple[str, str], str] = {
-    (State.ASSIGNED, State.IN_PROGRESS): "annotator",
-    (State.IN_PROGRESS, State.SUBMITTED): "annotator",
-    (State.CHANGES_REQUESTED, State.IN_PROGRESS): "annotator",
-    (State.SUBMITTED, State.APPROVED): "reviewer",
-    (State.SUBMITTED, State.CHANGES_REQUESTED): "reviewer",
-}
 
 
 class TaskError(ValueError):
@@ -51,6 +41,11 @@ class TaskError(ValueError):
 
 class NotAnAnnotator(TaskError):
     """A reassignment to someone who is not an annotator of the task's project."""
+
+
+def record_event(task: Task, user, old: str, new: str, comment: str = "") -> None:
+    """A task's step in its history (the task page lists them)."""
+    TaskEvent.objects.create(task=task, user=user, from_state=old, to_state=new, comment=comment)
 
 
 def annotator_layer(document: Document, user: AbstractBaseUser, start_layer: str) -> TagLayer:
@@ -150,10 +145,6 @@ def _fill_empty(layer_id: int, document_id: int) -> None:
     )
 
 
-def _record(task: Task, user, old: str, new: str, comment: str = "") -> None:
-    TaskEvent.objects.create(task=task, user=user, from_state=old, to_state=new, comment=comment)
-
-
 @transaction.atomic
 def assign(
     *,
@@ -166,9 +157,7 @@ def assign(
 ) -> QuerySet[Task]:
     """Assign by hand: every document (split by the project's task size) to every annotator."""
     Project.objects.select_for_update().get(pk=project.pk)
-    units = [
-        u for d in documents for u in assignment.split(d.pk, d.sentence_count, project.task_size)
-    ]
+    units = [u for d in documents for u in planner.split(d.pk, d.sentence_count, project.task_size)]
     taken = _taken(project)
     pairs = [
         (unit, user.pk)
@@ -201,9 +190,9 @@ def auto_assign(
     units = [
         u
         for d in documents
-        for u in assignment.split(d.pk, d.sentence_count, project.task_size, d.calibration)
+        for u in planner.split(d.pk, d.sentence_count, project.task_size, d.calibration)
     ]
-    plan = assignment.plan(
+    plan = planner.plan(
         units,
         [a.pk for a in annotators],
         project.annotators_per_document,
@@ -285,54 +274,6 @@ TASK_FIELDS = [
 
 
 @transaction.atomic
-def transition(
-    *, user: AbstractBaseUser, task_id: int, to: str, as_reviewer: bool, comment: str = ""
-) -> Task:
-    """Move a task along the workflow; only the legal transitions, by the right person."""
-    task = Task.objects.select_for_update().get(pk=task_id)
-    who = TRANSITIONS.get((task.state, to))
-    if who is None:
-        raise TaskError(f"a task that is {task.get_state_display()} cannot become {to}")
-    if who == "annotator" and task.annotator_id != user.pk:
-        raise TaskError("only the task's annotator can do this")
-    if who == "reviewer" and not as_reviewer:
-        raise TaskError("only a reviewer can do this")
-    if to == State.CHANGES_REQUESTED and not comment.strip():
-        raise TaskError("say what should change")
-    old = task.state
-    task.state = to
-    if to == State.SUBMITTED:
-        task.submitted_at = timezone.now()
-    if to == State.CHANGES_REQUESTED:
-        task.comment = comment
-    task.save()
-    _record(task, user, old, to, comment)
-    return task
-
-
-@transaction.atomic
-def approve(
-    *,
-    user: AbstractBaseUser,
-    task_id: int,
-    copy_to_gold: bool,
-    who: access.Access | None = None,
-) -> tuple[Task, approval.ApprovalPlan | None]:
-    """Approve a submitted task; with `copy_to_gold`, carry out its approval plan (see
-    services.approval: never over a reviewer's work, disagreements go to adjudication)."""
-    task = Task.objects.select_related("project").get(pk=task_id)
-    if who is None:
-        who = access.writer(user=user, project=task.project)
-    if copy_to_gold:
-        gold_writer(who, user, task.project)  # the layer rule first: gold is reviewers'
-    task = transition(user=user, task_id=task_id, to=State.APPROVED, as_reviewer=who.is_reviewer)
-    if not copy_to_gold:
-        return task, None
-    _, plan = approval.copy_into_gold(user=user, task=task, who=who)
-    return task, plan
-
-
-@transaction.atomic
 def reassign(*, manager: AbstractBaseUser, task_id: int, to: AbstractBaseUser) -> Task:
     """Give the task to someone else, with the work done so far copied into their layer."""
     # Lock the task row only: its layer may be null (an outer join PostgreSQL will not lock).
@@ -349,118 +290,6 @@ def reassign(*, manager: AbstractBaseUser, task_id: int, to: AbstractBaseUser) -
     ):
         raise TaskError(f"{to} already has this part of the document")
     return _claim(task, to, by=manager, comment=f"reassigned from {task.annotator} to {to}")
-
-
-def _copy_range(task: Task, source: TagLayer, target: TagLayer) -> None:
-    tags = dict(
-        SentenceTags.objects.filter(
-            layer=source,
-            sentence__position__gte=task.first_sentence,
-            sentence__position__lt=task.end_sentence,
-        ).values_list("sentence_id", "tags")
-    )
-    rows = list(SentenceTags.objects.filter(layer=target, sentence_id__in=tags))
-    for row in rows:
-        row.tags = tags[row.sentence_id]
-        row.invalid = scheme.invalid_positions(row.tags, task.document.scheme) or None
-        row.version += 1
-    SentenceTags.objects.bulk_update(rows, ["tags", "invalid", "version"])
-
-
-def act_on_task(
-    *,
-    user: AbstractBaseUser,
-    task: Task,
-    action: str,
-    comment: str = "",
-    copy_to_gold: bool = False,
-    to: int | str | None = None,
-    who: access.Access | None = None,
-) -> str:
-    """One workflow step (start, submit, approve, changes, reassign, withdraw); what happened,
-    in words. Who may take which step is `access.require_task_action`'s to check first."""
-    if action in ("start", "submit"):
-        to_state = State.SUBMITTED if action == "submit" else State.IN_PROGRESS
-        transition(user=user, task_id=task.pk, to=to_state, as_reviewer=False)
-        return "Submitted for review." if action == "submit" else "Started."
-    if action == "approve":
-        _, plan = approve(user=user, task_id=task.pk, copy_to_gold=copy_to_gold, who=who)
-        return "Approved" + (f"; {plan.summary(done=True)}." if plan else ".")
-    if action == "changes":
-        to_state = State.CHANGES_REQUESTED
-        transition(user=user, task_id=task.pk, to=to_state, as_reviewer=True, comment=comment)
-        return "Changes requested."
-    if action == "withdraw":
-        withdraw(manager=user, task_id=task.pk)
-        return "Withdrawn; the work done is kept in its layer."
-    if action == "reassign":
-        target = (
-            get_user_model()
-            .objects.filter(
-                pk=to or 0,
-                membership__project=task.project_id,
-                membership__role=Membership.Role.ANNOTATOR,
-            )
-            .first()
-        )
-        if target is None:
-            raise NotAnAnnotator("pick an annotator of this project")
-        reassign(manager=user, task_id=task.pk, to=target)
-        return f"Reassigned to {target}, with the work done so far."
-    raise ValueError(f"unknown task action {action!r}")
-
-
-@transaction.atomic
-def withdraw(*, manager: AbstractBaseUser, task_id: int) -> Task:
-    """Withdraw a task; its layer and every edit in it are kept."""
-    task = Task.objects.select_for_update().get(pk=task_id)
-    if task.state in (State.APPROVED, State.WITHDRAWN):
-        raise TaskError("this task is already closed")
-    old = task.state
-    task.state = State.WITHDRAWN
-    task.save(update_fields=["state", "updated_at"])
-    _record(task, manager, old, State.WITHDRAWN)
-    return task
-
-
-# How stale a task's touched_at may get before an edit writes it again: abandonment is judged
-# in hours, so one UPDATE a minute says as much as one per edit.
-TOUCH_EVERY = timedelta(minutes=1)
-
-
-def note_activity(
-    *, user: AbstractBaseUser, layer: TagLayer, position: int, known: list[Task] | None = None
-) -> bool:
-    """An annotator edited: their task there is in progress and not abandoned. `known`: the
-    user's tasks in the layer's document, already loaded (access.Access.tasks_in), so none is
-    read again. True if a task changed state (its banner on the page changes)."""
-    now = timezone.now()
-    if known is not None:
-        mine = [t for t in known if t.layer_id == layer.pk and t.covers(position)]
-        mine = [t for t in mine if t.state in Task.OPEN_STATES]
-        if not any(_to_note(task, now) for task in mine):
-            return False
-    tasks = Task.objects.filter(
-        layer=layer,
-        annotator=user,
-        first_sentence__lte=position,
-        end_sentence__gt=position,
-        state__in=Task.OPEN_STATES,
-    )
-    if known is None:
-        starting = [task.pk for task in tasks.filter(state=State.ASSIGNED)]
-    else:
-        starting = [task.pk for task in mine if task.state == State.ASSIGNED]
-    for pk in starting:
-        transition(user=user, task_id=pk, to=State.IN_PROGRESS, as_reviewer=False)
-    tasks.update(touched_at=now)
-    return bool(starting)
-
-
-def _to_note(task: Task, now) -> bool:
-    """Whether an edit in this open task changes anything: it starts, or was touched long ago."""
-    recent = task.touched_at is not None and now - task.touched_at < TOUCH_EVERY
-    return task.state == State.ASSIGNED or not recent
 
 
 @transaction.atomic
@@ -486,7 +315,9 @@ def release_abandoned(*, project: Project, now=None) -> int:
     )
     released = 0
     for task in stale:
-        _record(task, None, task.state, task.state, f"returned to the pool from {task.annotator}")
+        record_event(
+            task, None, task.state, task.state, f"returned to the pool from {task.annotator}"
+        )
         task.annotator = None
         task.save(update_fields=["annotator", "updated_at"])
         released += 1
@@ -526,5 +357,21 @@ def _claim(task: Task, user: AbstractBaseUser, *, by: AbstractBaseUser, comment:
         _copy_range(task, task.layer, layer)
     task.annotator, task.layer = user, layer
     task.save(update_fields=["annotator", "layer", "updated_at"])
-    _record(task, by, task.state, task.state, comment)
+    record_event(task, by, task.state, task.state, comment)
     return task
+
+
+def _copy_range(task: Task, source: TagLayer, target: TagLayer) -> None:
+    tags = dict(
+        SentenceTags.objects.filter(
+            layer=source,
+            sentence__position__gte=task.first_sentence,
+            sentence__position__lt=task.end_sentence,
+        ).values_list("sentence_id", "tags")
+    )
+    rows = list(SentenceTags.objects.filter(layer=target, sentence_id__in=tags))
+    for row in rows:
+        row.tags = tags[row.sentence_id]
+        row.invalid = scheme.invalid_positions(row.tags, task.document.scheme) or None
+        row.version += 1
+    SentenceTags.objects.bulk_update(rows, ["tags", "invalid", "version"])

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from annotator.palette import PALETTE, UNKNOWN, assign_colours
+from annotator.nlp.palette import PALETTE, UNKNOWN, assign_colours
 
-CSS = Path(__file__).resolve().parent.parent / "static" / "annotator" / "app.css"
+CSS = Path(__file__).resolve().parents[2] / "static" / "annotator" / "app.css"
 TEXT = "#1d2430"  # the page's text colour (--fg)
 
 
@@ -118,6 +118,6 @@ def test_labels_get_distinct_colours_and_a_chosen_colour_is_kept() -> None:
 
 
 def test_every_colour_has_its_own_name_for_the_picker() -> None:
-    from annotator.palette import NAMES
+    from annotator.nlp.palette import NAMES
 
     assert len(NAMES) == len(PALETTE) == len(set(NAMES))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.layer_titles import layer_title
+from annotator.nlp.layer_titles import layer_title
 
 KINDS = {"crf1 v1": "CRF", "news v3": "spaCy"}
 
