@@ -12,9 +12,10 @@ from rest_framework.test import APIClient
 from annotator.models import Membership, Project, Task
 from annotator.services import assignment
 from tests.conftest import SMALL, import_files
+from tests.paths import DEMO_SAMPLE
 
 # The sample the project ships (the demo imports it), so the tests need nothing from outside.
-SAMPLE = SMALL.parents[3] / "annotator" / "demo" / "rnn-wikipedia.conll"
+SAMPLE = DEMO_SAMPLE
 
 
 @pytest.fixture(autouse=True)

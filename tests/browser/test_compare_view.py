@@ -99,7 +99,7 @@ def test_adjudicate_draws_readings_as_chips_names_people_and_opens_at_position(
     browser, live_server, transactional_db
 ):
     from annotator.services import adjudication
-    from tests.test_agreement_report import build_corpus
+    from tests.services.test_agreement_report import build_corpus
 
     corpus = build_corpus("Adjudicate as people read it")
     disputed = [i for i in adjudication.load_items(corpus.document) if i.vote.disputes]

@@ -19,7 +19,7 @@ from annotator.services import corpus, jobs
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import sign_in
 from tests.conftest import SMALL, import_files
-from tests.test_worker import RedisServer
+from tests.services.test_worker import RedisServer
 from tests.workerutil import QUEUE_FOLDER_ENV, REDIS_URL, TASK_NAME, Worker, sender, wait_for
 
 pytestmark = [

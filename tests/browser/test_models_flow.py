@@ -1,10 +1,9 @@
 """A manager trains a CRF and takes its suggestions, from the UI, with a real Celery worker.
 
 The jobs run in a `celery worker --pool=solo` subprocess on Redis (TEST_WORKER_REDIS_URL, as in
-tests/test_worker.py, flushed before and after). The worker opens the test database, so this
-needs PostgreSQL (or a file SQLite test database); with the in-memory SQLite database of
-pytest-django it is skipped. The worker is SIGKILLed when the test ends.
-"""
+tests/services/test_worker.py, flushed before and after). The worker opens the test database, so
+this needs PostgreSQL (or a file SQLite test database); with the in-memory SQLite database of
+pytest-django it is skipped. The worker is SIGKILLed when the test ends."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from annotator.models import Document, Project
-from tests.conftest import BROKEN, SHARED_SAMPLE, SMALL, row_counts
+from tests.conftest import BROKEN, SMALL, row_counts
+from tests.paths import DEMO_SAMPLE
 
 pytestmark = pytest.mark.django_db
 
@@ -53,12 +54,11 @@ def test_export_to_a_file_gives_the_imported_file_back_byte_for_byte(tmp_path):
     assert run_export(tmp_path) == SMALL.read_bytes()
 
 
-@pytest.mark.skipif(not SHARED_SAMPLE.exists(), reason="shared sample not on this machine")
-def test_the_shared_wikipedia_sample_round_trips_byte_for_byte(tmp_path):
-    output = run_import(SHARED_SAMPLE)
+def test_the_wikipedia_sample_round_trips_byte_for_byte(tmp_path):
+    output = run_import(DEMO_SAMPLE)
 
     assert "1 documents, 107 sentences, 2403 tokens." in output
-    assert run_export(tmp_path) == SHARED_SAMPLE.read_bytes()
+    assert run_export(tmp_path) == DEMO_SAMPLE.read_bytes()
 
 
 def test_a_broken_file_raises_an_error_naming_file_and_line_and_writes_nothing():

@@ -14,8 +14,9 @@ from annotator.models import Job, Membership, SentenceTags
 from annotator.nlp import likely_errors
 from annotator.services import jobs
 from tests.conftest import import_files
+from tests.paths import DEMO_SAMPLE
 
-DEMO = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
+DEMO = DEMO_SAMPLE
 
 SENTENCES = [
     (["Ada", "met", "Bob"], ["B-PER", "O", "B-ORG"]),  # Bob: surely a person

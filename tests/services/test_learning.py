@@ -3,16 +3,15 @@ suggestions of the sentences not reviewed yet; one such job per project at a tim
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from annotator.models import GOLD, Job, Membership, SentenceTags, TaggerModel
 from annotator.services import corpus, editing, jobs, learning
+from tests.paths import DEMO_SAMPLE
 
-SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
+SAMPLE = DEMO_SAMPLE
 
 
 @pytest.fixture

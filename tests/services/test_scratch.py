@@ -14,8 +14,9 @@ from annotator.jobs import registry
 from annotator.jobs.base import JobKind
 from annotator.models import Job, TaggerModel
 from annotator.services import corpus, jobs, scratch
+from tests.paths import DEMO_SAMPLE
 
-SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
+SAMPLE = DEMO_SAMPLE
 
 pytestmark = pytest.mark.django_db
 

@@ -43,7 +43,8 @@ from tests.conftest import import_files, row_counts
 
 @pytest.fixture(autouse=True)
 def loopback_model_servers(settings):
-    """The administrator allows model servers on loopback (tests/test_remote.py tests the list)."""
+    """The administrator allows model servers on loopback (tests/services/test_remote.py
+    tests the list)."""
     settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
 
 
@@ -406,7 +407,7 @@ def decided(w: World, role: str) -> None:
 AGREEMENT_POST = {"layers": ["annotator ann", OTHER_LAYER], "gold": GOLD, "finished_only": "1"}
 
 ROUTES = [
-    # Public: container health checks and load balancers have no login (tests/test_health.py).
+    # Public: container health checks and load balancers have no login (tests/views/test_health.py).
     Route("health", "GET", lambda w: reverse("annotator-health"), frozenset(ROLES)),
     Route("project-list", "GET", lambda w: reverse("annotator-project-list"), MEMBERS_OF_A),
     Route("project-detail", "GET", p("annotator-project-detail"), MEMBERS_OF_A),
@@ -586,7 +587,7 @@ ROUTES = [
         "document-edit-other-layer",
         "POST",
         d("annotator-sentence-edit"),
-        frozenset(),  # an annotator's layer is theirs alone (tests/test_layer_rule.py)
+        frozenset(),  # an annotator's layer is theirs alone (tests/services/test_layer_rule.py)
         data=layer_edit(lambda w: OTHER_LAYER),
         hidden=BLIND_HIDDEN | {"annotator"},
     ),
@@ -977,7 +978,7 @@ API_ROUTES = [
         "api-sentence-edit-other-layer",
         "POST",
         api_s("annotator-api-sentence-edit"),
-        frozenset(),  # an annotator's layer is theirs alone (tests/test_layer_rule.py)
+        frozenset(),  # an annotator's layer is theirs alone (tests/services/test_layer_rule.py)
         data=layer_edit(lambda w: OTHER_LAYER),
         hidden=BLIND_HIDDEN | {"annotator"},
         json=True,
@@ -1153,14 +1154,15 @@ API_ROUTES = [
 ]
 ROUTES += API_ROUTES
 
-# Views reached through other tests' objects (a job's own pages are in tests/test_jobs.py).
+# Views reached through other tests' objects (a job's own pages are in tests/services/test_jobs.py).
 COVERED_ELSEWHERE = {
     "annotator-job-progress",
     "annotator-job-cancel",
-    "annotator-job-download",  # tests/test_exports.py: managers of the project only
+    "annotator-job-download",  # tests/services/test_exports.py: managers of the project only
     "annotator-api-job-download",  # tests/api/test_export_job.py: the same rule
     "home",
-    # Model registration: tests/test_remote.py and tests/test_spacy.py check who may add one.
+    # Model registration: tests/services/test_remote.py and tests/services/test_spacy.py check
+    # who may add one.
     "annotator-model-register",
     # Any unknown path under /api/: JSON 404 for everyone, tests/api/test_not_found.py.
     "annotator-api-not-found",

@@ -11,8 +11,9 @@ from django.core.management import call_command
 from annotator.models import Job, SentenceTags, TaggerModel, TagLayer
 from annotator.nlp import scheme as nlp_scheme
 from annotator.services import corpus, jobs
+from tests.paths import DEMO_SAMPLE
 
-SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
+SAMPLE = DEMO_SAMPLE
 
 
 @pytest.fixture

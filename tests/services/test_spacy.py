@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -12,9 +10,10 @@ from annotator import params
 from annotator.models import Job, Membership, SentenceTags, TaggerModel, TagLayer
 from annotator.nlp.spacy_tagger import SpacyTagger, parse_mapping
 from annotator.services import corpus, jobs, tagger_models
+from tests.paths import DEMO_SAMPLE
 
 spacy = pytest.importorskip("spacy")
-SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
+SAMPLE = DEMO_SAMPLE
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,9 @@ from annotator.examples.crf_server import serve
 from annotator.models import Job, Project, SentenceTags, TaggerModel, TagLayer
 from annotator.nlp import crf, remote, remote_hosts
 from annotator.services import corpus, jobs, tagger_models
+from tests.paths import DEMO_SAMPLE
 
-SAMPLE = Path(__file__).resolve().parent.parent / "annotator" / "demo" / "rnn-wikipedia.conll"
+SAMPLE = DEMO_SAMPLE
 LOOPBACK = remote_hosts.parse_rules(["127.0.0.1"])  # the test servers listen there
 
 

@@ -235,7 +235,7 @@ def test_a_job_outliving_the_visibility_timeout_is_not_written_twice(
         )
     if "received" not in second.text():
         # Kombu restores unacknowledged messages on its own schedule, so the race is not always
-        # reproduced; tests/test_jobs.py checks the superseding attempt deterministically.
+        # reproduced; tests/services/test_jobs.py checks the superseding attempt deterministically.
         pytest.skip("the first run finished before Redis delivered the job again")
     for worker in (first, second):
         wait_for(lambda w=worker: "succeeded" in w.text(), 60, f"{worker.log.name} to finish")

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from annotator.models import Project, Task, TaskEvent
 from annotator.services import workflow
-from tests.test_tasks import PROJECT, manager_client, one_task, user
-from tests.test_tasks import corpus as corpus  # noqa: F401 - the fixture, shared
+from tests.services.test_tasks import PROJECT, manager_client, one_task, user
+from tests.services.test_tasks import corpus as corpus  # noqa: F401 - the fixture, shared
 
 pytestmark = pytest.mark.usefixtures("corpus")
 

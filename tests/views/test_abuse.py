@@ -6,7 +6,7 @@ another project), an annotator, a reviewer and a manager.
 The rules, whatever comes in: no 5xx (the test client raises on a server error, so hypothesis
 shrinks it to the smallest input); no HTML error under /api/; and a refused request (4xx, or
 a redirect to the login page) changes no row. Each route starts from the valid request of the
-access matrix (tests/test_access_matrix.py) and spoils one part of it, so that the hostile
+access matrix (tests/views/test_access_matrix.py) and spoils one part of it, so that the hostile
 value gets past routing and permissions and reaches the view's real work.
 
 Bounded: ABUSE_EXAMPLES examples per route (default 8), no deadline.
@@ -24,8 +24,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests import test_access_matrix as matrix
-from tests.test_access_matrix import API_ROUTES, ROUTES, Route, World, fingerprint
+from tests.views import test_access_matrix as matrix
+from tests.views.test_access_matrix import API_ROUTES, ROUTES, Route, World, fingerprint
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """The likely-errors job spreads its folds over real Celery workers (Redis, two processes).
 
 Slow-ish (~1 min); needs PostgreSQL (or a file SQLite test database) and Redis, like
-tests/test_worker.py, whose fixtures it uses. Every worker is SIGKILLed when the test ends.
+tests/services/test_worker.py, whose fixtures it uses. Every worker is SIGKILLed when the test ends.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from annotator.models import Job, Membership
 from annotator.services import jobs
 from tests.conftest import import_files
-from tests.test_errors import DEMO
-from tests.test_worker import redis_env, send_to, wait_until_finished, workers  # noqa: F401
+from tests.services.test_errors import DEMO
+from tests.services.test_worker import redis_env, send_to, wait_until_finished, workers  # noqa: F401
 from tests.workerutil import REDIS_URL, sender
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
@@ -21,7 +20,7 @@ from django.urls import reverse
 from annotator.models import IMPORTED, Job, Membership, SentenceTags, TagLayer
 from annotator.nlp.formats import registry
 from annotator.services import agreement, corpus, jobs
-from tests.conftest import row_counts
+from tests.conftest import SMALL, row_counts
 from tests.nlp.test_formats import CONLL_2003, DATA, doccano_zip
 
 pytestmark = pytest.mark.django_db
@@ -150,7 +149,7 @@ def test_export_in_the_files_own_format_gives_its_records_back(file, format_name
 
 
 def test_a_conll_import_still_exports_byte_for_byte_in_conll():
-    data = (Path(__file__).parent / "data" / "web" / "small.conll").read_bytes()
+    data = SMALL.read_bytes()
     summary = import_bytes("small.conll", data)
     document = summary.project.documents.get()
     assert document.format == "conll"

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from tests.paths import ROOT
 from tests.site_pages import filled_project, site_pages
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = ROOT / "templates"
 
 
 def policy(response) -> dict[str, list[str]]:
