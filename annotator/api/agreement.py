@@ -14,7 +14,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator import access, services
+from annotator import access
 from annotator.api import permissions
 from annotator.api.exceptions import parsed
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
@@ -23,6 +23,7 @@ from annotator.api.serializers import JobSerializer, named
 from annotator.jobs import agreement as agreement_job
 from annotator.jobs import majority_vote as majority_vote_job
 from annotator.models import AgreementReport, Job
+from annotator.services import jobs
 
 TAGS = ["agreement"]
 
@@ -60,11 +61,11 @@ class ReportSerializer(ReportSummarySerializer):
 
 def _start(request: Request, project, kind) -> Job:
     checked = parsed(kind.params, request.data, project)
-    return services.start_job(kind=kind.name, user=request.user, project=project, params=checked)
+    return jobs.start_job(kind=kind.name, user=request.user, project=project, params=checked)
 
 
 def _accepted(job: Job) -> Response:
-    body = JobSerializer(job, context={"workers_alive": services.workers_alive()}).data
+    body = JobSerializer(job, context={"workers_alive": jobs.workers_alive()}).data
     headers = {"Location": reverse("annotator-api-job-detail", args=[job.pk])}
     return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 

@@ -1,6 +1,6 @@
 """Sentences with their tags in a layer (read), span edits and review marks (write).
 
-Edits go through the review page's own target rules and the same service (services.editing):
+Edits go through the review page's own target rules and the same service (editing):
 the same validation, versioning and history. A stale version is answered 409 with the
 sentence as it is now; an edit that does not fit, 422.
 """
@@ -17,7 +17,6 @@ from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator import services
 from annotator.api import permissions
 from annotator.api.exceptions import validated, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
@@ -31,7 +30,7 @@ from annotator.api.serializers import (
     StaleSerializer,
 )
 from annotator.models import Document, SentenceTags, TagLayer
-from annotator.services import editing, learning
+from annotator.services import editing, learning, workflow
 
 TAGS = ["sentences"]
 FIELDS = (
@@ -152,13 +151,13 @@ def _named_edit(request: Request, pk: int, sentence_id: int) -> Response | None:
             end=data.get("end", start + 1),
             label=data.get("label"),
         )
-    except (services.StaleEdit, services.EditRejected):
+    except (editing.StaleEdit, editing.EditRejected):
         return None  # nothing was written
     if edited is None:
         return None
     row, layer = edited.row, edited.layer
     if layer.owner_id == request.user.pk:  # an annotator's edit starts their task
-        services.note_activity(
+        workflow.note_activity(
             user=request.user,
             layer=layer,
             position=row.sentence.position,
@@ -201,7 +200,7 @@ def sentence_edit(request: Request, pk: int, sentence_id: int) -> Response:
     _in_document(document, sentence_id)
     start = data["start"]
     try:
-        row = services.edit_sentence(
+        row = editing.edit_sentence(
             user=request.user,
             who=who,
             layer=layer,
@@ -212,11 +211,11 @@ def sentence_edit(request: Request, pk: int, sentence_id: int) -> Response:
             end=data.get("end", start + 1),
             label=data.get("label"),
         )
-    except services.StaleEdit as stale:
+    except editing.StaleEdit as stale:
         body = {"detail": str(stale), "sentence": _sentence(layer, sentence_id)}
         return Response(body, status=status.HTTP_409_CONFLICT)
     if layer.owner_id == request.user.pk:  # an annotator's edit starts their task
-        services.note_activity(user=request.user, layer=layer, position=row.sentence.position)
+        workflow.note_activity(user=request.user, layer=layer, position=row.sentence.position)
     return Response(_sentence(layer, sentence_id))
 
 
@@ -233,7 +232,7 @@ def sentence_review(request: Request, pk: int, sentence_id: int) -> Response:
     data = validated(ReviewSerializer, request.data)
     document, who, layer = permissions.edit_target(request, seen, data["layer"])
     _in_document(document, sentence_id)
-    row = services.mark_reviewed(
+    row = editing.mark_reviewed(
         user=request.user, who=who, layer=layer, sentence_id=sentence_id, reviewed=data["reviewed"]
     )
     if row.reviewed and layer.kind == layer.Kind.GOLD:  # as the review page: retrain every N

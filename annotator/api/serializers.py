@@ -451,7 +451,7 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class ApprovalPreviewSerializer(serializers.Serializer):
-    """services.approval.ApprovalPlan.as_dict: what approving into gold would do."""
+    """annotator.services.approval.ApprovalPlan.as_dict: what approving into gold would do."""
 
     task = serializers.IntegerField()
     copies = serializers.IntegerField(help_text="Sentences gold would take from the task.")

@@ -13,29 +13,17 @@ it, builds it from `user`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Aggregate, Exists, F, OuterRef, Subquery, TextField
-from django.db.models.functions import JSONObject
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.db.models import F
 
 from annotator import access, search
-from annotator.models import (
-    Document,
-    Membership,
-    Project,
-    Sentence,
-    SentenceTags,
-    TagChange,
-    TagLayer,
-    Task,
-)
+from annotator.models import Document, Project, Sentence, SentenceTags, TagChange, TagLayer
 from annotator.nlp import edits, scheme
+from annotator.services import edit_lookup
 from annotator.services.corpus import GOLD, IMPORTED
 
 
@@ -305,84 +293,27 @@ def edit_named_sentence(
 ) -> Edited | None:
     """`edit_sentence` for a page or API request that names the document and the layer, in few
     statements: the sentence's row is locked and read with its layer, document, project, the
-    user's roles and whether they have undone edits there, in one SELECT; the layer rule is
+    user's roles and tasks and whether they have undone edits there, in one SELECT
+    (edit_lookup.locked_row); the layer rule is
     asked of that (`access.loaded_edit_target`, then as `edit_sentence` asks it); then the
     UPDATE and the history INSERT. None, having written nothing, when there is no such row
     (gold before its first edit, a layer or sentence that is not there): the caller then
     goes the long way, `access.edit_target` and `edit_sentence`, which create gold or say why.
     """
-    row = _locate(user, document_pk, layer_name, sentence_id)
-    if row is None:
+    name = GOLD if access.edits_gold(layer_name) else layer_name
+    found = edit_lookup.locked_row(user, document_pk, name, sentence_id)
+    if found is None:
         return None
+    row, roles, tasks, has_undone = found
     layer = row.layer
-    roles = frozenset(role for role in ROLES if getattr(row, f"is_{role}"))
     who = access.loaded_edit_target(
-        user=user, layer=layer, layer_name=layer_name, roles=roles, tasks=_tasks(row.my_tasks)
+        user=user, layer=layer, layer_name=layer_name, roles=roles, tasks=tasks
     )
     _check_operation(layer, operation, label)
     who.require_write(layer, _at(layer, row))
     _check_version(row, version)
-    _apply(who, layer, row, (operation, start, end, label), redo_chain=row.has_undone)
+    _apply(who, layer, row, (operation, start, end, label), redo_chain=has_undone)
     return Edited(layer.document, who, layer, row)
-
-
-ROLES = tuple(Membership.Role)
-# What the layer rule and note_activity read of a task.
-TASK_FIELDS = ("id", "document_id", "layer_id", "first_sentence", "end_sentence", "start_layer",
-               "state", "touched_at")  # fmt: skip
-
-
-class JSONList(Aggregate):
-    """The values as one JSON array (PostgreSQL's JSON_AGG, SQLite's JSON_GROUP_ARRAY): text on
-    SQLite, already decoded by psycopg on PostgreSQL (`_tasks` takes either)."""
-
-    function = "JSON_AGG"
-    output_field = TextField()
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra)
-
-
-def _locate(
-    user: AbstractBaseUser, document_pk: int, layer_name: str, sentence_id: int
-) -> SentenceTags | None:
-    """The named layer's row of the sentence, locked (PostgreSQL: only this row), with its
-    sentence, layer, document and project; `is_<role>` for each of the user's roles in the
-    project, `my_tasks` (their tasks in the document, not withdrawn, as JSON) and `has_undone`
-    (undone edits of theirs in the layer)."""
-    name = GOLD if access.edits_gold(layer_name) else layer_name
-    member = Membership.objects.filter(project=OuterRef("layer__document__project"), user=user)
-    roles = {f"is_{role}": Exists(member.filter(role=role)) for role in ROLES}
-    tasks = (
-        Task.objects.filter(document=OuterRef("layer__document"), annotator=user)
-        .exclude(state=Task.State.WITHDRAWN)
-        .values("annotator")
-        .annotate(tasks=JSONList(JSONObject(**{f: f for f in TASK_FIELDS})))
-        .values("tasks")
-    )
-    undone = TagChange.objects.filter(
-        layer=OuterRef("layer"), user=user, state=TagChange.State.UNDONE
-    )
-    rows = (
-        SentenceTags.objects.select_for_update(of=("self",))
-        .select_related("sentence", "layer__document__project")
-        .filter(layer__document_id=document_pk, layer__name=name, sentence_id=sentence_id)
-        .annotate(has_undone=Exists(undone), my_tasks=Subquery(tasks), **roles)
-    )
-    return next(iter(rows), None)
-
-
-def _tasks(found: str | list[dict] | None) -> list[Task]:
-    """Task instances of `_locate`'s JSON, for reading."""
-    if isinstance(found, str):
-        found = json.loads(found)
-    tasks = []
-    for values in found or ():
-        touched = values["touched_at"] and parse_datetime(values["touched_at"])
-        if touched and timezone.is_naive(touched):  # SQLite keeps UTC without an offset
-            touched = timezone.make_aware(touched, timezone.UTC)
-        tasks.append(Task(**{**values, "touched_at": touched}))
-    return tasks
 
 
 @transaction.atomic

@@ -21,10 +21,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from annotator import access, selectors, services
-from annotator.models import Document, SentenceTags, TagChange, TagLayer, Task
+from annotator import access, selectors
+from annotator.models import GOLD, IMPORTED, Document, SentenceTags, TagChange, TagLayer, Task
 from annotator.refusals import with_reason
-from annotator.services import editing, learning, suggestions
+from annotator.services import editing, learning, suggestions, workflow
 
 TEMPLATE = "annotator/document_detail.html"
 
@@ -57,7 +57,7 @@ def _noted(
     True if a task's banner changed with it."""
     if layer.owner_id != request.user.pk:
         return False
-    return services.note_activity(
+    return workflow.note_activity(
         user=request.user,
         layer=layer,
         position=row.sentence.position,
@@ -150,7 +150,7 @@ def _named_edit(request: HttpRequest, pk: int) -> HttpResponse | None:
             end=end,
             label=request.POST.get("label") or None,
         )
-    except (services.StaleEdit, services.EditRejected):
+    except (editing.StaleEdit, editing.EditRejected):
         return None  # nothing was written
     if edited is None:
         return None
@@ -176,7 +176,7 @@ def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     sentence_id = _int(request, "sentence")
     start = _int(request, "start", 0)
     try:
-        row = services.edit_sentence(
+        row = editing.edit_sentence(
             user=request.user,
             who=who,
             layer=layer,
@@ -187,11 +187,11 @@ def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
             end=_int(request, "end", start + 1),
             label=request.POST.get("label") or None,
         )
-    except services.StaleEdit as stale:
+    except editing.StaleEdit as stale:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(stale), status=409, who=who
         )
-    except services.EditRejected as error:
+    except editing.EditRejected as error:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(error), status=422, who=who
         )
@@ -205,7 +205,7 @@ def _undo_or_redo(request: HttpRequest, pk: int, action) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     try:
         row = action(user=request.user, layer=layer, who=who)
-    except services.StaleEdit as stale:
+    except editing.StaleEdit as stale:
         return _sentence_response(
             request, document, layer, stale.row.sentence_id, message=str(stale), status=409, who=who
         )
@@ -217,13 +217,13 @@ def _undo_or_redo(request: HttpRequest, pk: int, action) -> HttpResponse:
 @login_required
 @require_POST
 def sentence_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    return _undo_or_redo(request, pk, services.undo)
+    return _undo_or_redo(request, pk, editing.undo)
 
 
 @login_required
 @require_POST
 def sentence_redo(request: HttpRequest, pk: int) -> HttpResponse:
-    return _undo_or_redo(request, pk, services.redo)
+    return _undo_or_redo(request, pk, editing.redo)
 
 
 @login_required
@@ -232,14 +232,14 @@ def sentence_review(request: HttpRequest, pk: int) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
     try:
-        row = services.mark_reviewed(
+        row = editing.mark_reviewed(
             user=request.user,
             who=who,
             layer=layer,
             sentence_id=sentence_id,
             reviewed=request.POST.get("reviewed", "1") == "1",
         )
-    except services.EditRejected as error:
+    except editing.EditRejected as error:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(error), status=422, who=who
         )
@@ -275,11 +275,11 @@ def document_next(request: HttpRequest, pk: int) -> HttpResponse:
     after = _int(request, "after", -1)
     what = request.GET.get("what", "flagged")
     visible = document.layers.filter(who.layer_filter(document))
-    name = request.GET.get("layer") or services.IMPORTED
+    name = request.GET.get("layer") or IMPORTED
     # Before the first edit there is no gold yet: its flags are the imported ones.
     layer = visible.filter(name=name).first()
-    if layer is None and name == services.GOLD and not document.layers.filter(name=name).exists():
-        layer = visible.filter(name=services.IMPORTED).first()
+    if layer is None and name == GOLD and not document.layers.filter(name=name).exists():
+        layer = visible.filter(name=IMPORTED).first()
     if layer is None:
         raise Http404("No such layer.")
     rows = SentenceTags.objects.select_related("sentence").filter(layer=layer)
@@ -318,10 +318,10 @@ def document_repair(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             document, who, layer = _editing(request, pk)
             name = layer.name
-            changed = services.repair_document(
+            changed = editing.repair_document(
                 user=request.user, who=who, layer=layer, versions=versions
             )
-        except (services.StaleEdit, services.EditRejected, access.WriteRefused) as error:
+        except (editing.StaleEdit, editing.EditRejected, access.WriteRefused) as error:
             messages.error(request, str(error))
         else:
             messages.success(request, f"Repaired {changed} sentence{'s' * (changed != 1)}.")
@@ -330,9 +330,9 @@ def document_repair(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "GET":
         return HttpResponse(status=405)
     layers = {layer.name: layer for layer in document.layers.all()}
-    shown = layers.get(services.GOLD) or layers[services.IMPORTED]
+    shown = layers.get(GOLD) or layers[IMPORTED]
     shown.document = document
-    context = {"document": document, "plans": services.plan_repair(shown), "layer": services.GOLD}
+    context = {"document": document, "plans": editing.plan_repair(shown), "layer": GOLD}
     return render(request, "annotator/repair.html", context)
 
 
@@ -375,11 +375,11 @@ def suggestion_accept(request: HttpRequest, pk: int) -> HttpResponse:
             span=None if every else (_int(request, "start", 0), _int(request, "end", 0)),
             threshold=_threshold(request) if every else None,
         )
-    except services.StaleEdit as stale:
+    except editing.StaleEdit as stale:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(stale), status=409, who=who
         )
-    except services.EditRejected as error:
+    except editing.EditRejected as error:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(error), status=422, who=who
         )
@@ -406,7 +406,7 @@ def suggestion_reject(request: HttpRequest, pk: int) -> HttpResponse:
             start=_int(request, "start", 0),
             end=_int(request, "end", 0),
         )
-    except services.EditRejected as error:
+    except editing.EditRejected as error:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(error), status=422, who=who
         )
