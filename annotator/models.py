@@ -28,7 +28,7 @@ class Project(models.Model):
     name = models.CharField(max_length=200, unique=True)
     labels = models.JSONField(default=list, blank=True, help_text="Entity labels, in order.")
     label_colours = models.JSONField(
-        default=dict, blank=True, help_text="Label -> palette index (annotator/palette.py)."
+        default=dict, blank=True, help_text="Label -> palette index (annotator/nlp/palette.py)."
     )
     scheme = models.CharField(max_length=8, choices=SCHEME_CHOICES, default="iob2")
     # Workload rules, together on the project's settings page.

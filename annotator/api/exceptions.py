@@ -15,9 +15,10 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from annotator import params, services
+from annotator import params
 from annotator.api import strict
 from annotator.refusals import too_big_reason
+from annotator.services import assignment, editing
 
 INVALID = "Invalid input."
 NOT_POSSIBLE = "Not possible with these values."
@@ -35,9 +36,9 @@ def handler(exc: Exception, context: dict) -> Response | None:
         response = exception_handler(exc, context)
         response.data = {"detail": NOT_POSSIBLE, "errors": field_errors(exc.errors)}
         return response
-    elif isinstance(exc, services.EditRejected):
+    elif isinstance(exc, editing.EditRejected):
         exc = Unprocessable(str(exc))
-    elif isinstance(exc, services.TaskError):
+    elif isinstance(exc, assignment.TaskError):
         exc = Conflict(str(exc))
     response = exception_handler(exc, context)
     if response is None:

@@ -13,7 +13,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator import access, services
+from annotator import access
 from annotator.api import permissions
 from annotator.api.documents import FORMAT_FILES, any_accept
 from annotator.api.exceptions import Conflict, Gone, parsed, validated, validated_query
@@ -27,7 +27,7 @@ from annotator.api.serializers import (
 )
 from annotator.jobs import registry as job_registry
 from annotator.models import Job
-from annotator.services import exports
+from annotator.services import exports, jobs
 
 TAGS = ["jobs"]
 
@@ -56,26 +56,26 @@ def job_list(request: Request, pk: int) -> Response:
         return _start(request, permissions.project(request, pk, access.MANAGER))
     who = permissions.project(request, pk, access.REVIEWER)
     query = validated_query(JobQuerySerializer, request.query_params)
-    jobs = who.project.jobs.select_related("user")
+    rows = who.project.jobs.select_related("user")
     if query.get("state"):
-        jobs = jobs.filter(state=query["state"])
+        rows = rows.filter(state=query["state"])
     if query.get("kind"):
-        jobs = jobs.filter(kind=query["kind"])
-    return paginated(request, jobs, _LiveJob, workers_alive=services.workers_alive())
+        rows = rows.filter(kind=query["kind"])
+    return paginated(request, rows, _LiveJob, workers_alive=jobs.workers_alive())
 
 
 class _LiveJob(JobSerializer):
     """A job with its latest progress (the worker writes it to the cache while it runs)."""
 
     def to_representation(self, job):
-        return super().to_representation(services.live(job))
+        return super().to_representation(jobs.live(job))
 
 
 def _start(request: Request, who: access.Access) -> Response:
     kind = job_registry.get(validated(JobStartSerializer, request.data)["kind"])
     params = parsed(kind.params, request.data, who.project)
-    job = services.start_job(kind=kind.name, user=request.user, project=who.project, params=params)
-    body = JobSerializer(job, context={"workers_alive": services.workers_alive()}).data
+    job = jobs.start_job(kind=kind.name, user=request.user, project=who.project, params=params)
+    body = JobSerializer(job, context={"workers_alive": jobs.workers_alive()}).data
     headers = {"Location": reverse("annotator-api-job-detail", args=[job.pk])}
     return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 
@@ -89,8 +89,8 @@ def _start(request: Request, who: access.Access) -> Response:
 @api_view(["GET"])
 def job_detail(request: Request, pk: int) -> Response:
     job, _ = permissions.job(request, pk)
-    context = {"workers_alive": services.workers_alive()}
-    return Response(JobSerializer(services.live(job), context=context).data)
+    context = {"workers_alive": jobs.workers_alive()}
+    return Response(JobSerializer(jobs.live(job), context=context).data)
 
 
 @extend_schema(
@@ -103,10 +103,10 @@ def job_detail(request: Request, pk: int) -> Response:
 @api_view(["POST"])
 def job_cancel(request: Request, pk: int) -> Response:
     job, _ = permissions.job(request, pk)
-    services.cancel_job(job)
+    jobs.cancel_job(job)
     job.refresh_from_db()
-    context = {"workers_alive": services.workers_alive()}
-    return Response(JobSerializer(services.live(job), context=context).data)
+    context = {"workers_alive": jobs.workers_alive()}
+    return Response(JobSerializer(jobs.live(job), context=context).data)
 
 
 @extend_schema(

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=200, unique=True)),
                 ('labels', models.JSONField(blank=True, default=list, help_text='Entity labels, in order.')),
-                ('label_colours', models.JSONField(blank=True, default=dict, help_text='Label -> palette index (annotator/palette.py).')),
+                ('label_colours', models.JSONField(blank=True, default=dict, help_text='Label -> palette index (annotator/nlp/palette.py).')),
                 ('scheme', models.CharField(choices=[('iob1', 'IOB1'), ('iob2', 'IOB2 / BIO'), ('bioes', 'BIOES / IOBES'), ('bilou', 'BILOU')], default='iob2', max_length=8)),
                 ('blind', models.BooleanField(default=True, help_text="Annotators see only their own tasks' documents and layers, no agreement.")),
                 ('annotators_per_document', models.PositiveSmallIntegerField(default=1, help_text='k: how many annotators auto-assignment gives each document.')),

@@ -21,10 +21,10 @@ from django.db.models import F, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from annotator import bulk, palette
+from annotator import bulk
 from annotator.models import Decision, Project, SentenceTags, TagChange, TagLayer
 from annotator.nlp import labels as label_edits
-from annotator.nlp import scheme
+from annotator.nlp import palette, scheme
 from annotator.services import tagger_models
 from annotator.services.labels import LabelError, pin_colours, valid_label
 

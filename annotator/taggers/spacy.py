@@ -3,7 +3,7 @@ project's; over nlp/spacy_tagger.py (spaCy is an optional extra)."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field
+from django.core.validators import MinLengthValidator
 from rest_framework import serializers
 
 from annotator.models import Project, TaggerModel
@@ -11,15 +11,17 @@ from annotator.nlp.spacy_tagger import SpacyTagger, parse_mapping
 from annotator.params import Form, NotInProject
 from annotator.taggers.base import TaggerFailed, TaggerKind
 
+AT_LEAST_ONE = "Map at least one of its labels."
 
-@extend_schema_field(
-    {"type": "object", "additionalProperties": {"type": "string", "maxLength": 200}}
-)
+
 class MappingField(serializers.DictField):
     """Their label -> ours: an object (API), or "ORG=Library, PRODUCT=Application" (a page)."""
 
     def __init__(self, **kwargs):
-        super().__init__(child=serializers.CharField(max_length=200), **kwargs)
+        at_least_one = MinLengthValidator(1, message=AT_LEAST_ONE)  # the schema's minProperties
+        super().__init__(
+            child=serializers.CharField(max_length=200), validators=[at_least_one], **kwargs
+        )
 
     def get_value(self, dictionary):
         # A page's form sends one text field; DictField would look for mapping[ORG] fields.
@@ -31,10 +33,8 @@ class MappingField(serializers.DictField):
         if isinstance(data, str):
             data = parse_mapping(data)
         mapping = super().to_internal_value(data)
-        if any("\x00" in label for label in mapping):
-            raise serializers.ValidationError("A label may not contain NUL.")
         if not mapping:
-            raise serializers.ValidationError("Map at least one of its labels.")
+            raise serializers.ValidationError(AT_LEAST_ONE)
         return mapping
 
 
@@ -54,6 +54,9 @@ class Settings(Form):
     )
 
     def fit(self, project: Project, params: dict) -> dict:
+        # Not in the schema (it cannot say what an object's keys hold): a 422, not a 400.
+        if any("\x00" in label for label in params["mapping"]):
+            raise NotInProject({"mapping": ["A label may not contain NUL."]})
         unknown = set(params["mapping"].values()) - set(project.labels)
         if unknown:
             message = f"not labels of the project: {', '.join(sorted(unknown))}"

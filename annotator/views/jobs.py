@@ -10,11 +10,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from annotator import access, params, services
+from annotator import access, params
 from annotator.access import MANAGER, REVIEWER
 from annotator.jobs import registry as job_registry
 from annotator.models import Job, TagLayer
-from annotator.services import exports, tagger_models
+from annotator.services import exports, jobs, tagger_models
 from annotator.taggers import registry as tagger_registry
 
 TEMPLATE = "annotator/jobs.html"
@@ -25,12 +25,12 @@ JOB_FINISHED = "job-finished"
 @require_GET
 def project_jobs(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, pk, REVIEWER)
-    jobs = [services.live(job) for job in who.project.jobs.select_related("user")[:50]]
+    listed = [jobs.live(job) for job in who.project.jobs.select_related("user")[:50]]
     context = {
         "project": who.project,
         "access": who,
-        "jobs": jobs,
-        "workers_alive": services.workers_alive(),
+        "jobs": listed,
+        "workers_alive": jobs.workers_alive(),
         "layers": _layer_names(who.project),
         "models": _described(who.project.models.all()),
         "model_kinds": [_registration_form(kind) for kind in tagger_registry.registrable()],
@@ -72,7 +72,7 @@ def _layer_names(project) -> list[str]:
 @require_GET
 def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     job, _ = access.job_access(user=request.user, job_pk=pk)
-    context = {"job": services.live(job), "workers_alive": services.workers_alive()}
+    context = {"job": jobs.live(job), "workers_alive": jobs.workers_alive()}
     response = render(request, TEMPLATE + "#job", context)
     if job.finished and request.htmx:
         # 286 tells htmx to stop polling; the body still replaces the bar with the outcome.
@@ -87,9 +87,9 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job, _ = access.job_access(user=request.user, job_pk=pk)
-    services.cancel_job(job)
+    jobs.cancel_job(job)
     job.refresh_from_db()
-    return render(request, TEMPLATE + "#job", {"job": services.live(job), "workers_alive": True})
+    return render(request, TEMPLATE + "#job", {"job": jobs.live(job), "workers_alive": True})
 
 
 @login_required
@@ -127,7 +127,7 @@ def start_preannotation(request: HttpRequest, pk: int) -> HttpResponse:
     except params.BadParams as error:
         messages.error(request, f"Not started: {error}.")
     else:
-        services.start_job(kind=kind.name, user=request.user, project=who.project, params=checked)
+        jobs.start_job(kind=kind.name, user=request.user, project=who.project, params=checked)
     return redirect("annotator-project-jobs", pk=pk)
 
 

@@ -11,10 +11,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from annotator import access, services
+from annotator import access
 from annotator.access import REVIEWER
 from annotator.models import Document, Job, Sentence, SentenceTags
 from annotator.nlp import scheme
+from annotator.services import jobs
 from annotator.services.likely_errors import KIND
 
 CONTEXT = 8  # tokens shown either side of the doubtful one
@@ -24,9 +25,9 @@ CONTEXT = 8  # tokens shown either side of the doubtful one
 @require_GET
 def likely_errors(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, pk, REVIEWER)
-    jobs = Job.objects.filter(project=who.project, kind=KIND)
-    job = jobs.filter(state=Job.State.DONE).order_by("-finished_at", "-pk").first()
-    pending = [services.live(j) for j in jobs.exclude(state__in=Job.FINISHED)]
+    finders = Job.objects.filter(project=who.project, kind=KIND)
+    job = finders.filter(state=Job.State.DONE).order_by("-finished_at", "-pk").first()
+    pending = [jobs.live(j) for j in finders.exclude(state__in=Job.FINISHED)]
     rows = _rows(who.project, job.result) if job else []
     context = {
         "project": who.project,
@@ -34,7 +35,7 @@ def likely_errors(request: HttpRequest, pk: int) -> HttpResponse:
         "job": job,
         "rows": rows,
         "pending": pending,
-        "workers_alive": services.workers_alive() if pending else True,
+        "workers_alive": jobs.workers_alive() if pending else True,
     }
     return render(request, "annotator/likely_errors.html", context)
 
