@@ -33,6 +33,7 @@ def start_workers(count: int) -> list[subprocess.Popen]:
             [sys.executable, "-m", "celery", "-A", "annotator.celery", "worker", "--pool=solo",
              "-n", f"finder{n}@%h", "--loglevel=INFO", "--without-mingle", "--without-gossip"],
             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env=dict(os.environ, LOG_LEVEL="INFO"),  # the log lines that say who ran a fold
         ))  # fmt: skip
     return started
 
