@@ -54,6 +54,8 @@ class Access:
     project: Project
     roles: frozenset[str]
     _tasks: list[Task] | None = field(default=None, repr=False)
+    # One document's tasks of this user, when the caller read them with what it edits.
+    _document_tasks: tuple[int, list[Task]] | None = field(default=None, repr=False)
 
     @property
     def is_manager(self) -> bool:
@@ -92,6 +94,12 @@ class Access:
             )
         return self._tasks
 
+    def tasks_in(self, document_pk: int) -> list[Task]:
+        """This user's tasks (not withdrawn) in one document of the project."""
+        if self._document_tasks is not None and self._document_tasks[0] == document_pk:
+            return self._document_tasks[1]
+        return [t for t in self.tasks() if t.document_id == document_pk]
+
     def documents(self) -> QuerySet[Document]:
         documents = self.project.documents.all()
         if self.sees_everything:
@@ -99,11 +107,24 @@ class Access:
         return documents.filter(pk__in={t.document_id for t in self.tasks()})
 
     def layer_filter(self, document: Document) -> Q:
-        """The layers of the document this user may see."""
+        """The layers of the document this user may see (as `sees_layer`, in SQL)."""
         if self.sees_everything:
             return Q()
-        mine = [t for t in self.tasks() if t.document_id == document.pk]
-        return Q(owner=self.user) | Q(name__in={t.start_layer for t in mine})
+        return Q(owner=self.user) | Q(name__in=self._start_layers(document))
+
+    def sees_layer(self, document: Document, layer: TagLayer) -> bool:
+        """Whether this user may see a layer already loaded (`layer_filter`, in Python)."""
+        if self.sees_everything:
+            return True
+        return layer.owner_id == self.user.pk or layer.name in self._start_layers(document)
+
+    def sees_document(self, document: Document) -> bool:
+        """Reviewers (and everyone, in a project that is not blind) see every document; a
+        blind project's annotators only those of their tasks."""
+        return self.sees_everything or bool(self.tasks_in(document.pk))
+
+    def _start_layers(self, document: Document) -> set[str]:
+        return {t.start_layer for t in self.tasks_in(document.pk)}
 
     def write_refusal(self, layer: TagLayer, positions: Iterable[int] | None = None) -> str | None:
         """Why this user may not write `layer` (at these sentence positions), or None if they
@@ -117,7 +138,7 @@ class Access:
                 f"Only its own annotator writes the layer {layer.name!r}; "
                 "reviewers take from it into gold."
             )
-        tasks = [t for t in self.tasks() if t.layer_id == layer.pk]
+        tasks = [t for t in self.tasks_in(layer.document_id) if t.layer_id == layer.pk]
         if positions is None:
             if any(t.state in Task.OPEN_STATES for t in tasks):
                 return None
@@ -166,6 +187,11 @@ def _access(user: AbstractBaseUser, project: Project) -> Access:
     roles = frozenset(
         Membership.objects.filter(project=project, user=user).values_list("role", flat=True)
     )
+    return member_access(user, project, roles)
+
+
+def member_access(user: AbstractBaseUser, project: Project, roles: frozenset[str]) -> Access:
+    """The access of a user with these roles in the project: 404 for a non-member."""
     if not roles and not user.is_superuser:
         raise Http404("No such project.")
     return Access(user, project, roles)
@@ -177,7 +203,7 @@ def document_access(user: AbstractBaseUser, pk: int, *roles: str) -> tuple[Docum
     if document is None:
         raise Http404("No such document.")
     access = _access(user, document.project)
-    if not access.sees_everything and not any(t.document_id == pk for t in access.tasks()):
+    if not access.sees_document(document):
         raise Http404("No such document.")
     if roles:
         access.require(*roles)
@@ -239,11 +265,8 @@ def edit_target(
     from annotator.services.editing import ensure_working_layer  # services ask this module
 
     document, who = seen or document_access(user, document_pk)
-    if layer_name in ("", IMPORTED, GOLD):
-        if not who.is_reviewer:
-            raise WriteRefused(
-                NEVER_EDITED[Kind.IMPORTED] if layer_name == IMPORTED else GOLD_IS_REVIEWERS
-            )
+    if edits_gold(layer_name):
+        require_gold_writer(who, layer_name)
         layer = ensure_working_layer(document)
     else:
         layer = document.layers.filter(who.layer_filter(document), name=layer_name).first()
@@ -252,6 +275,44 @@ def edit_target(
         who.require_write(layer)  # the services ask again, per sentence
     layer.document = document  # already loaded, with its project
     return document, who, layer
+
+
+def edits_gold(layer_name: str) -> bool:
+    """An edit naming no layer, or the imported one, goes to gold."""
+    return layer_name in ("", IMPORTED, GOLD)
+
+
+def require_gold_writer(who: Access, layer_name: str) -> None:
+    if not who.is_reviewer:
+        raise WriteRefused(
+            NEVER_EDITED[Kind.IMPORTED] if layer_name == IMPORTED else GOLD_IS_REVIEWERS
+        )
+
+
+def loaded_edit_target(
+    *,
+    user: AbstractBaseUser,
+    layer: TagLayer,
+    layer_name: str,
+    roles: frozenset[str],
+    tasks: list[Task],
+) -> Access:
+    """`edit_target`'s rules, asked of a layer loaded with its document and project, of the
+    user's roles there and of their tasks in the document (read in the same query): the user's
+    access, or 404 / WriteRefused as `edit_target` answers. The layer must be the one
+    `layer_name` names (gold for a gold edit)."""
+    document = layer.document
+    who = member_access(user, document.project, roles)
+    who._document_tasks = (document.pk, tasks)
+    if not who.sees_document(document):
+        raise Http404("No such document.")
+    if edits_gold(layer_name):
+        require_gold_writer(who, layer_name)
+    else:
+        if not who.sees_layer(document, layer):
+            raise Http404("No such layer.")
+        who.require_write(layer)
+    return who
 
 
 TASK_ACTIONS = {

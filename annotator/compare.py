@@ -1,37 +1,12 @@
-"""Compare two tag layers of a document: which sentences differ, and where."""
+"""Compare two tag layers of a document: which sentences differ, and where (the regions:
+annotator/nlp/layer_diff.py)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from annotator import selectors
 from annotator.models import Document, SentenceTags, TagLayer
 from annotator.nlp import scheme
-
-
-@dataclass
-class Region:
-    start: int
-    end: int
-
-
-def diff_regions(left: list[str], right: list[str], doc_scheme: str) -> list[Region]:
-    """Runs of differing tokens, grown to whole spans on both sides so either side can be taken."""
-    spans = scheme.spans(left, doc_scheme) + scheme.spans(right, doc_scheme)
-    regions: list[Region] = []
-    for i, (a, b) in enumerate(zip(left, right, strict=True)):
-        if a == b:
-            continue
-        start, end = i, i + 1
-        for span in spans:
-            if span.start < end and start < span.end:
-                start, end = min(start, span.start), max(end, span.end)
-        if regions and start <= regions[-1].end:
-            regions[-1].end = max(regions[-1].end, end)
-            regions[-1].start = min(regions[-1].start, start)
-        else:
-            regions.append(Region(start, end))
-    return regions
+from annotator.nlp.layer_diff import diff_regions
 
 
 def differing_positions(left: TagLayer, right: TagLayer) -> list[int]:

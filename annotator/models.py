@@ -28,7 +28,7 @@ class Project(models.Model):
     name = models.CharField(max_length=200, unique=True)
     labels = models.JSONField(default=list, blank=True, help_text="Entity labels, in order.")
     label_colours = models.JSONField(
-        default=dict, blank=True, help_text="Label -> palette index (annotator/palette.py)."
+        default=dict, blank=True, help_text="Label -> palette index (annotator/nlp/palette.py)."
     )
     scheme = models.CharField(max_length=8, choices=SCHEME_CHOICES, default="iob2")
     # Workload rules, together on the project's settings page.
@@ -431,29 +431,24 @@ class WorkerHeartbeat(models.Model):
 
 
 class TaggerModel(models.Model):
-    """A trained pre-annotation model, versioned per name within a project."""
-
-    class Kind(models.TextChoices):
-        CRF = "crf", "CRF"
-        REMOTE = "remote", "Remote (HTTP)"
-        SPACY = "spacy", "spaCy pipeline"
+    """A pre-annotation model, versioned per name within a project; of a kind in
+    annotator/taggers/registry.py, with that kind's settings."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="models")
     name = models.CharField(max_length=100)
     version = models.PositiveIntegerField()
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CRF)
-    path = models.CharField(max_length=500, blank=True, help_text="Relative to MODEL_ROOT.")
-    url = models.URLField(blank=True, help_text="For a remote model: where to POST sentences.")
-    pipeline = models.CharField(
-        max_length=300, blank=True, help_text="For spaCy: an installed package name or a path."
-    )
-    mapping = models.JSONField(
-        default=dict, blank=True, help_text="For spaCy: its entity labels -> the project's."
+    kind = models.CharField(max_length=20, default="crf", help_text="A tagger kind's name.")
+    path = models.CharField(
+        max_length=500, blank=True, help_text="A trained model's file, relative to MODEL_ROOT."
     )
     trained_on = models.JSONField(default=dict, help_text="Layer, documents, sentences, tokens.")
     evaluation = models.JSONField(default=dict, help_text="Held-out exact-span P/R/F1 per label.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Last: as a class attribute it hides django.conf.settings from the lines below it.
+    settings = models.JSONField(
+        default=dict, blank=True, help_text="The kind's settings, as its form validated them."
+    )
 
     class Meta:
         ordering = ["project", "name", "-version"]

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from html import escape  # what django.utils.html.escape calls, without its lazy-string wrapper
 
 from django.db.models import F, OuterRef, Q, Subquery
 from django.http import Http404
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from annotator import palette as label_palette
-from annotator.layer_titles import layer_title
 from annotator.models import Document, Project, SentenceTags, SuggestionFeedback, TagLayer, Task
+from annotator.nlp import palette as label_palette
 from annotator.nlp import scheme
 from annotator.nlp import suggestions as nlp_suggestions
+from annotator.nlp.layer_titles import layer_title
 from annotator.nlp.suggestions import Suggestion
 
 INVALID_HINT = "(r: start a span here, R: join to the span before)"

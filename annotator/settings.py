@@ -208,7 +208,7 @@ SPECTACULAR_SETTINGS = {
         "AdjudicationRuleEnum": "annotator.models.ADJUDICATION_RULES",
         "JobStateEnum": "annotator.models.Job.State",
         "RoleEnum": "annotator.models.Membership.Role",
-        "ModelKindEnum": "annotator.models.TaggerModel.Kind",
+        "ModelKindEnum": "annotator.taggers.registry.CHOICES",
         "LayerKindEnum": "annotator.models.TagLayer.Kind",
     },
 }

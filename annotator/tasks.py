@@ -28,11 +28,11 @@ def run_job(self, job_id: int) -> None:
 
 @app.task(name="annotator.run_likely_errors_fold", bind=True)
 def run_likely_errors_fold(self, job_id: int, fold: int) -> None:
-    from annotator.services import errors
+    from annotator.services import likely_errors
 
     jobs.run_part(
         job_id,
-        lambda job, progress: errors.run_fold(job, progress, fold),
+        lambda job, progress: likely_errors.run_fold(job, progress, fold),
         worker=self.request.hostname or "",
     )
 

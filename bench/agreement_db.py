@@ -95,15 +95,14 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
 
-    from annotator import services
     from annotator.models import Job, Project
-    from annotator.services import jobs
+    from annotator.services import corpus, jobs
 
     call_command("migrate", verbosity=0)
     project = Project.objects.filter(name=PROJECT).first()
     if project is None:
         with BIG.open("rb") as stream:
-            project = services.import_conll(project_name=PROJECT, files=[(BIG.name, stream)])
+            project = corpus.import_conll(project_name=PROJECT, files=[(BIG.name, stream)])
             project = project.project
     cleanup(project, [f"annotator bench-annotator-{i}" for i in range(1, ANNOTATORS + 1)])
     start = time.perf_counter()

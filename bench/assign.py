@@ -3,8 +3,8 @@
 Imports the generated file of 10,000 one-sentence documents, creates 20 annotators (Membership
 role "annotator") and a superuser manager, sets k = 3, then times:
 
-- the pure planner, `annotator.assignment.plan`, on the 10,000 units (best and median of 5);
-- `annotator.services.auto_assign(...)` once, committed: 30,000 tasks and the annotators'
+- the pure planner, `annotator.nlp.assignment.plan`, on the 10,000 units (best and median of 5);
+- `annotator.services.assignment.auto_assign(...)` once, committed: 30,000 tasks and the annotators'
   layers. SQL statements are counted with a cheap execute wrapper.
 
 If the call misses its target (or BENCH_PROFILE=1), it is run again under cProfile, for the
@@ -49,12 +49,12 @@ class Counter:
 def setup() -> dict:
     from django.contrib.auth import get_user_model
 
-    from annotator import services
     from annotator.models import Membership
+    from annotator.services import corpus
 
     start = time.perf_counter()
     with DOCS.open("rb") as stream:
-        summary = services.import_conll(project_name=PROJECT, files=[(DOCS.name, stream)])
+        summary = corpus.import_conll(project_name=PROJECT, files=[(DOCS.name, stream)])
     imported = time.perf_counter() - start
     project = summary.project
     project.annotators_per_document = K
@@ -83,8 +83,8 @@ def setup() -> dict:
 
 
 def measure_plan(project) -> dict:
-    from annotator import assignment
     from annotator.models import Membership
+    from annotator.nlp import assignment
 
     units = [
         unit
@@ -114,10 +114,10 @@ def measure_plan(project) -> dict:
 
 
 def call(project, manager, limit: int | None = None):
-    from annotator import services
+    from annotator.services import assignment
 
     documents = list(project.documents.order_by("position")[:limit])
-    return services.auto_assign(manager=manager, project=project, documents=documents)
+    return assignment.auto_assign(manager=manager, project=project, documents=documents)
 
 
 def measure_assign(project, manager) -> dict:

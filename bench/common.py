@@ -13,6 +13,7 @@ VAR = ROOT / "var" / "bench"
 BIG = VAR / "bench-1m.conll"  # >= 1,000,000 tokens
 PAGE = VAR / "bench-2000.conll"  # exactly 2,000 sentences
 SMALL = VAR / "bench-200.conll"  # 200 sentences: does the page's query count grow with length?
+SHORT = VAR / "bench-50.conll"  # 50 sentences: one page, the document most people open
 SQLITE_DB = VAR / "bench.sqlite3"
 PG_NAME = "annotator_bench"
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
@@ -20,6 +21,7 @@ PG_URL = f"{PG_SERVER}/{PG_NAME}"
 TOKENS = 1_000_000
 PAGE_SENTENCES = 2000
 SMALL_SENTENCES = 200
+SHORT_SENTENCES = 50
 PROJECT = "bench"
 
 # Review UI: edits against a 100,000-sentence project, built once per run and database.

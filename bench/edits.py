@@ -88,16 +88,16 @@ def plan(first: int, count: int) -> tuple[int, tuple[str, str], list[Sentence]]:
 def setup() -> dict:
     from django.contrib.auth import get_user_model
 
-    from annotator import services
     from annotator.models import Membership
+    from annotator.services import corpus, editing
 
     start = time.perf_counter()
     with EDIT.open("rb") as stream:
-        summary = services.import_conll(project_name=EDIT_PROJECT, files=[(EDIT.name, stream)])
+        summary = corpus.import_conll(project_name=EDIT_PROJECT, files=[(EDIT.name, stream)])
     imported = time.perf_counter() - start
     document = summary.project.documents.get()
     start = time.perf_counter()
-    services.ensure_working_layer(document)  # copies 100k rows; the first edit would do it
+    editing.ensure_working_layer(document)  # copies 100k rows; the first edit would do it
     layer_seconds = time.perf_counter() - start
     users = get_user_model().objects
     for i in range(EDITORS):

@@ -4,7 +4,8 @@ For each corpus (wnut17 train+dev+test, crossner-ai train+dev+test: human-annota
 wikiser-small dev, weakly labelled, so some of its own tags are wrong and a flagged unchanged
 token is not always a false alarm), `annotator.nlp.noise.corrupt` changes 5% of the entity spans
 (seeded: half another type, a quarter dropped, a quarter one boundary moved by one token), then
-the same code as the job (`errors.out_of_fold`, `errors.rank`) ranks the tokens. Reported:
+the same code as the job (`likely_errors.out_of_fold`, `likely_errors.rank`) ranks the tokens.
+Reported:
 - token recall at N and 2N: the share of changed tokens among the first N (2N) listed issues,
   N being the number of changed tokens;
 - sentence recall at K: the share of changed sentences among the K worst sentences, K being
@@ -28,7 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from common import shared_samples  # noqa: E402
 
-from annotator.nlp import conll, crf, errors, noise  # noqa: E402
+from annotator.nlp import conll, crf, likely_errors, noise  # noqa: E402
 
 SEED = 13
 CORPORA = {
@@ -53,7 +54,7 @@ def load(paths: list[Path]) -> tuple[list[tuple[list[str], list[str]]], list[int
     return sentences, documents
 
 
-def score(ranking: errors.Ranking, changes: list[noise.Change]) -> dict:
+def score(ranking: likely_errors.Ranking, changes: list[noise.Change]) -> dict:
     changed = {(c.sentence, t) for c in changes for t in c.tokens}
     n = len(changed)
     listed = [(x.sentence, x.token) for x in ranking.issues]
@@ -85,14 +86,15 @@ def evaluate(name: str, folds: int, iterations: int, workers: int) -> dict:
     sentences, documents = load([shared_samples() / p for p in CORPORA[name]])
     noisy, changes = noise.corrupt(sentences, 0.05, SEED)
     started = time.monotonic()
-    marginals = errors.out_of_fold(
+    judged = likely_errors.out_of_fold(
         noisy, folds=folds, iterations=iterations, seed=0, workers=workers, documents=documents
     )
+    marginals = judged.marginals
     trained = time.monotonic() - started
     started = time.monotonic()
-    ranking = errors.rank(noisy, marginals, consistency=errors.consistency(noisy))
+    ranking = likely_errors.rank(noisy, marginals, corrections=judged.corrections)
     ranked = time.monotonic() - started
-    classes = errors.tag_classes(noisy)
+    classes = likely_errors.tag_classes(noisy)
     predicted = [[classes[j] for j in m.argmax(axis=1)] for m in marginals]
     f1 = crf.evaluate([tags for _, tags in sentences], predicted)["micro"]["f1"]
     return {

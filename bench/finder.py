@@ -1,9 +1,9 @@
 """The likely-errors job on ~300,000 tokens through real Celery workers: finder.py WORKERS.
 
 A fresh SQLite file (DATABASE_URL) and Redis db (REDIS_URL, flushed); wikiser-small dev
-imported with `services.import_conll` (untimed); WORKERS `celery worker --pool=solo`
+imported with `corpus.import_conll` (untimed); WORKERS `celery worker --pool=solo`
 processes; one likely-errors job (5 folds, 50 iterations, each fold a task of its own) queued
-with `services.start_job`, timed from the queueing to the row's `finished_at`. The job's live
+with `jobs.start_job`, timed from the queueing to the row's `finished_at`. The job's live
 progress (what the page shows) is read every 0.25 s: the longest time it stood still is
 reported, from the first move to the end.
 """
@@ -46,23 +46,20 @@ def stop(workers: list[subprocess.Popen]) -> None:
 
 
 def project():
-    from annotator import services
     from annotator.models import Project
+    from annotator.services import corpus
 
     found = Project.objects.filter(name="bench-finder").first()
     if found:
         return found
     path = shared_samples() / WIKISER
     with path.open("rb") as stream:
-        return services.import_conll(
-            project_name="bench-finder", files=[(path.name, stream)]
-        ).project
+        return corpus.import_conll(project_name="bench-finder", files=[(path.name, stream)]).project
 
 
 def run(count: int) -> dict:
     import redis
 
-    from annotator import services
     from annotator.models import Job, WorkerHeartbeat
     from annotator.services import jobs
 
@@ -77,7 +74,7 @@ def run(count: int) -> dict:
             time.sleep(0.2)
         params = {"layer": "imported", "folds": 5, "iterations": 50}
         queued = time.time()
-        job = services.start_job(kind="likely-errors", user=None, project=target, params=params)
+        job = jobs.start_job(kind="likely-errors", user=None, project=target, params=params)
         seen, moves = None, []
         while time.time() - queued < TIMEOUT:
             job = jobs.live(Job.objects.get(pk=job.pk))

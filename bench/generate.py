@@ -14,6 +14,8 @@ from common import (
     EDIT_SENTENCES,
     PAGE,
     PAGE_SENTENCES,
+    SHORT,
+    SHORT_SENTENCES,
     SMALL,
     SMALL_SENTENCES,
     TOKENS,
@@ -83,6 +85,7 @@ def main() -> None:
     big = write(BIG, until_tokens(sentences, TOKENS))
     page = write(PAGE, first(sentences, PAGE_SENTENCES))
     small = write(SMALL, first(sentences, SMALL_SENTENCES))
+    short = write(SHORT, first(sentences, SHORT_SENTENCES))
     edit = write(EDIT, first(sentences, EDIT_SENTENCES))
     doc_tokens = write_documents(DOCS, sentences, DOC_COUNT)
     emit(
@@ -93,6 +96,7 @@ def main() -> None:
             "bytes": BIG.stat().st_size,
             "page_tokens": page[1],
             "small_tokens": small[1],
+            "short_tokens": short[1],
             "edit_sentences": edit[0],
             "edit_tokens": edit[1],
             "edit_bytes": EDIT.stat().st_size,

@@ -49,7 +49,9 @@ def measure() -> dict:
     from django.contrib.auth import get_user_model
 
     from annotator.models import Project
-    from annotator.services import ensure_working_layer, import_conll, label_changes
+    from annotator.services import label_changes
+    from annotator.services.corpus import import_conll
+    from annotator.services.editing import ensure_working_layer
     from annotator.services.labels import ADD, NewLabels
 
     Project.objects.filter(name=PROJECT).delete()

@@ -55,13 +55,13 @@ METRICS = """async () => {
 def document_path() -> tuple[str, dict]:
     from django.urls import reverse
 
-    from annotator import services
     from annotator.models import Document
+    from annotator.services import corpus
 
     document = Document.objects.filter(project__name=PROJECT).first()
     if document is None:
         with PAGE.open("rb") as stream:
-            summary = services.import_conll(project_name=PROJECT, files=[(PAGE.name, stream)])
+            summary = corpus.import_conll(project_name=PROJECT, files=[(PAGE.name, stream)])
         document = summary.project.documents.get()
     info = {"sentences": document.sentence_count, "tokens": document.token_count}
     return reverse("annotator-document-detail", kwargs={"pk": document.pk}), info

@@ -28,7 +28,8 @@ CRF_INTRO = (
     "(wnut17: CC BY 4.0; crossner-ai: MIT; wikiser-small: Apache-2.0 / CC BY-SA)."
 )
 FINDER_INTRO = (
-    "`bench/errors_eval.py` (no Django, the job's code: `errors.out_of_fold`, `errors.rank` with "
+    "`bench/errors_eval.py` (no Django, the job's code: `likely_errors.out_of_fold`, "
+    "`likely_errors.rank` with "
     "the consistency signal): each corpus whole (wnut17 train + dev + test, crossner-ai train + "
     "dev + test, wikiser-small dev), 5% of its entity spans changed by "
     "`annotator.nlp.noise.corrupt` (seed 13: half another type, a quarter dropped to O, a quarter "

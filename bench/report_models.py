@@ -12,7 +12,7 @@ INTRO = (
     "from the imported tags, so every span is confirmed), then one `gazetteer` job run in "
     "process with `jobs.run_job`; its layers are deleted afterwards. Job overhead: a real worker "
     "(`celery -A annotator.celery worker --pool=solo`) on Redis (db 13, flushed) and a fresh "
-    "SQLite file; a one-sentence `import` job queued with `services.start_job` in "
+    "SQLite file; a one-sentence `import` job queued with `jobs.start_job` in "
     "`transaction.atomic()`, timed from just before the transaction to the row's `started_at`; "
     "2 warm-up jobs, then 20, one at a time."
 )

@@ -27,7 +27,7 @@ SEARCH_INTRO = (
 ASSIGN_INTRO = (
     "A fresh database per engine: one CoNLL file of 10,000 `-DOCSTART-` documents of one short "
     "sentence each (imported with `import_conll`), 20 members with role annotator, k = 3, whole "
-    "documents as tasks, no cap. Timed once: `services.auto_assign(manager=..., project=..., "
+    "documents as tasks, no cap. Timed once: `assignment.auto_assign(manager=..., project=..., "
     "documents=list(project.documents.all()))`, committed, which creates the tasks, their "
     "events and each annotator's layer of each document. The pure planner "
     "(`assignment.plan`, no database) is timed on the same 10,000 units, best of 5. When the "

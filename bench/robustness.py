@@ -75,9 +75,8 @@ def counting_mb_per_second() -> tuple[float, float]:
 
 
 def export_job_seconds() -> tuple[float, float, int]:
-    from annotator import services
     from annotator.models import Job
-    from annotator.services import jobs
+    from annotator.services import corpus, jobs
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "documents.conll"
@@ -86,7 +85,7 @@ def export_job_seconds() -> tuple[float, float, int]:
                 out.write(f"-DOCSTART- O\n\nAda\tB-PER\nwrote\tO\nnote{number}\tO\n\n")
         start = time.perf_counter()
         with path.open("rb") as stream:
-            project = services.import_conll(
+            project = corpus.import_conll(
                 project_name=f"bench-robustness-{time.time()}", files=[(path.name, stream)]
             ).project
         imported = time.perf_counter() - start

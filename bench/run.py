@@ -51,9 +51,10 @@ LOAD_SECONDS = os.environ.get("BENCH_LOAD_SECONDS", "30")  # the concurrent edit
 WORKERS = os.environ.get("BENCH_WORKERS", "4")
 API_SECONDS = os.environ.get("BENCH_API_SECONDS", "60")  # each of the API's two runs
 API_PACE = os.environ.get("BENCH_API_PACE", "0.5")  # seconds between a paced client's edits
+HTTP_SECONDS = os.environ.get("BENCH_HTTP_SECONDS", "20")  # eight clients, ours then the floor
 STEPS = (
-    "floor", "import", "export", "page", "paint", "search", "edits", "load", "api", "assign",
-    "models", "finder", "agreement", "learning",
+    "floor", "import", "export", "page", "paint", "search", "edits", "load", "api", "http",
+    "assign", "models", "finder", "agreement", "learning",
 )  # fmt: skip
 ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
 
@@ -168,7 +169,7 @@ def run_database(label: str, url: str, reset: Callable[[], object]) -> dict:
 def run_edits(label: str, url: str, reset: Callable[[], object]) -> dict | None:
     """The review UI on one 100k-sentence database, built once: one editor, then eight; then
     the API's edit endpoint with 20 token clients (its result is stored apart: store_edits)."""
-    if not (wanted("edits") or wanted("load") or wanted("api")):
+    if not (wanted("edits") or wanted("load") or wanted("api") or wanted("http")):
         return None
     env = django_env(url)
     reset()
@@ -185,17 +186,23 @@ def run_edits(label: str, url: str, reset: Callable[[], object]) -> dict | None:
         out["api"] = step(f"{label}: API edits, {WORKERS} gunicorn workers, 20 token clients, "
                           f"paced and closed loop, {API_SECONDS} s each", "api_load.py",
                           API_SECONDS, WORKERS, API_PACE, env=env)  # fmt: skip
+    if wanted("http"):
+        out["http"] = step(f"{label}: one edit over HTTP against the floor view, sequential and "
+                           f"8 clients, {WORKERS} gunicorn workers", "http_edit.py",
+                           HTTP_SECONDS, WORKERS, env=env)  # fmt: skip
     return out
 
 
 def store_edits(db: dict, edits: dict | None) -> None:
-    """The UI's edits under "edits", the API's under "api", each only if measured in this run:
-    a merge replaces a whole key, so BENCH_ONLY=api must not blank the UI's tables."""
+    """The UI's edits under "edits", the API's under "api", the floor comparison under "http",
+    each only if measured in this run: a merge replaces a whole key, so BENCH_ONLY=api must not
+    blank the UI's tables."""
     if edits is None:
         return
-    api = edits.pop("api", None)
-    if wanted("api"):
-        db["api"] = api or {"error": "setup: " + edits["setup"].get("error", "failed")}
+    for key in ("api", "http"):
+        measured = edits.pop(key, None)
+        if wanted(key):
+            db[key] = measured or {"error": "setup: " + edits["setup"].get("error", "failed")}
     if wanted("edits") or wanted("load"):
         db["edits"] = edits
 

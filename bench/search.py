@@ -27,15 +27,15 @@ PASSWORD = "bench-only-password"  # noqa: S105 (a throwaway user in the bench da
 
 
 def project():
-    from annotator import services
     from annotator.models import Project
+    from annotator.services import corpus
 
     found = Project.objects.filter(name=PROJECT).first()
     if found is not None:
         return found, None
     start = time.perf_counter()
     with BIG.open("rb") as stream:
-        summary = services.import_conll(project_name=PROJECT, files=[(BIG.name, stream)])
+        summary = corpus.import_conll(project_name=PROJECT, files=[(BIG.name, stream)])
     return summary.project, time.perf_counter() - start
 
 

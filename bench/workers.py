@@ -27,19 +27,18 @@ JOB_TIMEOUT = 60  # seconds to wait for one job (or for the worker to come up)
 
 
 def gazetteer() -> dict:
-    from annotator import services
     from annotator.models import GOLD, Job, Project, TagLayer
-    from annotator.services import jobs
+    from annotator.services import corpus, editing, jobs
 
     project = Project.objects.filter(name=PROJECT).first()
     if project is None:
         with BIG.open("rb") as stream:
-            project = services.import_conll(project_name=PROJECT, files=[(BIG.name, stream)])
+            project = corpus.import_conll(project_name=PROJECT, files=[(BIG.name, stream)])
             project = project.project
     document = project.documents.order_by("position").first()
     had_gold = TagLayer.objects.filter(document=document, name=GOLD).exists()
     start = time.perf_counter()
-    services.ensure_working_layer(document)
+    editing.ensure_working_layer(document)
     gold_s = time.perf_counter() - start
     job = Job.objects.create(kind="gazetteer", project=project, params={"source": "gold"})
     start = time.perf_counter()
@@ -74,8 +73,8 @@ def wait(check, what: str):
 def queue_one(project, media: Path, number: int) -> tuple[float, str]:
     from django.db import transaction
 
-    from annotator import services
     from annotator.models import Job
+    from annotator.services import jobs
 
     folder = media / f"bench-{number}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -84,7 +83,7 @@ def queue_one(project, media: Path, number: int) -> tuple[float, str]:
     params = {"paths": [str(path)], "names": [path.name]}
     queued = time.time()
     with transaction.atomic():
-        job = services.start_job(kind="import", user=None, project=project, params=params)
+        job = jobs.start_job(kind="import", user=None, project=project, params=params)
     started = wait(
         lambda: Job.objects.filter(pk=job.pk, started_at__isnull=False).first(), "a job to start"
     )

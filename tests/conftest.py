@@ -12,8 +12,9 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from annotator.models import Membership
-from annotator.services import import_conll
+from annotator.services.corpus import import_conll
 from annotator.services.labels import ADD, NewLabels
+from tests.paths import ROOT
 
 # Timing is measured by benchmarks, never by tests: a property test on a busy 2-core CI machine
 # must not fail because one example took longer than Hypothesis's default 200 ms.
@@ -22,13 +23,10 @@ hypothesis_settings.register_profile(
 )
 hypothesis_settings.load_profile("annotator")
 
-DATA = Path(__file__).parent / "data" / "web"
+DATA = ROOT / "tests" / "data" / "web"
 SMALL = DATA / "small.conll"
 BROKEN = DATA / "broken.conll"
 MARKUP = DATA / "markup.conll"
-# The team's shared samples live beside the repository; tests that need them skip without.
-SHARED_SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
-SHARED_SAMPLE = SHARED_SAMPLES / "rnn-wikipedia.conll"
 
 
 def row_counts() -> dict[str, int]:
@@ -96,7 +94,7 @@ def outsider_client(outsider) -> Client:
     return client
 
 
-# Real-worker tests (tests/test_worker.py, tests/browser/test_models_flow.py).
+# Real-worker tests (tests/services/test_worker.py, tests/browser/test_models_flow.py).
 
 
 @pytest.fixture

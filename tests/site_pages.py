@@ -1,10 +1,9 @@
 """Every page of the site, with the user who would open it, over one well-filled project.
 
-The project is tests/test_agreement_report.py's corpus (three annotators, a reviewer, a manager,
-tasks in every state, gold edits) with its agreement report computed, so that every page shows
-its real content: heat maps, chips, tasks, the adjudication queue. Used by the Content-Security-
-Policy tests (plain and in Chromium) and the accessibility checks.
-"""
+The project is tests/services/test_agreement_report.py's corpus (three annotators, a reviewer, a
+manager, tasks in every state, gold edits) with its agreement report computed, so that every page
+shows its real content: heat maps, chips, tasks, the adjudication queue. Used by the
+Content-Security-Policy tests (plain and in Chromium) and the accessibility checks."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from annotator.models import AgreementReport, SentenceTags
-from tests.test_agreement_report import LAYERS, Corpus, build_corpus, run_agreement
+from tests.services.test_agreement_report import LAYERS, Corpus, build_corpus, run_agreement
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,14 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator import access, services
+from annotator import access
 from annotator.api import permissions
 from annotator.api.exceptions import invalid, validated
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import responses
 from annotator.api.serializers import ID, JobSerializer
 from annotator.models import ADJUDICATION_RULES, AgreementReport, Job
-from annotator.services import adjudication, agreement
+from annotator.services import adjudication, agreement, jobs
 
 TAGS = ["agreement"]
 
@@ -71,7 +71,7 @@ class VoteStartSerializer(serializers.Serializer):
 
 
 def _accepted(job: Job) -> Response:
-    body = JobSerializer(job, context={"workers_alive": services.workers_alive()}).data
+    body = JobSerializer(job, context={"workers_alive": jobs.workers_alive()}).data
     headers = {"Location": reverse("annotator-api-job-detail", args=[job.pk])}
     return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 

@@ -19,7 +19,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator import access, services
+from annotator import access
 from annotator.api import permissions
 from annotator.api.exceptions import Conflict, invalid, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
@@ -40,7 +40,7 @@ from annotator.forms import UploadForm
 from annotator.models import Document, Project, SentenceTags, TagLayer
 from annotator.nlp import conll, scheme
 from annotator.nlp.formats import registry
-from annotator.services import corpus, exports, labels
+from annotator.services import corpus, exports, jobs, labels
 
 TAGS = ["documents"]
 JSONL = "application/x-ndjson"
@@ -127,8 +127,8 @@ def _upload(request: Request, who: access.Access) -> Response:
     if not data["files"]:  # the form takes an empty list; the schema does not
         raise ValidationError({"files": ["No file was submitted."]})
     data["new_labels"] = _label_policy(fields)
-    if services.import_needs_job(data["files"]):
-        job = services.start_import_job(
+    if corpus.import_needs_job(data["files"]):
+        job = corpus.start_import_job(
             user=request.user,
             project=who.project,
             files=data["files"],
@@ -139,7 +139,7 @@ def _upload(request: Request, who: access.Access) -> Response:
             labels=data["labels"],
             new_labels=data["new_labels"],
         )
-        body = JobSerializer(job, context={"workers_alive": services.workers_alive()}).data
+        body = JobSerializer(job, context={"workers_alive": jobs.workers_alive()}).data
         headers = {"Location": reverse("annotator-api-job-detail", args=[job.pk])}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
     try:
@@ -191,7 +191,7 @@ def _label_policy(fields) -> labels.NewLabels:
 
 
 @transaction.atomic
-def _import(project: Project, data: dict) -> tuple[services.ImportSummary, list[Document]]:
+def _import(project: Project, data: dict) -> tuple[corpus.ImportSummary, list[Document]]:
     """Import, and tell which documents it made (the project row is locked meanwhile)."""
     Project.objects.select_for_update().get(pk=project.pk)
     last = project.documents.aggregate(top=Max("position"))["top"]
@@ -249,7 +249,7 @@ DOWNLOAD = (
 def document_conll(request: Request, pk: int) -> StreamingHttpResponse:
     document, _ = permissions.document(request, pk, access.REVIEWER)
     layer, target = _export_choice(document, request)
-    chunks = services.export_document(document, layer_name=layer.name, scheme_name=target)
+    chunks = corpus.export_document(document, layer_name=layer.name, scheme_name=target)
     content_type = f"text/plain; charset={document.encoding}"
     return download(chunks, export_name(document.name), content_type)
 
@@ -279,7 +279,7 @@ def document_jsonl(request: Request, pk: int) -> StreamingHttpResponse:
 
 def _export_choice(document: Document, request: Request) -> tuple[TagLayer, str]:
     query = validated_query(ExportQuerySerializer, request.query_params)
-    name = query.get("layer") or services.default_layer_name(document)
+    name = query.get("layer") or corpus.default_layer_name(document)
     layer = document.layers.filter(name=name).first()
     if layer is None:
         raise Http404("No such layer.")
@@ -341,7 +341,7 @@ def project_conll(request: Request, pk: int) -> StreamingHttpResponse:
     if layer and project.documents.exclude(layers__name=layer).exists():
         raise invalid({"layer": [f"Not every document has a layer named {layer!r}."]})
     _refuse_if_too_large(project)
-    chunks = services.export_project(project, layer_name=layer, scheme_name=query["scheme"])
+    chunks = corpus.export_project(project, layer_name=layer, scheme_name=query["scheme"])
     # Documents may differ in encoding: no one charset names the whole stream.
     return download(chunks, export_name(project.name), OCTETS)
 
@@ -418,7 +418,7 @@ def project_export(request: Request, pk: int) -> StreamingHttpResponse | Respons
             scheme_name=query["scheme"],
             format_name=file_format.name,
         )
-        body = JobSerializer(job, context={"workers_alive": services.workers_alive()}).data
+        body = JobSerializer(job, context={"workers_alive": jobs.workers_alive()}).data
         headers = {"Location": reverse("annotator-api-job-detail", args=[job.pk])}
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
     _refuse_if_too_large(project)

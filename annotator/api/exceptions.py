@@ -15,9 +15,10 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from annotator import services
+from annotator import params
 from annotator.api import strict
 from annotator.refusals import too_big_reason
+from annotator.services import assignment, editing
 
 INVALID = "Invalid input."
 NOT_POSSIBLE = "Not possible with these values."
@@ -35,9 +36,9 @@ def handler(exc: Exception, context: dict) -> Response | None:
         response = exception_handler(exc, context)
         response.data = {"detail": NOT_POSSIBLE, "errors": field_errors(exc.errors)}
         return response
-    elif isinstance(exc, services.EditRejected):
+    elif isinstance(exc, editing.EditRejected):
         exc = Unprocessable(str(exc))
-    elif isinstance(exc, services.TaskError):
+    elif isinstance(exc, assignment.TaskError):
         exc = Conflict(str(exc))
     response = exception_handler(exc, context)
     if response is None:
@@ -136,3 +137,18 @@ def validated_query(serializer_class, query: QueryDict) -> dict:
         raise exceptions.ValidationError(errors)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def parsed(form_class, data, project) -> dict:
+    """A kind's parameters (annotator/params.py) from a request body: held to the schema's
+    types like `validated`; the form's refusal is a 400, a misfit with the project a 422."""
+    if not isinstance(data, QueryDict):
+        errors = strict.body_errors(form_class(data=data), data)
+        if errors:
+            raise exceptions.ValidationError(errors)
+    try:
+        return params.parse(form_class, data, project=project)
+    except params.BadParams as error:
+        if error.shape:
+            raise exceptions.ValidationError(error.errors) from error
+        raise Impossible(error.errors) from error

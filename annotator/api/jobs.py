@@ -1,4 +1,4 @@
-"""Jobs: list, start (gazetteer, pre-annotate, train a CRF, likely errors), poll, cancel.
+"""Jobs: list, start (a kind of annotator/jobs/registry.py with its parameters), poll, cancel.
 
 Import jobs start from an upload above IMPORT_JOB_THRESHOLD (documents endpoint, 202).
 """
@@ -13,15 +13,21 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator import access, services
+from annotator import access
 from annotator.api import permissions
 from annotator.api.documents import FORMAT_FILES, any_accept
-from annotator.api.exceptions import Conflict, Gone, invalid, validated, validated_query
+from annotator.api.exceptions import Conflict, Gone, parsed, validated, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import ErrorSerializer, responses
-from annotator.api.serializers import JobQuerySerializer, JobSerializer, JobStartSerializer
-from annotator.models import Job, Project
-from annotator.services import exports
+from annotator.api.serializers import (
+    JobQuerySerializer,
+    JobSerializer,
+    JobStartSerializer,
+    per_kind,
+)
+from annotator.jobs import registry as job_registry
+from annotator.models import Job
+from annotator.services import exports, jobs
 
 TAGS = ["jobs"]
 
@@ -39,12 +45,9 @@ TAGS = ["jobs"]
     methods=["POST"],
     operation_id="projects_jobs_create",
     summary="Start a job (managers); a worker runs it, poll it until it is finished",
-    description="gazetteer: the spans confirmed in `source` (gold, approved, or a layer's "
-    "name) matched over the documents into a new layer `suggestions: gazetteer at TIME "
-    "(job N)`, named in the finished job's result; preannotate: the same with `model`; "
-    "train-crf: a CRF trained on `layer`, stored as the next version of `name`; "
-    "likely-errors: the doubtful tags of `layer`, ranked.",
-    request=JobStartSerializer,
+    description="; ".join(f"{kind.name}: {kind.summary}" for kind in job_registry.startable())
+    + ". Each kind takes its own parameters (annotator/jobs/).",
+    request=per_kind("JobStart", {kind.name: kind.params for kind in job_registry.startable()}),
     responses=responses({202: JobSerializer}, 400, 403, 404),
 )
 @api_view(["GET", "POST"])
@@ -53,56 +56,28 @@ def job_list(request: Request, pk: int) -> Response:
         return _start(request, permissions.project(request, pk, access.MANAGER))
     who = permissions.project(request, pk, access.REVIEWER)
     query = validated_query(JobQuerySerializer, request.query_params)
-    jobs = who.project.jobs.select_related("user")
+    rows = who.project.jobs.select_related("user")
     if query.get("state"):
-        jobs = jobs.filter(state=query["state"])
+        rows = rows.filter(state=query["state"])
     if query.get("kind"):
-        jobs = jobs.filter(kind=query["kind"])
-    return paginated(request, jobs, _LiveJob, workers_alive=services.workers_alive())
+        rows = rows.filter(kind=query["kind"])
+    return paginated(request, rows, _LiveJob, workers_alive=jobs.workers_alive())
 
 
 class _LiveJob(JobSerializer):
     """A job with its latest progress (the worker writes it to the cache while it runs)."""
 
     def to_representation(self, job):
-        return super().to_representation(services.live(job))
+        return super().to_representation(jobs.live(job))
 
 
 def _start(request: Request, who: access.Access) -> Response:
-    data = validated(JobStartSerializer, request.data)
-    kind = data["kind"]
-    params = _params(who.project, data)
-    job = services.start_job(kind=kind, user=request.user, project=who.project, params=params)
-    body = JobSerializer(job, context={"workers_alive": services.workers_alive()}).data
+    kind = job_registry.get(validated(JobStartSerializer, request.data)["kind"])
+    params = parsed(kind.params, request.data, who.project)
+    job = jobs.start_job(kind=kind.name, user=request.user, project=who.project, params=params)
+    body = JobSerializer(job, context={"workers_alive": jobs.workers_alive()}).data
     headers = {"Location": reverse("annotator-api-job-detail", args=[job.pk])}
     return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
-
-
-def _params(project: Project, data: dict) -> dict:
-    """The job's parameters, as the Jobs page's form sends them (views.jobs)."""
-    documents = data.get("documents") or []
-    found = set(project.documents.filter(pk__in=documents).values_list("pk", flat=True))
-    unknown = sorted(set(documents) - found)
-    if unknown:
-        raise invalid({"documents": [f"Not documents of this project: {unknown}."]})
-    kind = data["kind"]
-    if kind == "gazetteer":
-        return {"source": data["source"], "case": data["case"], "documents": documents}
-    if kind == "preannotate":
-        model = project.models.filter(pk=data.get("model") or 0).first()
-        if model is None:
-            raise invalid({"model": ["No such model in this project."]})
-        return {"model": model.pk, "documents": documents}
-    if kind == "train-crf":
-        params = {"layer": data["layer"], "name": data["name"].strip(), "documents": documents}
-        if "iterations" in data:
-            params["iterations"] = data["iterations"]
-        return params
-    return {
-        "layer": data["layer"],
-        "folds": data["folds"],
-        "iterations": data.get("iterations", 50),
-    }
 
 
 @extend_schema(
@@ -114,8 +89,8 @@ def _params(project: Project, data: dict) -> dict:
 @api_view(["GET"])
 def job_detail(request: Request, pk: int) -> Response:
     job, _ = permissions.job(request, pk)
-    context = {"workers_alive": services.workers_alive()}
-    return Response(JobSerializer(services.live(job), context=context).data)
+    context = {"workers_alive": jobs.workers_alive()}
+    return Response(JobSerializer(jobs.live(job), context=context).data)
 
 
 @extend_schema(
@@ -128,10 +103,10 @@ def job_detail(request: Request, pk: int) -> Response:
 @api_view(["POST"])
 def job_cancel(request: Request, pk: int) -> Response:
     job, _ = permissions.job(request, pk)
-    services.cancel_job(job)
+    jobs.cancel_job(job)
     job.refresh_from_db()
-    context = {"workers_alive": services.workers_alive()}
-    return Response(JobSerializer(services.live(job), context=context).data)
+    context = {"workers_alive": jobs.workers_alive()}
+    return Response(JobSerializer(jobs.live(job), context=context).data)
 
 
 @extend_schema(

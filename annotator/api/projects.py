@@ -11,7 +11,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator import access, services
+from annotator import access
 from annotator.api import permissions
 from annotator.api.exceptions import invalid, validated, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
@@ -28,6 +28,7 @@ from annotator.api.serializers import (
 from annotator.forms import MemberForm, ProjectSettingsForm
 from annotator.models import Membership, Project
 from annotator.services import projects
+from annotator.services.members import MemberError, add_member
 
 TAGS = ["projects"]
 
@@ -165,13 +166,13 @@ def _add(request: Request, who: access.Access) -> Response:
         raise invalid(form.errors)
     data = form.cleaned_data
     try:
-        user = services.add_member(
+        user = add_member(
             project=who.project,
             username=data["username"],
             password=data["password"],
             roles=data["roles"],
         )
-    except services.MemberError as error:
+    except MemberError as error:
         raise invalid({"password": [str(error)]}) from error
     roles = Membership.objects.filter(project=who.project, user=user).values_list("role", flat=True)
     member = {"id": user.pk, "username": user.get_username(), "roles": list(roles)}

@@ -70,22 +70,30 @@ JSON = "application/json"
 def hold_to_what_is_checked(result: dict, generator, request, public) -> dict:
     """Say in the schema what api/strict.py and the parsers hold requests to: request bodies
     are JSON (uploads multipart), strings hold no NUL, and a string that may not be blank
-    needs more than white space (DRF trims it first)."""
+    needs more than white space (DRF trims it first); a body of one kind or another (a job's,
+    a model's: one schema per kind) is required, as each kind's is."""
+    components = result.get("components", {}).get("schemas", {})
     for path in result.get("paths", {}).values():
         for operation in path.values():
             if not isinstance(operation, dict):
                 continue
-            content = operation.get("requestBody", {}).get("content", {})
+            body = operation.get("requestBody", {})
+            content = body.get("content", {})
             if JSON in content:
                 for media in [m for m in content if m != JSON]:
                     del content[media]
+                if "oneOf" in components.get(_component(content[JSON].get("schema", {})), {}):
+                    body["required"] = True
             for parameter in operation.get("parameters", []):
                 _no_nul(parameter.get("schema", {}))
-    components = result.get("components", {}).get("schemas", {})
     for name, schema in components.items():
         if name.endswith("Request"):  # what clients send (COMPONENT_SPLIT_REQUEST), not answers
             _no_nul(schema)
     return result
+
+
+def _component(schema: dict) -> str:
+    return schema.get("$ref", "").rsplit("/", 1)[-1]
 
 
 def _no_nul(schema: dict) -> None:

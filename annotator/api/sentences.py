@@ -1,21 +1,22 @@
 """Sentences with their tags in a layer (read), span edits and review marks (write).
 
-Edits go through the review page's own target rules and the same service (services.editing):
+Edits go through the review page's own target rules and the same service (editing):
 the same validation, versioning and history. A stale version is answered 409 with the
 sentence as it is now; an edit that does not fit, 422.
 """
 
 from __future__ import annotations
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import api_view
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator import services
 from annotator.api import permissions
 from annotator.api.exceptions import validated, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
@@ -29,7 +30,7 @@ from annotator.api.serializers import (
     StaleSerializer,
 )
 from annotator.models import Document, SentenceTags, TagLayer
-from annotator.services import learning
+from annotator.services import editing, learning, workflow
 
 TAGS = ["sentences"]
 FIELDS = (
@@ -72,6 +73,22 @@ def _sentence(layer: TagLayer, sentence_id: int) -> dict:
     return _AsSentence(row, context={"layer": layer.name}).data
 
 
+def _row_sentence(row: SentenceTags, layer: TagLayer) -> dict:
+    """`_sentence` of a row just written, loaded with its sentence: nothing read again."""
+    sentence = row.sentence
+    values = {
+        "sentence_id": row.sentence_id,
+        "sentence__position": sentence.position,
+        "sentence__line": sentence.line,
+        "sentence__tokens": sentence.tokens,
+        "tags": row.tags,
+        "invalid": row.invalid,
+        "version": row.version,
+        "reviewed": row.reviewed,
+    }
+    return _AsSentence(values, context={"layer": layer.name}).data
+
+
 def _in_document(document: Document, sentence_id: int) -> None:
     if not document.sentences.filter(pk=sentence_id).exists():
         raise Http404("No such sentence in this document.")
@@ -112,6 +129,43 @@ def sentence_detail(request: Request, pk: int, sentence_id: int) -> Response:
     return Response(_sentence(layer, sentence_id))
 
 
+def _named_edit(request: Request, pk: int, sentence_id: int) -> Response | None:
+    """The usual edit, in few statements (editing.edit_named_sentence); None to go the long
+    way: no such row yet, or an edit refused as stale or not fitting, which the long way finds
+    again and answers."""
+    try:
+        data = validated(EditSerializer, request.data)
+    except (APIException, SuspiciousOperation):
+        permissions.document(request, pk)  # a non-member learns nothing from a 400
+        raise
+    start = data["start"]
+    try:
+        edited = editing.edit_named_sentence(
+            user=request.user,
+            document_pk=pk,
+            layer_name=data["layer"],
+            sentence_id=sentence_id,
+            version=data["version"],
+            operation=data["op"],
+            start=start,
+            end=data.get("end", start + 1),
+            label=data.get("label"),
+        )
+    except (editing.StaleEdit, editing.EditRejected):
+        return None  # nothing was written
+    if edited is None:
+        return None
+    row, layer = edited.row, edited.layer
+    if layer.owner_id == request.user.pk:  # an annotator's edit starts their task
+        workflow.note_activity(
+            user=request.user,
+            layer=layer,
+            position=row.sentence.position,
+            known=edited.who.tasks_in(layer.document_id),
+        )
+    return Response(_row_sentence(row, layer))
+
+
 @extend_schema(
     tags=TAGS,
     operation_id="documents_sentences_edit",
@@ -137,13 +191,16 @@ def sentence_detail(request: Request, pk: int, sentence_id: int) -> Response:
 )
 @api_view(["POST"])
 def sentence_edit(request: Request, pk: int, sentence_id: int) -> Response:
+    answered = _named_edit(request, pk, sentence_id)
+    if answered is not None:
+        return answered
     seen = permissions.document(request, pk)  # a non-member learns nothing from a 400
     data = validated(EditSerializer, request.data)
     document, who, layer = permissions.edit_target(request, seen, data["layer"])
     _in_document(document, sentence_id)
     start = data["start"]
     try:
-        row = services.edit_sentence(
+        row = editing.edit_sentence(
             user=request.user,
             who=who,
             layer=layer,
@@ -154,11 +211,11 @@ def sentence_edit(request: Request, pk: int, sentence_id: int) -> Response:
             end=data.get("end", start + 1),
             label=data.get("label"),
         )
-    except services.StaleEdit as stale:
+    except editing.StaleEdit as stale:
         body = {"detail": str(stale), "sentence": _sentence(layer, sentence_id)}
         return Response(body, status=status.HTTP_409_CONFLICT)
     if layer.owner_id == request.user.pk:  # an annotator's edit starts their task
-        services.note_activity(user=request.user, layer=layer, position=row.sentence.position)
+        workflow.note_activity(user=request.user, layer=layer, position=row.sentence.position)
     return Response(_sentence(layer, sentence_id))
 
 
@@ -175,7 +232,7 @@ def sentence_review(request: Request, pk: int, sentence_id: int) -> Response:
     data = validated(ReviewSerializer, request.data)
     document, who, layer = permissions.edit_target(request, seen, data["layer"])
     _in_document(document, sentence_id)
-    row = services.mark_reviewed(
+    row = editing.mark_reviewed(
         user=request.user, who=who, layer=layer, sentence_id=sentence_id, reviewed=data["reviewed"]
     )
     if row.reviewed and layer.kind == layer.Kind.GOLD:  # as the review page: retrain every N

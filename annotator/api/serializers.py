@@ -3,18 +3,18 @@ done by annotator.services; nothing here saves a model."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.utils.encoding import iri_to_uri
-from drf_spectacular.utils import extend_schema_field
+from django.http import QueryDict
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from annotator.api import strict
 from annotator.api.exceptions import Impossible
 from annotator.api.schema import SPACE
 from annotator.forms import SCHEMES
+from annotator.jobs import registry as job_registry
 from annotator.models import (
     ADJUDICATION_RULES,
     SCHEME_CHOICES,
@@ -28,6 +28,7 @@ from annotator.models import (
 )
 from annotator.nlp.formats import registry
 from annotator.services.editing import OPERATIONS
+from annotator.taggers import registry as tagger_registry
 
 EXPORT_SCHEMES = [("keep", "As imported"), *SCHEMES[1:]]
 ID = {"min_value": 1, "max_value": 2**63 - 1}
@@ -450,7 +451,7 @@ class TransitionSerializer(serializers.Serializer):
 
 
 class ApprovalPreviewSerializer(serializers.Serializer):
-    """services.approval.ApprovalPlan.as_dict: what approving into gold would do."""
+    """annotator.services.approval.ApprovalPlan.as_dict: what approving into gold would do."""
 
     task = serializers.IntegerField()
     copies = serializers.IntegerField(help_text="Sentences gold would take from the task.")
@@ -521,33 +522,34 @@ class JobQuerySerializer(serializers.Serializer):
 
 
 class JobStartSerializer(serializers.Serializer):
-    KINDS = ["gazetteer", "preannotate", "train-crf", "likely-errors"]
+    """A job's kind; the rest of the body is its parameters, read by the kind's own form
+    (annotator/jobs/): `per_kind` documents them, one schema per kind."""
 
-    kind = serializers.ChoiceField(
-        choices=KINDS,
-        help_text="gazetteer: match the confirmed spans (source) over the documents; "
-        "preannotate: tag with a model; train-crf: train a CRF on a layer; likely-errors: "
-        "rank doubtful tags of a layer.",
-    )
-    documents = serializers.ListField(
-        child=serializers.IntegerField(**ID),
-        required=False,
-        help_text="Document ids (gazetteer, preannotate, train-crf); none: all.",
-    )
-    source = serializers.CharField(
-        default="gold",
-        help_text="gazetteer: gold, approved, or a layer's name.",
-        **NAME,
-    )
-    case = serializers.BooleanField(default=False, help_text="gazetteer: case-sensitive.")
-    model = serializers.IntegerField(required=False, help_text="preannotate: a model id.", **ID)
-    name = serializers.CharField(default="crf", max_length=100, help_text="train-crf: its name.")
-    layer = serializers.CharField(
-        default="gold", help_text="train-crf, likely-errors: the layer to learn from.", **NAME
-    )
-    folds = serializers.IntegerField(default=5, min_value=2, max_value=10)
-    iterations = serializers.IntegerField(
-        required=False, min_value=5, max_value=200, help_text="Default 100 (train), 50 (errors)."
+    kind = serializers.CharField(max_length=40)
+
+    def validate_kind(self, name: str) -> str:
+        kind = job_registry.KINDS.get(name)
+        if kind is None or kind.params is None:
+            known = ", ".join(k.name for k in job_registry.startable())
+            raise serializers.ValidationError(f"{name!r} is not a job kind started here ({known}).")
+        return name
+
+
+def per_kind(component: str, forms: dict, base: type | None = None) -> PolymorphicProxySerializer:
+    """The schema of a body whose fields depend on its `kind`: each kind's form (with `base`'s
+    fields), its `kind` fixed."""
+    schemas = {}
+    for name, form in forms.items():
+        title = "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
+        fields = {
+            "kind": serializers.ChoiceField(choices=[name]),
+            "__module__": __name__,
+            "__doc__": form.__doc__,
+        }
+        bases = (base, form) if base else (form,)
+        schemas[name] = type(f"{title}{component}Serializer", bases, fields)
+    return PolymorphicProxySerializer(
+        component_name=component, serializers=schemas, resource_type_field_name="kind"
     )
 
 
@@ -559,6 +561,7 @@ class TaggerModelSerializer(serializers.ModelSerializer):
             "name",
             "version",
             "kind",
+            "settings",
             "url",
             "pipeline",
             "mapping",
@@ -568,67 +571,59 @@ class TaggerModelSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    mapping = serializers.DictField(child=serializers.CharField())
+    kind = serializers.ChoiceField(choices=tagger_registry.CHOICES, read_only=True)
+    settings = serializers.DictField(help_text="The kind's settings (see the models POST).")
+    # Each kind's settings at the top level too, as the API answered them before `settings`.
+    url = serializers.SerializerMethodField(help_text="A remote model's `settings.url`.")
+    pipeline = serializers.SerializerMethodField(help_text="A spaCy model's `settings.pipeline`.")
+    mapping = serializers.SerializerMethodField(help_text="A spaCy model's `settings.mapping`.")
     trained_on = serializers.DictField()
     evaluation = serializers.DictField()
     created_by = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
 
+    def get_url(self, model) -> str:
+        return model.settings.get("url", "")
 
-@extend_schema_field({"type": "string", "format": "uri", "minLength": 1, "maxLength": 200})
-class HttpUriField(serializers.CharField):
-    """Any http(s) URI (checked by the serializer's validate_url), not only what Django's
-    URLValidator takes: it refuses hosts without a dot such as http://tagger:8000/."""
+    def get_pipeline(self, model) -> str:
+        return model.settings.get("pipeline", "")
+
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string"}})
+    def get_mapping(self, model) -> dict:
+        return model.settings.get("mapping", {})
 
 
 class TaggerModelCreateSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=[("remote", "remote"), ("spacy", "spacy")])
+    """A model's kind and name; the rest of the body is its settings, read by the kind's own
+    form (annotator/taggers/)."""
+
+    kind = serializers.CharField(max_length=20)
     name = serializers.CharField(max_length=100)
-    url = HttpUriField(
-        required=False,
-        max_length=200,
-        help_text="remote: where to POST sentences (README, Remote models).",
-    )
-    pipeline = serializers.CharField(
-        required=False, max_length=300, help_text="spacy: an installed package name or a path."
-    )
-    mapping = serializers.DictField(
-        child=serializers.CharField(max_length=200),
-        required=False,
-        help_text="spacy: its entity labels -> the project's.",
-    )
 
-    def validate_url(self, url: str) -> str:
-        """The address as a URI (ASCII): an international host in IDNA, other characters
-        percent-encoded. The validator takes IRIs, and the answer promises `format: uri`."""
-        if any(character.isspace() or ord(character) < 32 for character in url):
-            raise serializers.ValidationError("Enter a URL without spaces or control characters.")
+    def validate_kind(self, name: str) -> str:
+        if name not in {kind.name for kind in tagger_registry.registrable()}:
+            known = ", ".join(kind.name for kind in tagger_registry.registrable())
+            raise serializers.ValidationError(f"{name!r} is not a kind added here ({known}).")
+        return name
+
+    def to_internal_value(self, data) -> dict:
+        """Kind and name, and the kind's settings checked by its form (not yet against the
+        project: the service does that)."""
+        errors, base = {}, {}
         try:
-            parts = urlsplit(url)
-            port = parts.port
-            host = (parts.hostname or "").encode("idna").decode("ascii")
-        except (ValueError, UnicodeError) as error:
-            raise serializers.ValidationError("Enter a valid URL.") from error
-        if parts.scheme not in ("http", "https") or not host:
-            raise serializers.ValidationError("Enter an http:// or https:// URL with a host.")
-        netloc = host if ":" not in host else f"[{host}]"
-        if port is not None:
-            netloc += f":{port}"
-        if parts.username is not None:
-            login = parts.username + (f":{parts.password}" if parts.password is not None else "")
-            netloc = iri_to_uri(login) + "@" + netloc
-        rest = [iri_to_uri(part) for part in (parts.path, parts.query, parts.fragment)]
-        uri = urlunsplit((parts.scheme, netloc, *rest))
-        if len(uri) > TaggerModel._meta.get_field("url").max_length:
-            raise serializers.ValidationError("This URL is too long once encoded as ASCII.")
-        return uri
-
-    def validate(self, data: dict) -> dict:
-        if any("\x00" in label for label in data.get("mapping", {})):
-            raise Impossible({"mapping": ["A label may not contain NUL."]})
-        needed = ["url"] if data["kind"] == "remote" else ["pipeline", "mapping"]
-        missing = {name: ["This field is required."] for name in needed if not data.get(name)}
-        if missing:
-            raise Impossible(missing)
-        return data
+            base = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            errors.update(error.detail)
+        kind = tagger_registry.KINDS.get(data.get("kind")) if isinstance(data, dict) else None
+        settings = {}
+        if kind is not None and kind.settings is not None:
+            form = kind.settings(data=data)
+            if not isinstance(data, QueryDict):
+                errors.update(strict.body_errors(form, data))
+            if not errors and not form.is_valid():
+                errors.update(form.errors)
+            settings = dict(form.validated_data) if not errors else {}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return {**base, **settings}

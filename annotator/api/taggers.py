@@ -1,4 +1,4 @@
-"""Pre-annotation models: list (reviewers), register a remote or spaCy model (managers).
+"""Pre-annotation models: list (reviewers), register one of a kind added by hand (managers).
 
 CRF models are trained by a job (jobs endpoint, kind train-crf).
 """
@@ -12,12 +12,18 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator import access, services
+from annotator import access, params
 from annotator.api import permissions
-from annotator.api.exceptions import invalid, validated
+from annotator.api.exceptions import Impossible, validated
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import responses
-from annotator.api.serializers import TaggerModelCreateSerializer, TaggerModelSerializer
+from annotator.api.serializers import (
+    TaggerModelCreateSerializer,
+    TaggerModelSerializer,
+    per_kind,
+)
+from annotator.services import tagger_models
+from annotator.taggers import registry as tagger_registry
 
 TAGS = ["models"]
 
@@ -34,11 +40,16 @@ TAGS = ["models"]
     tags=TAGS,
     methods=["POST"],
     operation_id="projects_models_create",
-    summary="Register a remote (HTTP) or an installed spaCy model (managers)",
+    summary="Register a model of a kind added by hand: remote (HTTP), spaCy (managers)",
     description="remote: `url` answers the tagging contract (README, Remote models); spacy: "
     "`pipeline` (package name or path) with `mapping` from its entity labels to the project's. "
-    "Registered as the next version of `name`.",
-    request=TaggerModelCreateSerializer,
+    "Each kind takes its own settings (annotator/taggers/). Registered as the next version of "
+    "`name`.",
+    request=per_kind(
+        "ModelCreate",
+        {kind.name: kind.settings for kind in tagger_registry.registrable()},
+        base=TaggerModelCreateSerializer,
+    ),
     responses=responses({201: TaggerModelSerializer}, 400, 403, 404),
 )
 @api_view(["GET", "POST"])
@@ -51,26 +62,14 @@ def model_list(request: Request, pk: int) -> Response:
 
 
 def _register(request: Request, who: access.Access) -> Response:
-    data = validated(TaggerModelCreateSerializer, request.data)
-    name = data["name"].strip()
-    if data["kind"] == "remote":
-        try:
-            model = services.register_remote(
-                user=request.user, project=who.project, name=name, url=data["url"]
-            )
-        except ValueError as error:  # not on the administrator's list of model servers
-            raise invalid({"url": [str(error)]}) from error
-    else:
-        try:
-            model = services.register_spacy(
-                user=request.user,
-                project=who.project,
-                name=name,
-                pipeline=data["pipeline"],
-                mapping=data["mapping"],
-            )
-        except ValueError as error:
-            raise invalid({"mapping": [str(error)]}) from error
+    data = dict(validated(TaggerModelCreateSerializer, request.data))
+    kind, name = data.pop("kind"), data.pop("name").strip()
+    try:
+        model = tagger_models.register(
+            user=request.user, project=who.project, kind=kind, name=name, settings=data
+        )
+    except params.BadParams as error:  # e.g. a URL off the site's list of model servers
+        raise Impossible(error.errors) from error
     return Response(TaggerModelSerializer(model).data, status=status.HTTP_201_CREATED)
 
 

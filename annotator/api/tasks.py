@@ -10,7 +10,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator import access, services
+from annotator import access
 from annotator.api import permissions
 from annotator.api.exceptions import invalid, validated, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
@@ -25,6 +25,7 @@ from annotator.api.serializers import (
 )
 from annotator.forms import AssignForm
 from annotator.models import Task
+from annotator.services import approval, assignment, workflow
 
 TAGS = ["tasks"]
 State = Task.State
@@ -84,11 +85,11 @@ def _assign(request: Request, who: access.Access) -> Response:
         "due": choice["due"],
     }
     if choice["mode"] == "auto":
-        tasks, short = services.auto_assign(
+        tasks, short = assignment.auto_assign(
             annotators=list(choice["annotators"]) or None, **arguments
         )
     else:
-        tasks, short = services.assign(annotators=list(choice["annotators"]), **arguments), []
+        tasks, short = assignment.assign(annotators=list(choice["annotators"]), **arguments), []
     tasks = tasks.select_related("annotator", "layer")
     body = {"tasks": TaskSerializer(tasks, many=True).data, "unstaffed": len(short)}
     return Response(body, status=status.HTTP_201_CREATED)
@@ -138,11 +139,11 @@ def task_transition(request: Request, pk: int) -> Response:
 
 
 def _step(request: Request, who: access.Access, task: Task, data: dict) -> None:
-    """The task page's rules (access.require_task_action, services.act_on_task), answered as
+    """The task page's rules (access.require_task_action, workflow.act_on_task), answered as
     the API answers: a reassignment to someone who is not an annotator here is invalid input."""
     access.require_task_action(who=who, task=task, action=data["action"])
     try:
-        services.act_on_task(
+        workflow.act_on_task(
             user=request.user,
             who=who,
             task=task,
@@ -151,7 +152,7 @@ def _step(request: Request, who: access.Access, task: Task, data: dict) -> None:
             copy_to_gold=data["copy_to_gold"],
             to=data.get("to"),
         )
-    except services.NotAnAnnotator as error:
+    except assignment.NotAnAnnotator as error:
         raise invalid({"to": ["Pick an annotator of this project."]}) from error
 
 
@@ -172,7 +173,7 @@ def task_approval(request: Request, pk: int) -> Response:
     access.require_task_action(who=who, task=task, action="approve")
     if task.layer_id is None:
         raise Http404("This task has no layer yet.")
-    return Response(services.plan_approval(task).as_dict())
+    return Response(approval.plan_approval(task).as_dict())
 
 
 urlpatterns = [

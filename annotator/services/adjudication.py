@@ -28,7 +28,7 @@ from annotator.services.editing import (
     gold_writer,
     write_many,
 )
-from annotator.services.jobs import complete, runner
+from annotator.services.jobs import complete
 
 KIND = "majority-vote"
 TIE_LIMIT = 500
@@ -288,7 +288,6 @@ def start_vote(
     return start_job(kind=KIND, user=user, project=project, params=params)
 
 
-@runner(KIND)
 def run_majority_vote(job, progress) -> None:
     """Build gold by vote on the chosen documents; ties stay open and are listed."""
     params = job.params

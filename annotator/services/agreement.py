@@ -17,7 +17,7 @@ from django.db.models import QuerySet
 from annotator.models import AgreementReport, Document, Project, SentenceTags, TagLayer, Task
 from annotator.nlp import adjudication, scheme
 from annotator.nlp.agreement import agreement_report, token_label
-from annotator.services.jobs import JobFailed, complete, runner
+from annotator.services.jobs import JobFailed, complete
 
 KIND = "agreement"
 FINISHED = (Task.State.SUBMITTED, Task.State.APPROVED)
@@ -210,7 +210,6 @@ def compute(
     }
 
 
-@runner(KIND)
 def run_agreement(job, progress) -> None:
     params = job.params
     progress(0, 3, "loading layers")

@@ -33,7 +33,7 @@ from annotator.nlp import conll, scheme, sizing
 from annotator.nlp.formats import base as formats
 from annotator.nlp.formats import registry
 from annotator.search import index_key
-from annotator.services.jobs import Cancelled, JobFailed, complete, runner, start_job
+from annotator.services.jobs import Cancelled, JobFailed, complete, start_job
 from annotator.services.labels import (
     LabelError,
     NewLabels,
@@ -563,7 +563,6 @@ def start_import_job(
     return start_job(kind="import", user=user, project=project, params=params)
 
 
-@runner("import")
 def run_import(job, progress) -> ImportSummary:
     """Import uploaded files saved under MEDIA_ROOT; all or nothing, like the upload form."""
     params = job.params

@@ -23,6 +23,7 @@ from django.db.models import F
 from annotator import access, search
 from annotator.models import Document, Project, Sentence, SentenceTags, TagChange, TagLayer
 from annotator.nlp import edits, scheme
+from annotator.services import edit_lookup
 from annotator.services.corpus import GOLD, IMPORTED
 
 
@@ -236,18 +237,83 @@ def edit_sentence(
 ) -> SentenceTags:
     """Apply one span operation; the B-/I- prefixes follow from the spans."""
     who = _writer(who, user, layer)
+    _check_operation(layer, operation, label)
+    row = _editable_row(who, layer, sentence_id, version)
+    _apply(who, layer, row, (operation, start, end, label))
+    return row
+
+
+def _check_operation(layer: TagLayer, operation: str, label: str | None) -> None:
     if operation not in OPERATIONS:
         raise EditRejected(f"unknown operation {operation!r}")
     if operation == "label" and label not in layer.document.project.labels:
         raise EditRejected(f"{label!r} is not one of the project's labels")
-    row = _editable_row(who, layer, sentence_id, version)
+
+
+def _apply(
+    who: access.Access,
+    layer: TagLayer,
+    row: SentenceTags,
+    edit: tuple[str, int, int, str | None],
+    redo_chain: bool = True,
+) -> None:
+    """Write one span operation to a locked, writable row; `redo_chain`: whether the author may
+    have undone edits in the layer (a redo chain this edit ends)."""
+    operation, start, end, label = edit
     try:
         new_tags = OPERATIONS[operation](row.tags, layer.document.scheme, start, end, label)
     except edits.EditError as error:
         raise EditRejected(str(error)) from error
-    if _write(row, layer, new_tags, who, operation):
+    if _write(row, layer, new_tags, who, operation) and redo_chain:
         _end_redo_chain(layer, who.user)
-    return row
+
+
+@dataclass
+class Edited:
+    """What an edit by name wrote, with what the answer renders."""
+
+    document: Document
+    who: access.Access
+    layer: TagLayer
+    row: SentenceTags
+
+
+@transaction.atomic
+def edit_named_sentence(
+    *,
+    user: AbstractBaseUser,
+    document_pk: int,
+    layer_name: str,
+    sentence_id: int,
+    version: int,
+    operation: str,
+    start: int,
+    end: int,
+    label: str | None = None,
+) -> Edited | None:
+    """`edit_sentence` for a page or API request that names the document and the layer, in few
+    statements: the sentence's row is locked and read with its layer, document, project, the
+    user's roles and tasks and whether they have undone edits there, in one SELECT
+    (edit_lookup.locked_row); the layer rule is
+    asked of that (`access.loaded_edit_target`, then as `edit_sentence` asks it); then the
+    UPDATE and the history INSERT. None, having written nothing, when there is no such row
+    (gold before its first edit, a layer or sentence that is not there): the caller then
+    goes the long way, `access.edit_target` and `edit_sentence`, which create gold or say why.
+    """
+    name = GOLD if access.edits_gold(layer_name) else layer_name
+    found = edit_lookup.locked_row(user, document_pk, name, sentence_id)
+    if found is None:
+        return None
+    row, roles, tasks, has_undone = found
+    layer = row.layer
+    who = access.loaded_edit_target(
+        user=user, layer=layer, layer_name=layer_name, roles=roles, tasks=tasks
+    )
+    _check_operation(layer, operation, label)
+    who.require_write(layer, _at(layer, row))
+    _check_version(row, version)
+    _apply(who, layer, row, (operation, start, end, label), redo_chain=has_undone)
+    return Edited(layer.document, who, layer, row)
 
 
 @transaction.atomic

@@ -30,7 +30,7 @@ from annotator.downloads import export_name
 from annotator.models import Job, Project
 from annotator.nlp.formats import registry
 from annotator.services.corpus import export_project
-from annotator.services.jobs import JobFailed, complete, runner, start_job
+from annotator.services.jobs import JobFailed, complete, start_job
 
 KIND = "export"
 ATTEMPT = re.compile(r"job-(\d+)-(\d+)\.(part|file)")
@@ -94,7 +94,6 @@ def file_response(job: Job, path: Path) -> FileResponse:
     return response
 
 
-@runner(KIND)
 def run_export(job: Job, progress) -> None:
     layer, scheme_name = job.params.get("layer"), job.params.get("scheme") or "keep"
     format_name = job.params.get("format") or "conll"

@@ -21,10 +21,11 @@ from django.db.models import F, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from annotator import bulk, palette
-from annotator.models import Decision, Project, SentenceTags, TagChange, TaggerModel, TagLayer
+from annotator import bulk
+from annotator.models import Decision, Project, SentenceTags, TagChange, TagLayer
 from annotator.nlp import labels as label_edits
-from annotator.nlp import scheme
+from annotator.nlp import palette, scheme
+from annotator.services import tagger_models
 from annotator.services.labels import LabelError, pin_colours, valid_label
 
 BATCH = 1000
@@ -201,7 +202,8 @@ def _write_layer(changes: list, user, action: str) -> None:
 
 
 def _rename_elsewhere(project: Project, label: str, into: str | None) -> None:
-    """Decisions and spaCy mappings name labels too: they follow a rename or a merge."""
+    """Decisions and models' settings (a spaCy mapping) name labels too: they follow a
+    rename or a merge."""
     if into is None:
         return
     changed = []
@@ -212,11 +214,7 @@ def _rename_elsewhere(project: Project, label: str, into: str | None) -> None:
             decision.chosen, decision.rejected = chosen, rejected
             changed.append(decision)
     Decision.objects.bulk_update(changed, ["chosen", "rejected"], batch_size=500)
-    for model in TaggerModel.objects.filter(project=project, kind=TaggerModel.Kind.SPACY):
-        mapping = {k: into if v == label else v for k, v in model.mapping.items()}
-        if mapping != model.mapping:
-            model.mapping = mapping
-            model.save(update_fields=["mapping"])
+    tagger_models.rename_label(project, label, into)
 
 
 # --- the changes ----------------------------------------------------------------------------

@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from annotator import palette
 from annotator.models import Project
 from annotator.nlp import labels as label_edits
-from annotator.nlp import scheme
+from annotator.nlp import palette, scheme
 
 ADD, REFUSE = "add", "refuse"
 NEW_LABEL_ACTIONS = (ADD, REFUSE)

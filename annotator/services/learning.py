@@ -31,9 +31,9 @@ from annotator.models import (
     TagLayer,
 )
 from annotator.nlp import crf, retraining, scheme
-from annotator.services.jobs import JobFailed, complete, runner, start_job
-from annotator.services.models import store_model
+from annotator.services.jobs import JobFailed, complete, start_job
 from annotator.services.scratch import scratch_folder
+from annotator.services.tagger_models import store_model
 
 KIND = "retrain"
 LIVE_MODEL = "live"
@@ -76,7 +76,6 @@ def live_model(project: Project) -> TaggerModel | None:
     return project.models.filter(name=LIVE_MODEL).order_by("-version").first()
 
 
-@runner(KIND)
 def run_retrain(job, progress) -> None:
     Project.objects.filter(pk=job.project_id).update(retrain_wanted=False)
     try:

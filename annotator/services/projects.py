@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.db import IntegrityError, transaction
 
-from annotator import palette
 from annotator.models import SCHEME_CHOICES, Membership, Project
+from annotator.nlp import palette
 from annotator.services.labels import LabelError, valid_label
 
 

@@ -12,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from annotator import access, selectors, services
+from annotator import access, selectors
 from annotator.access import REVIEWER
-from annotator.models import Document
-from annotator.palette import UNKNOWN as UNKNOWN_COLOUR
+from annotator.models import GOLD, Document
+from annotator.nlp.palette import UNKNOWN as UNKNOWN_COLOUR
 from annotator.refusals import with_reason
-from annotator.services import adjudication
+from annotator.services import adjudication, editing
 
 TEMPLATE = "annotator/adjudicate.html"
 PER_PAGE = 25
@@ -25,7 +25,7 @@ PER_PAGE = 25
 
 def _options(document: Document, data) -> dict:
     """The layers to adjudicate (default: the annotators') and whether unfinished work counts."""
-    available = list(document.layers.exclude(name=services.GOLD).values_list("name", "kind"))
+    available = list(document.layers.exclude(name=GOLD).values_list("name", "kind"))
     names = [n for n in data.getlist("layers") if n in {name for name, _ in available}]
     return {
         "names": names or [name for name, kind in available if kind == "annotator"],
@@ -156,10 +156,10 @@ def document_decide(request: HttpRequest, pk: int) -> HttpResponse:
             names=options["names"],
             finished_only=options["finished_only"],
         )
-    except services.StaleEdit as stale:
+    except editing.StaleEdit as stale:
         message, status = str(stale), 409
         item = _reload(document, sentence_id, options)
-    except services.EditRejected as error:
+    except editing.EditRejected as error:
         message, status = str(error), 422
         item = _reload(document, sentence_id, options)
     except access.WriteRefused as refused:

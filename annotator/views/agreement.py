@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotator import access, compare, selectors, services
+from annotator import access, compare, selectors
 from annotator.access import REVIEWER
 from annotator.models import AgreementReport, SentenceTags
-from annotator.services import adjudication, agreement
+from annotator.services import adjudication, agreement, jobs
 
 TEMPLATE = "annotator/agreement.html"
 MEASURES = {
@@ -35,7 +35,7 @@ def agreement_report(request: HttpRequest, pk: int) -> HttpResponse:
     # The running job before the report: a job that ends in between then shows as a job row
     # that polls, finishes and brings the report in. The other order lost both: no report yet,
     # and the job already done, so nothing on the page waited for it (until a reload).
-    jobs = [services.live(j) for j in project.jobs.filter(kind=agreement.KIND)[:1]]
+    running = [jobs.live(j) for j in project.jobs.filter(kind=agreement.KIND)[:1]]
     reports = project.reports.only("pk", "created_at")
     report = _chosen_report(project, request.GET.get("report"))
     choices = agreement.layer_choices(project)
@@ -47,8 +47,8 @@ def agreement_report(request: HttpRequest, pk: int) -> HttpResponse:
         "choices": choices,
         "gold_choices": [c["name"] for c in choices if c["kind"] in ("gold", "imported", "model")],
         "documents": project.documents.order_by("position").only("pk", "name"),
-        "jobs": jobs,
-        "workers_alive": services.workers_alive(),
+        "jobs": running,
+        "workers_alive": jobs.workers_alive(),
     }
     if report:
         context.update(_report_context(report, request.GET))
@@ -294,7 +294,7 @@ def adjudication_queue(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "layers": report.params.get("layers", []) if report else [],
         "votes": who.project.jobs.filter(kind=adjudication.KIND)[:5],
-        "workers_alive": services.workers_alive(),
+        "workers_alive": jobs.workers_alive(),
     }
     return render(request, "annotator/adjudication_queue.html", context)
 

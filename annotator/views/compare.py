@@ -15,9 +15,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from annotator import access, compare, selectors, services
-from annotator.models import Document, TagLayer
+from annotator import access, compare, selectors
+from annotator.models import GOLD, Document, TagLayer
 from annotator.refusals import with_reason
+from annotator.services import editing
 
 TEMPLATE = "annotator/compare.html"
 PER_PAGE = 25
@@ -71,14 +72,14 @@ def document_compare(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _target_name(who: access.Access, right: TagLayer) -> str:
     """Takes go into the right-hand layer when the viewer may write it, else into gold."""
-    return right.name if who.write_refusal(right) is None else services.GOLD
+    return right.name if who.write_refusal(right) is None else GOLD
 
 
 def _target(document: Document, who: access.Access, right: TagLayer) -> TagLayer:
     if _target_name(who, right) == right.name:
         target = right
     else:
-        target = services.ensure_working_layer(document, services.GOLD)
+        target = editing.ensure_working_layer(document, GOLD)
     target.document = document
     return target
 
@@ -100,7 +101,7 @@ def document_take(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("Bad request.") from error
     message, status = "", 200
     try:
-        services.take_region(
+        editing.take_region(
             user=request.user,
             who=who,
             layer=target,
@@ -110,9 +111,9 @@ def document_take(request: HttpRequest, pk: int) -> HttpResponse:
             start=start,
             end=end,
         )
-    except services.StaleEdit as stale:
+    except editing.StaleEdit as stale:
         message, status = str(stale), 409
-    except services.EditRejected as error:
+    except editing.EditRejected as error:
         message, status = str(error), 422
     except access.WriteRefused as refused:
         message, status = str(refused), 403
@@ -155,12 +156,12 @@ def document_take_all(request: HttpRequest, pk: int) -> HttpResponse:
     layers, left, right = _layers(document, request.POST)
     target = _target(document, who, right)
     try:
-        changed = services.take_layer(user=request.user, who=who, layer=target, source=left)
+        changed = editing.take_layer(user=request.user, who=who, layer=target, source=left)
         messages.success(
             request,
             f"{changed} sentence{'s' * (changed != 1)} of {target.name} took {left.name}.",
         )
-    except (services.EditRejected, access.WriteRefused) as error:
+    except (editing.EditRejected, access.WriteRefused) as error:
         messages.error(request, str(error))
     query = urlencode({"left": left.name, "right": right.name})
     return redirect(reverse("annotator-document-compare", args=[document.pk]) + "?" + query)

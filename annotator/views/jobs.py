@@ -1,21 +1,21 @@
-"""The jobs page, a job's live progress (htmx polling), cancel, and starting pre-annotation."""
+"""The jobs page, a job's live progress (htmx polling), cancel, starting a job and adding a
+model; the kinds of both are in their registries (annotator/jobs/, annotator/taggers/)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from annotator import access, services
+from annotator import access, params
 from annotator.access import MANAGER, REVIEWER
+from annotator.jobs import registry as job_registry
 from annotator.models import Job, TagLayer
-from annotator.nlp.spacy_tagger import parse_mapping
-from annotator.services import exports
+from annotator.services import exports, jobs, tagger_models
+from annotator.taggers import registry as tagger_registry
 
 TEMPLATE = "annotator/jobs.html"
 JOB_FINISHED = "job-finished"
@@ -25,17 +25,42 @@ JOB_FINISHED = "job-finished"
 @require_GET
 def project_jobs(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, pk, REVIEWER)
-    jobs = [services.live(job) for job in who.project.jobs.select_related("user")[:50]]
+    listed = [jobs.live(job) for job in who.project.jobs.select_related("user")[:50]]
     context = {
         "project": who.project,
         "access": who,
-        "jobs": jobs,
-        "workers_alive": services.workers_alive(),
+        "jobs": listed,
+        "workers_alive": jobs.workers_alive(),
         "layers": _layer_names(who.project),
-        "models": who.project.models.all(),
+        "models": _described(who.project.models.all()),
+        "model_kinds": [_registration_form(kind) for kind in tagger_registry.registrable()],
         "documents": who.project.documents.order_by("position").only("pk", "name"),
     }
     return render(request, TEMPLATE, context)
+
+
+def _described(models) -> list:
+    for model in models:
+        model.description = tagger_registry.describe(model)
+    return list(models)
+
+
+def _registration_form(kind) -> dict:
+    """A kind's settings as the inputs of its form on the page."""
+    fields = []
+    for name, field in kind.settings().fields.items():
+        style = field.style
+        fields.append(
+            {
+                "name": name,
+                "label": field.label or name,
+                "type": style.get("input_type", "text"),
+                "placeholder": style.get("placeholder", ""),
+                "size": style.get("size", 20),
+                "required": field.required,
+            }
+        )
+    return {"name": kind.name, "title": kind.title, "fields": fields}
 
 
 def _layer_names(project) -> list[str]:
@@ -47,7 +72,7 @@ def _layer_names(project) -> list[str]:
 @require_GET
 def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
     job, _ = access.job_access(user=request.user, job_pk=pk)
-    context = {"job": services.live(job), "workers_alive": services.workers_alive()}
+    context = {"job": jobs.live(job), "workers_alive": jobs.workers_alive()}
     response = render(request, TEMPLATE + "#job", context)
     if job.finished and request.htmx:
         # 286 tells htmx to stop polling; the body still replaces the bar with the outcome.
@@ -62,9 +87,9 @@ def job_progress(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     job, _ = access.job_access(user=request.user, job_pk=pk)
-    services.cancel_job(job)
+    jobs.cancel_job(job)
     job.refresh_from_db()
-    return render(request, TEMPLATE + "#job", {"job": services.live(job), "workers_alive": True})
+    return render(request, TEMPLATE + "#job", {"job": jobs.live(job), "workers_alive": True})
 
 
 @login_required
@@ -91,84 +116,37 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def start_preannotation(request: HttpRequest, pk: int) -> HttpResponse:
-    """Start a gazetteer or model pre-annotation, or the training of a CRF."""
+    """Start a job of a kind the jobs page offers (gazetteer, preannotate, train-crf,
+    likely-errors), its parameters read by the kind's form (annotator/jobs/)."""
     who = access.project_access(request.user, pk, MANAGER)
-    kind = request.POST.get("kind", "gazetteer")
-    documents = [int(x) for x in request.POST.getlist("documents") if x.isdigit()]
-    if kind == "gazetteer":
-        params = {
-            "source": request.POST.get("source") or "gold",
-            "case": request.POST.get("case") == "1",
-            "documents": documents,
-        }
-    elif kind == "preannotate":
-        model = who.project.models.filter(pk=request.POST.get("model") or 0).first()
-        if model is None:
-            raise Http404("No such model.")
-        params = {"model": model.pk, "documents": documents}
-    elif kind == "train-crf":
-        name = (request.POST.get("name") or "crf").strip()[:100]
-        params = {
-            "layer": request.POST.get("layer") or "gold",
-            "name": name,
-            "documents": documents,
-        }
-    elif kind == "likely-errors":
-        folds, iterations = request.POST.get("folds", ""), request.POST.get("iterations", "")
-        params = {
-            "layer": request.POST.get("layer") or "gold",
-            "folds": min(10, max(2, int(folds))) if folds.isdigit() else 5,
-            "iterations": min(200, max(5, int(iterations))) if iterations.isdigit() else 50,
-        }
-    else:
+    kind = job_registry.KINDS.get(request.POST.get("kind", "gazetteer"))
+    if kind is None or kind.params is None:
         raise Http404("Unknown job kind.")
-    services.start_job(kind=kind, user=request.user, project=who.project, params=params)
+    try:
+        checked = params.parse(kind.params, request.POST, project=who.project, lenient=True)
+    except params.BadParams as error:
+        messages.error(request, f"Not started: {error}.")
+    else:
+        jobs.start_job(kind=kind.name, user=request.user, project=who.project, params=checked)
     return redirect("annotator-project-jobs", pk=pk)
 
 
 @login_required
 @require_POST
-def register_remote_model(request: HttpRequest, pk: int) -> HttpResponse:
-    """Add a remote model: an HTTP endpoint that follows the tagging contract (README)."""
+def register_model(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    """Add a model of a kind managers register by hand (a remote model, a spaCy pipeline),
+    its settings read by the kind's form (annotator/taggers/)."""
     who = access.project_access(request.user, pk, MANAGER)
-    name = (request.POST.get("name") or "").strip()[:100]
-    url = (request.POST.get("url") or "").strip()
+    tagger_kind = tagger_registry.KINDS.get(kind)
+    if tagger_kind is None or tagger_kind.settings is None:
+        raise Http404("No such kind of model.")
+    name = (request.POST.get("name") or kind).strip()[:100]
     try:
-        URLValidator(schemes=["http", "https"])(url)
-    except ValidationError:
-        messages.error(request, f"{url!r} is not an http(s) address.")
-        return redirect("annotator-project-jobs", pk=pk)
-    try:
-        model = services.register_remote(
-            user=request.user, project=who.project, name=name or "remote", url=url
+        model = tagger_models.register(
+            user=request.user, project=who.project, kind=kind, name=name, settings=request.POST
         )
-    except ValueError as error:  # not on the administrator's list of model servers
-        messages.error(request, str(error))
-        return redirect("annotator-project-jobs", pk=pk)
-    messages.success(request, f"Added {model}; pre-annotate with it below.")
-    return redirect("annotator-project-jobs", pk=pk)
-
-
-@login_required
-@require_POST
-def register_spacy_model(request: HttpRequest, pk: int) -> HttpResponse:
-    """Add an installed spaCy pipeline (package name or path) with a label mapping."""
-    who = access.project_access(request.user, pk, MANAGER)
-    pipeline = (request.POST.get("pipeline") or "").strip()
-    mapping = parse_mapping(request.POST.get("mapping") or "")
-    if not pipeline or not mapping:
-        messages.error(request, "Name the pipeline and map at least one of its labels.")
-        return redirect("annotator-project-jobs", pk=pk)
-    try:
-        model = services.register_spacy(
-            user=request.user,
-            project=who.project,
-            name=(request.POST.get("name") or "spacy").strip()[:100],
-            pipeline=pipeline,
-            mapping=mapping,
-        )
-    except ValueError as error:
+    except params.BadParams as error:
         messages.error(request, f"Not added: {error}.")
     else:
-        messages.success(request, f"Added {model}.")
+        messages.success(request, f"Added {model}; pre-annotate with it below.")
     return redirect("annotator-project-jobs", pk=pk)

@@ -9,9 +9,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from annotator import access, palette, selectors
+from annotator import access, selectors
 from annotator.access import MANAGER
 from annotator.models import Project
+from annotator.nlp import palette
 from annotator.services import label_changes
 from annotator.services.labels import LabelError
 

@@ -12,14 +12,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
-from annotator import access, selectors, services
+from annotator import access, selectors
 from annotator.access import MANAGER, REVIEWER
 from annotator.downloads import download, export_name
 from annotator.forms import ExportForm, UploadForm
+from annotator.models import GOLD
 from annotator.nlp import conll
 from annotator.nlp.formats import registry
 from annotator.refusals import with_reason
-from annotator.services import corpus, exports, labels, learning
+from annotator.services import corpus, exports, jobs, labels, learning
 from annotator.views.projects import setup_context
 
 
@@ -78,9 +79,9 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
     )
     context: dict = {"form": form, "mapped": policy.mapping}
     status = 200
-    if form.is_valid() and services.import_needs_job(form.cleaned_data["files"]):
+    if form.is_valid() and corpus.import_needs_job(form.cleaned_data["files"]):
         data = form.cleaned_data
-        context["job"] = services.start_import_job(
+        context["job"] = corpus.start_import_job(
             user=request.user,
             project=project,
             files=data["files"],
@@ -91,7 +92,7 @@ def project_upload(request: HttpRequest, pk: int) -> HttpResponse:
             labels=data["labels"],
             new_labels=policy,
         )
-        context["workers_alive"] = services.workers_alive()
+        context["workers_alive"] = jobs.workers_alive()
         context["form"] = UploadForm()
     elif form.is_valid():
         data = form.cleaned_data
@@ -242,7 +243,7 @@ def _edit_layer_name(shown, who: access.Access) -> str | None:
     if shown.kind != shown.Kind.IMPORTED:
         return None
     if who.is_reviewer:
-        return services.GOLD
+        return GOLD
     own = [t.layer.name for t in who.tasks() if t.document_id == shown.document_id and t.layer]
     return own[0] if own else None
 
@@ -274,7 +275,7 @@ def document_export(request: HttpRequest, pk: int) -> HttpResponse:
     if layer and not document.layers.filter(name=layer).exists():
         raise Http404("No such layer.")
     file_format = registry.get(form.cleaned_data["format"] or document.format)
-    chunks = services.export_document(
+    chunks = corpus.export_document(
         document,
         layer_name=layer,
         scheme_name=form.cleaned_data["scheme"] or "keep",
@@ -324,7 +325,7 @@ def project_export(request: HttpRequest, pk: int) -> HttpResponse:
             "request: press “Prepare the download” and fetch the file when its job is done.",
         )
         return redirect("annotator-project-detail", pk=pk)
-    chunks = services.export_project(
+    chunks = corpus.export_project(
         project, layer_name=layer, scheme_name=scheme_name, format_name=format_name
     )
     name, media_type = exports.file_name_and_type(project, format_name)

@@ -21,10 +21,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from annotator import access, selectors, services
-from annotator.models import Document, SentenceTags, TagChange, TagLayer, Task
+from annotator import access, selectors
+from annotator.models import GOLD, IMPORTED, Document, SentenceTags, TagChange, TagLayer, Task
 from annotator.refusals import with_reason
-from annotator.services import learning, suggestions
+from annotator.services import editing, learning, suggestions, workflow
 
 TEMPLATE = "annotator/document_detail.html"
 
@@ -50,10 +50,19 @@ def says_refusals(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return wrapped
 
 
-def _noted(request: HttpRequest, layer: TagLayer, row: SentenceTags) -> None:
-    """An annotator's edit in their own layer moves their task along (assigned: started)."""
-    if layer.owner_id == request.user.pk:
-        services.note_activity(user=request.user, layer=layer, position=row.sentence.position)
+def _noted(
+    request: HttpRequest, layer: TagLayer, row: SentenceTags, who: access.Access | None = None
+) -> bool:
+    """An annotator's edit in their own layer moves their task along (assigned: started);
+    True if a task's banner changed with it."""
+    if layer.owner_id != request.user.pk:
+        return False
+    return workflow.note_activity(
+        user=request.user,
+        layer=layer,
+        position=row.sentence.position,
+        known=who.tasks_in(layer.document_id) if who else None,
+    )
 
 
 def _int(request: HttpRequest, name: str, default: int | None = None) -> int | None:
@@ -93,7 +102,10 @@ def _sentence_response(
     status: int = 200,
     row: SentenceTags | None = None,
     who: access.Access | None = None,
+    banners: bool = False,
 ) -> HttpResponse:
+    """The re-rendered sentence, the status line and the layer's counts; with `banners`, the
+    user's task banners too (out of band: only when what they show changed)."""
     # The page's chosen suggestion layer, outlined again in the re-rendered sentence.
     name = request.POST.get("suggest", "")
     source = suggestions.suggestion_layer(document, who, name) if who and name else None
@@ -108,20 +120,63 @@ def _sentence_response(
         "edit_layer_name": layer.name,
         "message": message,
         "oob": True,
-        "my_tasks": _own_tasks(request, layer),
+        "my_tasks": _own_tasks(request, layer) if banners else [],
     }
     response = render(request, TEMPLATE + "#sentence-response", context, status=status)
     return with_reason(response, message) if status >= 400 else response
 
 
+def _named_edit(request: HttpRequest, pk: int) -> HttpResponse | None:
+    """The usual edit, in few statements (editing.edit_named_sentence); None to go the long
+    way: a number missing or malformed, no such row yet, or an edit refused as stale or not
+    fitting, which the long way finds again and answers with the page's context."""
+    try:
+        sentence_id, version = _int(request, "sentence"), _int(request, "version")
+        start = _int(request, "start", 0)
+        end = _int(request, "end", start + 1)
+    except Http404:
+        return None
+    if sentence_id is None or version is None:
+        return None
+    try:
+        edited = editing.edit_named_sentence(
+            user=request.user,
+            document_pk=pk,
+            layer_name=request.POST.get("layer", ""),
+            sentence_id=sentence_id,
+            version=version,
+            operation=request.POST.get("op", ""),
+            start=start,
+            end=end,
+            label=request.POST.get("label") or None,
+        )
+    except (editing.StaleEdit, editing.EditRejected):
+        return None  # nothing was written
+    if edited is None:
+        return None
+    changed = _noted(request, edited.layer, edited.row, edited.who)
+    return _sentence_response(
+        request,
+        edited.document,
+        edited.layer,
+        sentence_id,
+        row=edited.row,
+        who=edited.who,
+        banners=changed,
+    )
+
+
 @login_required
 @require_POST
 def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    answered = _named_edit(request, pk)
+    if answered is not None:
+        return answered
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
     start = _int(request, "start", 0)
     try:
-        row = services.edit_sentence(
+        row = editing.edit_sentence(
             user=request.user,
             who=who,
             layer=layer,
@@ -132,23 +187,25 @@ def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
             end=_int(request, "end", start + 1),
             label=request.POST.get("label") or None,
         )
-    except services.StaleEdit as stale:
+    except editing.StaleEdit as stale:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(stale), status=409, who=who
         )
-    except services.EditRejected as error:
+    except editing.EditRejected as error:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(error), status=422, who=who
         )
-    _noted(request, layer, row)
-    return _sentence_response(request, document, layer, sentence_id, row=row, who=who)
+    changed = _noted(request, layer, row, who)
+    return _sentence_response(
+        request, document, layer, sentence_id, row=row, who=who, banners=changed
+    )
 
 
 def _undo_or_redo(request: HttpRequest, pk: int, action) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     try:
         row = action(user=request.user, layer=layer, who=who)
-    except services.StaleEdit as stale:
+    except editing.StaleEdit as stale:
         return _sentence_response(
             request, document, layer, stale.row.sentence_id, message=str(stale), status=409, who=who
         )
@@ -160,13 +217,13 @@ def _undo_or_redo(request: HttpRequest, pk: int, action) -> HttpResponse:
 @login_required
 @require_POST
 def sentence_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    return _undo_or_redo(request, pk, services.undo)
+    return _undo_or_redo(request, pk, editing.undo)
 
 
 @login_required
 @require_POST
 def sentence_redo(request: HttpRequest, pk: int) -> HttpResponse:
-    return _undo_or_redo(request, pk, services.redo)
+    return _undo_or_redo(request, pk, editing.redo)
 
 
 @login_required
@@ -175,21 +232,22 @@ def sentence_review(request: HttpRequest, pk: int) -> HttpResponse:
     document, who, layer = _editing(request, pk)
     sentence_id = _int(request, "sentence")
     try:
-        row = services.mark_reviewed(
+        row = editing.mark_reviewed(
             user=request.user,
             who=who,
             layer=layer,
             sentence_id=sentence_id,
             reviewed=request.POST.get("reviewed", "1") == "1",
         )
-    except services.EditRejected as error:
+    except editing.EditRejected as error:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(error), status=422, who=who
         )
     if row.reviewed and layer.kind == TagLayer.Kind.GOLD:
         # Every N newly reviewed gold sentences, the suggestion model learns from them.
         learning.note_reviewed(project=document.project, user=request.user)
-    return _sentence_response(request, document, layer, sentence_id, row=row, who=who)
+    # The task banners count the reviewed sentences.
+    return _sentence_response(request, document, layer, sentence_id, row=row, who=who, banners=True)
 
 
 @login_required
@@ -217,11 +275,11 @@ def document_next(request: HttpRequest, pk: int) -> HttpResponse:
     after = _int(request, "after", -1)
     what = request.GET.get("what", "flagged")
     visible = document.layers.filter(who.layer_filter(document))
-    name = request.GET.get("layer") or services.IMPORTED
+    name = request.GET.get("layer") or IMPORTED
     # Before the first edit there is no gold yet: its flags are the imported ones.
     layer = visible.filter(name=name).first()
-    if layer is None and name == services.GOLD and not document.layers.filter(name=name).exists():
-        layer = visible.filter(name=services.IMPORTED).first()
+    if layer is None and name == GOLD and not document.layers.filter(name=name).exists():
+        layer = visible.filter(name=IMPORTED).first()
     if layer is None:
         raise Http404("No such layer.")
     rows = SentenceTags.objects.select_related("sentence").filter(layer=layer)
@@ -260,10 +318,10 @@ def document_repair(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             document, who, layer = _editing(request, pk)
             name = layer.name
-            changed = services.repair_document(
+            changed = editing.repair_document(
                 user=request.user, who=who, layer=layer, versions=versions
             )
-        except (services.StaleEdit, services.EditRejected, access.WriteRefused) as error:
+        except (editing.StaleEdit, editing.EditRejected, access.WriteRefused) as error:
             messages.error(request, str(error))
         else:
             messages.success(request, f"Repaired {changed} sentence{'s' * (changed != 1)}.")
@@ -272,9 +330,9 @@ def document_repair(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "GET":
         return HttpResponse(status=405)
     layers = {layer.name: layer for layer in document.layers.all()}
-    shown = layers.get(services.GOLD) or layers[services.IMPORTED]
+    shown = layers.get(GOLD) or layers[IMPORTED]
     shown.document = document
-    context = {"document": document, "plans": services.plan_repair(shown), "layer": services.GOLD}
+    context = {"document": document, "plans": editing.plan_repair(shown), "layer": GOLD}
     return render(request, "annotator/repair.html", context)
 
 
@@ -317,16 +375,18 @@ def suggestion_accept(request: HttpRequest, pk: int) -> HttpResponse:
             span=None if every else (_int(request, "start", 0), _int(request, "end", 0)),
             threshold=_threshold(request) if every else None,
         )
-    except services.StaleEdit as stale:
+    except editing.StaleEdit as stale:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(stale), status=409, who=who
         )
-    except services.EditRejected as error:
+    except editing.EditRejected as error:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(error), status=422, who=who
         )
-    _noted(request, layer, row)
-    return _sentence_response(request, document, layer, sentence_id, row=row, who=who)
+    changed = _noted(request, layer, row, who)
+    return _sentence_response(
+        request, document, layer, sentence_id, row=row, who=who, banners=changed
+    )
 
 
 @login_required
@@ -346,7 +406,7 @@ def suggestion_reject(request: HttpRequest, pk: int) -> HttpResponse:
             start=_int(request, "start", 0),
             end=_int(request, "end", 0),
         )
-    except services.EditRejected as error:
+    except editing.EditRejected as error:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(error), status=422, who=who
         )

@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from annotator import access, search, selectors, services
+from annotator import access, search, selectors
+from annotator.services import editing
 
 TEMPLATE = "annotator/search.html"
 
@@ -67,7 +68,7 @@ def project_relabel(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("confirm") != "1":
         schemes = dict(project.documents.values_list("pk", "scheme"))
         context["group"] = group
-        context["plans"] = services.plan_relabel(group.occurrences, label, schemes)
+        context["plans"] = editing.plan_relabel(group.occurrences, label, schemes)
         return render(request, TEMPLATE + "#relabel-preview", context)
     return _apply(request, who, group, label, context)
 
@@ -78,11 +79,11 @@ def _apply(request, who: access.Access, group, label, context) -> HttpResponse:
     chosen = [o for o in group.occurrences if o.key in keys]
     try:
         if len(chosen) != len(keys):
-            raise services.StaleEdit(None, "Some of these sentences changed since the preview.")
-        changed = services.relabel(
+            raise editing.StaleEdit(None, "Some of these sentences changed since the preview.")
+        changed = editing.relabel(
             user=request.user, who=who, project=project, occurrences=chosen, label=label
         )
-    except (services.StaleEdit, services.EditRejected, access.WriteRefused) as error:
+    except (editing.StaleEdit, editing.EditRejected, access.WriteRefused) as error:
         context["message"] = f"{error} Nothing was relabelled; search again."
         return render(request, TEMPLATE + "#relabel-preview", context, status=409)
     target = label or "no entity"

@@ -18,10 +18,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from annotator import access, selectors, services
+from annotator import access, selectors
 from annotator.access import ANNOTATOR, MANAGER, REVIEWER
 from annotator.forms import AssignForm, MemberForm, ProjectSettingsForm
 from annotator.models import Membership, Task, TaskEvent
+from annotator.services import approval, assignment, workflow
+from annotator.services.members import MemberError, add_member
 from annotator.views.labels import labels_context
 
 State = Task.State
@@ -60,7 +62,7 @@ def my_tasks(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def start_next(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, pk, ANNOTATOR)
-    task = services.next_task(user=request.user, project=who.project)
+    task = assignment.next_task(user=request.user, project=who.project)
     if task is None:
         messages.info(request, "No task is waiting for you. Well done.")
         return redirect("annotator-my-tasks", pk=pk)
@@ -103,7 +105,7 @@ def task_action(request: HttpRequest, pk: int) -> HttpResponse:
         if unsure is not None:
             return unsure
     try:
-        done = services.act_on_task(
+        done = workflow.act_on_task(
             user=request.user,
             who=who,
             task=task,
@@ -112,7 +114,7 @@ def task_action(request: HttpRequest, pk: int) -> HttpResponse:
             copy_to_gold=request.POST.get("copy_to_gold") == "1",
             to=request.POST.get("to"),
         )
-    except (services.TaskError, access.WriteRefused) as error:
+    except (assignment.TaskError, access.WriteRefused) as error:
         messages.error(request, f"Not done: {str(error).rstrip('.')}.")
     else:
         messages.success(request, done)
@@ -154,7 +156,7 @@ def task_approval(request: HttpRequest, pk: int) -> HttpResponse:
         "project": who.project,
         "access": who,
         "task": task,
-        "plan": services.plan_approval(task) if task.layer_id else None,
+        "plan": approval.plan_approval(task) if task.layer_id else None,
         "next": reverse("annotator-queue", args=[task.project_id]),
     }
     template = "annotator/approval.html"
@@ -173,7 +175,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             if data["mode"] == "auto":
-                tasks, short = services.auto_assign(
+                tasks, short = assignment.auto_assign(
                     manager=request.user,
                     project=project,
                     documents=list(data["documents"]),
@@ -184,7 +186,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
                 if short:
                     messages.warning(request, f"{len(short)} documents could not get k annotators.")
             else:
-                tasks = services.assign(
+                tasks = assignment.assign(
                     manager=request.user,
                     project=project,
                     documents=list(data["documents"]),
@@ -194,7 +196,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             created = tasks.count()
             messages.success(request, f"Created {created} task{'s' * (created != 1)}.")
-        except services.TaskError as error:
+        except assignment.TaskError as error:
             messages.error(request, f"Nothing assigned: {error}.")
         return redirect("annotator-assign", pk=pk)
     tasks = list(
@@ -222,7 +224,7 @@ def _reassign_choices(tasks: list[Task], annotators: list) -> None:
 def dashboard(request: HttpRequest, pk: int) -> HttpResponse:
     who = access.project_access(request.user, pk, MANAGER)
     project = who.project
-    services.release_abandoned(project=project)
+    assignment.release_abandoned(project=project)
     tasks = list(
         Task.objects.filter(project=project)
         .exclude(state=State.WITHDRAWN)
@@ -284,13 +286,13 @@ def members(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.add_member(
+            add_member(
                 project=project,
                 username=data["username"],
                 password=data["password"],
                 roles=data["roles"],
             )
-        except services.MemberError as error:
+        except MemberError as error:
             form.add_error(None, str(error))
         else:
             messages.success(request, f"{data['username']} is a member now.")

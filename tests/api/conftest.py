@@ -9,12 +9,13 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotator import services
 from annotator.models import Membership, Project, Task
+from annotator.services import assignment
 from tests.conftest import SMALL, import_files
+from tests.paths import DEMO_SAMPLE
 
 # The sample the project ships (the demo imports it), so the tests need nothing from outside.
-SAMPLE = SMALL.parents[3] / "annotator" / "demo" / "rnn-wikipedia.conll"
+SAMPLE = DEMO_SAMPLE
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +77,7 @@ def team(django_user_model) -> Team:
         Membership.objects.create(project=project, user=users[name], role=role)
     outsider = django_user_model.objects.create_user("olaf", password="pw-123456")
     first = project.documents.get(position=0)
-    (task,) = services.assign(
+    (task,) = assignment.assign(
         manager=users["manny"], project=project, documents=[first], annotators=[users["ann"]]
     )
     return Team(project, users["manny"], users["rex"], users["ann"], users["idle"], outsider, task)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from annotator import services
 from annotator.models import AgreementReport, Job, SentenceTags, Task
-from annotator.services import jobs
+from annotator.services import assignment, jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def two_readers(team):
     """The annotator and the reviewer both hand in the first document; one tag differs."""
-    services.assign(
+    assignment.assign(
         manager=team.manager, project=team.project, documents=[team.document],
         annotators=[team.reviewer],
     )  # fmt: skip

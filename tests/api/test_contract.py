@@ -74,7 +74,7 @@ def test_a_remote_model_url_is_stored_and_answered_as_a_uri(api, team, settings)
     assert response.status_code == 201, response.json()
     uri = "http://127.0.0.1:8765/tag/%C3%A4?x=%C3%A9"
     assert response.json()["url"] == uri
-    assert TaggerModel.objects.get(name="far").url == uri
+    assert TaggerModel.objects.get(name="far").settings["url"] == uri
 
 
 @pytest.mark.parametrize(

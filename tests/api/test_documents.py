@@ -7,8 +7,8 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from annotator import services
 from annotator.models import Document, Job, SentenceTags
+from annotator.services import editing
 from tests.api.conftest import SAMPLE, token_client
 from tests.conftest import BROKEN, SMALL, row_counts
 
@@ -67,7 +67,7 @@ def test_without_blind_every_annotator_lists_every_document(api, team):
 
 
 def test_the_detail_lists_only_the_layers_the_user_may_see(api, team):
-    services.ensure_working_layer(team.document)  # gold
+    editing.ensure_working_layer(team.document)  # gold
     names = lambda role: [  # noqa: E731
         layer["name"]
         for layer in api(role).get(f"/api/v1/documents/{team.document.pk}/").json()["layers"]
@@ -183,7 +183,7 @@ def test_a_download_converts_to_the_scheme_asked_for(api, team):
 def test_a_download_of_a_named_layer(api, team):
     layer = team.task.layer
     row = SentenceTags.objects.get(layer=layer, sentence__position=0)
-    services.edit_sentence(
+    editing.edit_sentence(
         user=team.annotator,
         layer=layer,
         sentence_id=row.sentence_id,

@@ -7,8 +7,7 @@ import hashlib
 
 import pytest
 
-from annotator import services
-from annotator.services import jobs
+from annotator.services import corpus, jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +54,7 @@ def test_an_export_job_started_by_post_gives_the_file_with_length_and_checksum(
     response = client.get(download)
     assert response.status_code == 200
     data = body(response)
-    assert data == b"".join(services.export_project(large.project, scheme_name="bioes"))
+    assert data == b"".join(corpus.export_project(large.project, scheme_name="bioes"))
     assert int(response["Content-Length"]) == len(data) == result["bytes"]
     assert hashlib.sha256(data).hexdigest() == result["sha256"]
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()

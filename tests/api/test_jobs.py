@@ -125,7 +125,7 @@ def test_the_api_says_a_queued_job_could_not_reach_the_queue(
     api, team, monkeypatch, django_capture_on_commit_callbacks
 ):
     """The broker is a Redis address where nothing listens: the job is saved, and says why it
-    waits (a worker sends it once the broker is back: tests/test_dispatch.py)."""
+    waits (a worker sends it once the broker is back: tests/services/test_dispatch.py)."""
     import socket
 
     from annotator import tasks

@@ -12,7 +12,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def loopback_model_servers(settings):
-    """The administrator allows model servers on loopback (tests/test_remote.py tests the list)."""
+    """The administrator allows model servers on loopback (tests/services/test_remote.py
+    tests the list)."""
     settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
 
 

@@ -20,16 +20,17 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS as REGISTERED
 from schemathesis.core.parameters import ParameterLocation
 
-from annotator import services
 from annotator.models import AgreementReport, Job, SentenceTags
 from annotator.nlp.agreement import agreement_report
+from annotator.services import editing, tagger_models
 from tests.api.conftest import SAMPLE, token_key
 from tests.conftest import import_files
 
 
 @pytest.fixture(autouse=True)
 def loopback_model_servers(settings):
-    """The administrator allows model servers on loopback (tests/test_remote.py tests the list)."""
+    """The administrator allows model servers on loopback (tests/services/test_remote.py
+    tests the list)."""
     settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
 
 
@@ -47,9 +48,9 @@ def fuzzed(team, settings, queued) -> dict:
     }
     import_files(team.project.name, SAMPLE)
     document = team.project.documents.order_by("position").last()
-    gold = services.ensure_working_layer(document)
+    gold = editing.ensure_working_layer(document)
     row = SentenceTags.objects.filter(layer=gold).order_by("sentence__position").first()
-    services.edit_sentence(
+    editing.edit_sentence(
         user=team.manager,
         layer=gold,
         sentence_id=row.sentence_id,
@@ -59,8 +60,12 @@ def fuzzed(team, settings, queued) -> dict:
         end=1,
         label="Algorithm",
     )
-    services.register_remote(
-        user=team.manager, project=team.project, name="remote", url="http://127.0.0.1:9/"
+    tagger_models.register(
+        user=team.manager,
+        project=team.project,
+        kind="remote",
+        name="remote",
+        settings={"url": "http://127.0.0.1:9/"},
     )
     job = Job.objects.create(kind="gazetteer", project=team.project, user=team.manager)
     report = AgreementReport.objects.create(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.utils.crypto import get_random_string
 
-from annotator import services
 from annotator.models import GOLD, SentenceTags, TagChange, Task
+from annotator.services import editing
 from tests.api.conftest import session_client, token_client
 from tests.conftest import row_counts
 
@@ -62,7 +62,7 @@ def test_an_annotator_reads_their_own_layer_by_default(api, team):
 
 
 def test_a_blind_annotator_cannot_read_gold_or_another_layer(api, team):
-    services.ensure_working_layer(team.document)
+    editing.ensure_working_layer(team.document)
     for layer in (GOLD, "annotator idle", "nothing"):
         response = api("annotator").get(sentences_url(team.document), {"layer": layer})
         assert response.status_code == 404
@@ -130,7 +130,7 @@ def test_a_stale_version_is_409_with_the_sentence_as_it_is_now(api, team):
 def test_an_edit_that_does_not_fit_is_422_and_writes_nothing(api, team):
     sid = first_sentence(team.document)
     client = api("reviewer")
-    services.ensure_working_layer(team.document)
+    editing.ensure_working_layer(team.document)
     before = row_counts()
     response = edit(client, team.document, sid, version=1, op="label", start=0, label="Planet")
     assert response.status_code == 422

@@ -9,8 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.test import Client
 
-from annotator.models import Document, Membership, Project, SentenceTags, TagLayer
-from annotator.services import GOLD, IMPORTED
+from annotator.models import GOLD, IMPORTED, Document, Membership, Project, SentenceTags, TagLayer
 from tests.conftest import import_files
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,11 +1,10 @@
 """Agreement and adjudication in a real browser: heat maps, drill-down, compare, adjudicate, export.
 
-The corpus is tests/test_agreement_report.py's: the sample article annotated by three annotators
-(their finished work only) and a gold layer; the agreement report is computed in-process before
-the page opens. A reviewer reads the heat map, drills into a pairwise and a confusion cell,
-opens a sentence in the comparison view, then adjudicates the document (one dispute settled by
-an htmx swap, then the agreed spans taken into gold); the reviewer downloads the gold export.
-"""
+The corpus is tests/services/test_agreement_report.py's: the sample article annotated by three
+annotators (their finished work only) and a gold layer; the agreement report is computed in-process
+before the page opens. A reviewer reads the heat map, drills into a pairwise and a confusion cell,
+opens a sentence in the comparison view, then adjudicates the document (one dispute settled by an
+htmx swap, then the agreed spans taken into gold); the reviewer downloads the gold export."""
 
 from __future__ import annotations
 
@@ -15,11 +14,16 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from annotator.models import AgreementReport, Decision, SentenceTags, TagChange
-from annotator.services import GOLD, adjudication
+from annotator.models import GOLD, AgreementReport, Decision, SentenceTags, TagChange
+from annotator.services import adjudication
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import screenshot, sign_in
-from tests.test_agreement_report import LAYERS, build_corpus, busiest_confusion, run_agreement
+from tests.services.test_agreement_report import (
+    LAYERS,
+    build_corpus,
+    busiest_confusion,
+    run_agreement,
+)
 
 pytestmark = [
     pytest.mark.browser,

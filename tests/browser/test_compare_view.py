@@ -9,9 +9,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from annotator import services
-from annotator.models import Document, SentenceTags
-from annotator.services import GOLD, IMPORTED
+from annotator.models import GOLD, IMPORTED, Document, SentenceTags
+from annotator.services import editing
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import DEMO, project_with, sign_in
 
@@ -28,13 +27,13 @@ def edited(django_user_model, transactional_db) -> tuple[Document, object, int, 
     """The sample with gold edited in its longest sentence and in one near the end."""
     rita = django_user_model.objects.create_user("rita", password="pw-123456")
     document = project_with("RNN article", DEMO, rita, role="reviewer").documents.get()
-    gold = services.ensure_working_layer(document)
+    gold = editing.ensure_working_layer(document)
     rows = SentenceTags.objects.filter(layer__document=document, layer__name=IMPORTED)
     longest = max(rows.select_related("sentence"), key=lambda r: len(r.sentence.tokens))
     late = rows.select_related("sentence").order_by("-sentence__position")[3]
     for row in (longest, late):
         first_o = row.tags.index("O")
-        services.edit_sentence(
+        editing.edit_sentence(
             user=rita,
             layer=gold,
             sentence_id=row.sentence_id,
@@ -100,7 +99,7 @@ def test_adjudicate_draws_readings_as_chips_names_people_and_opens_at_position(
     browser, live_server, transactional_db
 ):
     from annotator.services import adjudication
-    from tests.test_agreement_report import build_corpus
+    from tests.services.test_agreement_report import build_corpus
 
     corpus = build_corpus("Adjudicate as people read it")
     disputed = [i for i in adjudication.load_items(corpus.document) if i.vote.disputes]

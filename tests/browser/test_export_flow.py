@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from annotator import services
 from annotator.models import Job, Membership
+from annotator.services import corpus, jobs
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import sign_in
 from tests.conftest import SMALL, import_files
-from tests.test_worker import RedisServer
+from tests.services.test_worker import RedisServer
 from tests.workerutil import QUEUE_FOLDER_ENV, REDIS_URL, TASK_NAME, Worker, sender, wait_for
 
 pytestmark = [
@@ -76,7 +76,7 @@ def test_a_manager_downloads_a_large_project_through_an_export_job(
     monkeypatch.setattr(tasks.run_job, "delay", lambda job_id: app.send_task(TASK_NAME, [job_id]))
     worker = Worker(worker_env(worker_db_url, REDIS_URL, media), tmp_path / "worker.log")
     try:
-        wait_for(services.workers_alive, 60, "the worker's heartbeat", 0.2)
+        wait_for(jobs.workers_alive, 60, "the worker's heartbeat", 0.2)
         sign_in(page.context, live_server.url, manager)
         page.goto(f"/projects/{project.pk}/")
         expect(page.get_by_role("link", name="Download all as one CoNLL file")).to_have_count(0)
@@ -93,7 +93,7 @@ def test_a_manager_downloads_a_large_project_through_an_export_job(
         data = Path(info.value.path()).read_bytes()
     finally:
         worker.kill()
-    assert data == b"".join(services.export_project(project))
+    assert data == b"".join(corpus.export_project(project))
     assert hashlib.sha256(data).hexdigest() == job.result["sha256"]
 
 

@@ -12,8 +12,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from annotator import services
 from annotator.models import Document, Membership, Task
+from annotator.services import assignment
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import DEMO, label_key, page_tags, project_with, sentence, sign_in
 
@@ -72,7 +72,7 @@ def status_on_screen(page) -> str:
 
 def test_an_edit_refused_after_submitting_says_why_beside_the_work(browser, live_server, people):
     document, alice = people["document"], people["alice"]
-    services.assign(
+    assignment.assign(
         manager=people["manny"], project=document.project, documents=[document], annotators=[alice]
     )
     task = Task.objects.get(annotator=alice)

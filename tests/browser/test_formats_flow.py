@@ -13,8 +13,8 @@ import os
 
 import pytest
 
-from annotator import services
 from annotator.models import Membership, Project
+from annotator.services import jobs
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import has_class, sign_in
 from tests.nlp.test_formats import DATA, doccano_zip
@@ -54,7 +54,7 @@ def worker(redis_db, worker_db_url, tmp_path, monkeypatch):
     )
     process = Worker(env, tmp_path / "worker-formats.log", name="formats")
     try:
-        wait_for(services.workers_alive, 60, "the worker's heartbeat", 0.2)
+        wait_for(jobs.workers_alive, 60, "the worker's heartbeat", 0.2)
         yield process
     finally:
         process.kill()

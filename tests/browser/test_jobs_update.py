@@ -18,7 +18,7 @@ from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import project_with, sign_in
 from tests.browser.test_models_flow import JOB_TIMEOUT, worker  # noqa: F401 (a fixture)
 from tests.conftest import SMALL
-from tests.test_agreement_report import LAYERS, build_corpus
+from tests.services.test_agreement_report import LAYERS, build_corpus
 from tests.workerutil import write_conll
 
 pytestmark = [

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from annotator import services
-from annotator.models import Job, Membership, Project, SuggestionFeedback, TaggerModel
-from annotator.services import GOLD, jobs, learning
+from annotator.models import GOLD, Job, Membership, Project, SuggestionFeedback, TaggerModel
+from annotator.services import editing, jobs, learning
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import DEMO, gold_tags, has_class, project_with, sign_in
 from tests.browser.test_models_flow import worker  # noqa: F401 - the real-worker fixture
@@ -40,11 +39,11 @@ def learned(reviewer, settings, tmp_path):
     settings.MODEL_ROOT = tmp_path / "models"  # the worker's folder too (its fixture)
     project = project_with("RNN article", DEMO, reviewer, role=Membership.Role.REVIEWER)
     document = project.documents.get()
-    gold = services.ensure_working_layer(document)
+    gold = editing.ensure_working_layer(document)
     for sentence_id in document.sentences.order_by("position").values_list("pk", flat=True)[
         :REVIEWED
     ]:
-        services.mark_reviewed(user=reviewer, layer=gold, sentence_id=sentence_id)
+        editing.mark_reviewed(user=reviewer, layer=gold, sentence_id=sentence_id)
     # Run here, before the worker starts: no broker message, so it runs once, in this process.
     first = Job.objects.create(kind=learning.KIND, project=project, user=reviewer)
     jobs.run_job(first.pk)

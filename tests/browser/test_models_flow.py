@@ -1,10 +1,9 @@
 """A manager trains a CRF and takes its suggestions, from the UI, with a real Celery worker.
 
 The jobs run in a `celery worker --pool=solo` subprocess on Redis (TEST_WORKER_REDIS_URL, as in
-tests/test_worker.py, flushed before and after). The worker opens the test database, so this
-needs PostgreSQL (or a file SQLite test database); with the in-memory SQLite database of
-pytest-django it is skipped. The worker is SIGKILLed when the test ends.
-"""
+tests/services/test_worker.py, flushed before and after). The worker opens the test database, so
+this needs PostgreSQL (or a file SQLite test database); with the in-memory SQLite database of
+pytest-django it is skipped. The worker is SIGKILLed when the test ends."""
 
 from __future__ import annotations
 
@@ -14,9 +13,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from annotator import services
-from annotator.models import Job, Membership, SentenceTags, TagChange, TaggerModel, TagLayer
-from annotator.services import GOLD
+from annotator.models import GOLD, Job, Membership, SentenceTags, TagChange, TaggerModel, TagLayer
+from annotator.services import editing, jobs
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import DEMO, has_class, project_with, sign_in
 from tests.workerutil import QUEUE_FOLDER_ENV, REDIS_URL, TASK_NAME, Worker, sender, wait_for
@@ -57,7 +55,7 @@ def worker(redis_db, worker_db_url, tmp_path, monkeypatch):
     )
     process = Worker(env, tmp_path / "worker-models.log", name="models")
     try:
-        wait_for(services.workers_alive, 60, "the worker's heartbeat", 0.2)
+        wait_for(jobs.workers_alive, 60, "the worker's heartbeat", 0.2)
         yield process
     finally:
         process.kill()
@@ -73,11 +71,11 @@ def sample(manager):
     """The shipped sample, with a gold layer of which some sentences are reviewed."""
     document = project_with("RNN article", DEMO, manager, role=Membership.Role.MANAGER)
     document = document.documents.get()
-    gold = services.ensure_working_layer(document)
+    gold = editing.ensure_working_layer(document)
     for sentence_id in document.sentences.order_by("position").values_list("pk", flat=True)[
         :REVIEWED
     ]:
-        services.mark_reviewed(user=manager, layer=gold, sentence_id=sentence_id)
+        editing.mark_reviewed(user=manager, layer=gold, sentence_id=sentence_id)
     return document
 
 

@@ -11,9 +11,8 @@ import re
 import pytest
 from django.conf import settings
 
-from annotator import services
-from annotator.models import Document, Membership, TagChange
-from annotator.services import GOLD
+from annotator.models import GOLD, Document, Membership, TagChange
+from annotator.services import editing
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import (
     DEMO,
@@ -371,8 +370,8 @@ def test_compare_lists_the_edited_sentence_and_take_left_restores_it(signed_in, 
     page = signed_in
     pytorch = sid(demo, PYTORCH)
     original = imported_tags(demo, pytorch)
-    gold = services.ensure_working_layer(demo)
-    services.edit_sentence(
+    gold = editing.ensure_working_layer(demo)
+    editing.edit_sentence(
         user=reviewer,
         layer=gold,
         sentence_id=pytorch,

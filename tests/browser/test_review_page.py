@@ -11,8 +11,7 @@ import re
 
 import pytest
 
-from annotator.models import Document, SentenceTags
-from annotator.services import IMPORTED
+from annotator.models import IMPORTED, Document, SentenceTags
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import (
     DEMO,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from annotator import services
 from annotator.models import Membership, Task
+from annotator.services import assignment
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import label_key, project_with, sentence, sign_in, token
 from tests.conftest import SMALL
@@ -29,7 +29,7 @@ def task(django_user_model, transactional_db) -> Task:
     ann = django_user_model.objects.create_user("ann", password="pw-123456")
     project = project_with("Small corpus", SMALL, manny)
     Membership.objects.create(project=project, user=ann, role=Membership.Role.ANNOTATOR)
-    services.assign(
+    assignment.assign(
         manager=manny, project=project, documents=[project.documents.get()], annotators=[ann]
     )
     return Task.objects.get(annotator=ann)

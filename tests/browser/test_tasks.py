@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from annotator import services
-from annotator.models import Document, Membership, Project, TagChange, Task
-from annotator.services import GOLD
+from annotator.models import GOLD, Document, Membership, Project, TagChange, Task
+from annotator.services import assignment
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import (
     current_class,
@@ -257,7 +256,7 @@ def test_a_manager_assigns_on_the_page_and_the_work_goes_round_to_gold(
 
 def test_the_round_trip_with_tasks_assigned_by_the_service(browser, live_server, page, team):
     """The same story from the annotator's login on, whatever the Assign page does."""
-    tasks, short = services.auto_assign(
+    tasks, short = assignment.auto_assign(
         manager=team["manny"], project=team["project"], documents=[team["document"]]
     )
     assert len(tasks) == 2 and short == []

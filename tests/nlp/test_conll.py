@@ -29,10 +29,10 @@ from annotator.nlp.conll import (
     Sentence,
 )
 from annotator.nlp.scheme import parse_tag
+from tests.paths import DEMO_SAMPLE, shared_sample
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA = REPO_ROOT / "tests" / "data" / "conll"
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -566,9 +566,7 @@ def test_consecutive_docstarts_do_not_make_empty_documents() -> None:
 
 
 def test_the_rnn_wikipedia_sample_exports_byte_identical() -> None:
-    path = SAMPLES / "rnn-wikipedia.conll"
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
+    path = DEMO_SAMPLE  # the project's copy of the shared sample
     data = path.read_bytes()
     documents = read_documents(data, path.name)
     assert len(documents) == 1
@@ -585,9 +583,7 @@ def test_the_rnn_wikipedia_sample_exports_byte_identical() -> None:
 
 
 def test_the_wikiser_dev_sample_exports_byte_identical() -> None:
-    path = SAMPLES / "wikiser-small" / "dev.conll"
-    if not path.exists():
-        pytest.skip(f"{path} is not available")
+    path = shared_sample("wikiser-small/dev.conll")
     data = path.read_bytes()
     documents = read_documents(data, path.name)
     found = sentences(documents)

@@ -6,7 +6,7 @@ import random
 
 import numpy as np
 
-from annotator.nlp import errors, noise
+from annotator.nlp import likely_errors, noise
 from annotator.nlp.scheme import is_valid, spans
 
 
@@ -57,26 +57,20 @@ def test_the_same_seed_plants_the_same_errors():
     assert noise.corrupt(clean, 0.05, seed=3)[1] != noise.corrupt(clean, 0.05, seed=4)[1]
 
 
-def test_consistency_counts_an_entity_word_in_the_other_sentences_only():
-    sentences = [
-        (["Paris", "Paris"], ["B-LOC", "B-PER"]),
-        (["Paris"], ["B-LOC"]),
-        (["Paris", "x"], ["O", "O"]),
-    ]
-    classes = errors.tag_classes(sentences)  # O, B-LOC, B-PER
-    counts = errors.consistency(sentences)
-    assert classes == ["O", "B-LOC", "B-PER"]
-    assert counts[0].tolist() == [[1, 1, 0], [1, 1, 0]]  # the third and second sentence
-    assert counts[1].tolist() == [[1, 1, 1]]
-    assert counts[2].tolist() == [[0, 0, 0], [0, 0, 0]]  # tagged O: no signal
-
-
 def test_a_word_tagged_otherwise_everywhere_else_ranks_first():
     sentences = [(["Paris", "is", "nice"], ["B-LOC", "O", "O"]) for _ in range(9)]
     sentences.append((["Paris", "is", "nice"], ["B-PER", "O", "O"]))
-    classes = errors.tag_classes(sentences)
+    classes = likely_errors.tag_classes(sentences)
     unsure = np.full((3, len(classes)), 1 / len(classes))  # a model that knows nothing
-    ranking = errors.rank(sentences, [unsure] * 10, consistency=errors.consistency(sentences))
-    assert (ranking.issues[0].sentence, ranking.issues[0].token) == (9, 0)
-    assert ranking.issues[0].suggested == "B-LOC"
-    assert errors.rank(sentences, [unsure] * 10).issues == []  # without it: all ties
+    ranking = likely_errors.rank(sentences, [unsure] * 10)
+    assert [(x.sentence, x.token, x.suggested) for x in ranking.issues] == [(9, 0, "B-LOC")]
+    assert likely_errors.rank(sentences, [unsure] * 10, weight=0).issues == []  # without it: ties
+
+
+def test_an_entity_left_untagged_where_it_is_tagged_elsewhere_ranks_first():
+    sentences = [(["Paris", "is", "nice"], ["B-LOC", "O", "O"]) for _ in range(9)]
+    sentences.append((["Paris", "is", "nice"], ["O", "O", "O"]))
+    classes = likely_errors.tag_classes(sentences)
+    unsure = np.full((3, len(classes)), 1 / len(classes))
+    issue = likely_errors.rank(sentences, [unsure] * 10).issues[0]
+    assert (issue.sentence, issue.token, issue.given, issue.kind) == (9, 0, "O", "missing")

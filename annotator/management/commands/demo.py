@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from annotator import services
 from annotator.models import Membership, Project
+from annotator.services import assignment, corpus
 
 SAMPLE = Path(__file__).resolve().parents[2] / "demo" / "rnn-wikipedia.conll"
 PROJECT = "Demo: RNN (Wikipedia)"
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         project = Project.objects.filter(name=PROJECT).first()
         if project is None:
             with SAMPLE.open("rb") as sample:
-                summary = services.import_conll(project_name=PROJECT, files=[(SAMPLE.name, sample)])
+                summary = corpus.import_conll(project_name=PROJECT, files=[(SAMPLE.name, sample)])
             project = summary.project
             self.stdout.write(
                 f"Imported {SAMPLE.name} into {PROJECT!r}: {summary.sentences} sentences, "
@@ -51,7 +51,7 @@ class Command(BaseCommand):
             project.task_size = 50
             project.save(update_fields=["annotators_per_document", "task_size"])
             manager = User.objects.get(username="manager")
-            tasks, _ = services.auto_assign(
+            tasks, _ = assignment.auto_assign(
                 manager=manager, project=project, documents=list(project.documents.all())
             )
             self.stdout.write(f"Assigned {len(tasks)} tasks to alice and bob (k=2).")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotator.management.commands._jobs import project_named, run_here
+from annotator.management.commands._jobs import document_ids, project_named, run_here
 from annotator.models import TaggerModel
 
 
@@ -23,10 +23,6 @@ class Command(BaseCommand):
         model = models.order_by("-version").first()
         if model is None:
             raise CommandError(f"no model named {options['model']!r} in the project")
-        ids = None
-        if options["documents"]:
-            ids = list(
-                project.documents.filter(name__in=options["documents"]).values_list("pk", flat=True)
-            )
-        job = run_here("preannotate", project, {"model": model.pk, "documents": ids})
+        data = {"model": model.pk, "documents": document_ids(project, options["documents"])}
+        job = run_here("preannotate", project, data)
         self.stdout.write(job.result["layer"])

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
-from annotator.management.commands._jobs import project_named, run_here
+from annotator.management.commands._jobs import document_ids, project_named, run_here
 
 
 class Command(BaseCommand):
@@ -18,20 +18,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         project = project_named(options["project"])
-        ids = None
-        if options["documents"]:
-            ids = list(
-                project.documents.filter(name__in=options["documents"]).values_list("pk", flat=True)
-            )
-            if len(ids) != len(set(options["documents"])):
-                raise CommandError("some of those documents are not in the project")
-        params = {
+        data = {
             "layer": options["layer"],
             "name": options["name"],
-            "documents": ids,
+            "documents": document_ids(project, options["documents"]),
             "iterations": options["iterations"],
         }
-        job = run_here("train-crf", project, params)
+        job = run_here("train-crf", project, data)
         micro = job.result["evaluation"]["micro"]
         self.stdout.write(f"Trained {job.result['name']}: held-out F1 {micro['f1']:.3f}")
         for label, row in job.result["evaluation"].items():

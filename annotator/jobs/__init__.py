@@ -1,0 +1,1 @@
+"""Job kinds: one module per kind with its parameter form and runner, listed in registry.py."""

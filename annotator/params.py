@@ -1,0 +1,85 @@
+"""The one parameter form of a kind (a job's parameters, a model's settings), read alike by the
+page, the API and the commands.
+
+A form is a DRF serializer: its fields hold the shape, defaults and limits; its `fit` checks
+what only the project can say (ids of its documents, its labels, the site's model servers).
+The API answers a refused shape with a 400 and a misfit with a 422; a page shows either as a
+message, a command as its error. Pages read their forms leniently (`Clamped` fields are kept in
+range and a value that is not a number takes the default), as their inputs carry the limits.
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from annotator.models import Project
+
+ID = {"min_value": 1, "max_value": 2**63 - 1}
+
+
+class NotInProject(Exception):
+    """Parameters of the right shape that the project cannot satisfy: {field: [messages]}."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class BadParams(Exception):
+    """The errors per field; `shape` when the form refused them, otherwise a misfit."""
+
+    def __init__(self, errors: dict, *, shape: bool):
+        super().__init__(errors)
+        self.errors, self.shape = errors, shape
+
+    def __str__(self) -> str:
+        return "; ".join(
+            f"{field}: {' '.join(str(m) for m in messages)}"
+            for field, messages in self.errors.items()
+        )
+
+
+class Form(serializers.Serializer):
+    """Base of a kind's form; `fit` checks `documents` (when the form has it)."""
+
+    def fit(self, project: Project, params: dict) -> dict:
+        """The parameters, once they fit the project; NotInProject otherwise."""
+        documents = params.get("documents")
+        if documents:
+            found = set(project.documents.filter(pk__in=documents).values_list("pk", flat=True))
+            unknown = sorted(set(documents) - found)
+            if unknown:
+                raise NotInProject({"documents": [f"Not documents of this project: {unknown}."]})
+        return params
+
+
+class Clamped(serializers.IntegerField):
+    """A whole number within [min_value, max_value], with a default; read leniently by pages."""
+
+    def to_internal_value(self, data):
+        if not self.context.get("lenient"):
+            return super().to_internal_value(data)
+        try:
+            number = int(data)
+        except (TypeError, ValueError):
+            return self.default
+        return min(self.max_value, max(self.min_value, number))
+
+
+def documents_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.IntegerField(**ID),
+        default=list,
+        help_text="Document ids; none: all.",
+    )
+
+
+def parse(form_class: type[Form], data, *, project: Project, lenient: bool = False) -> dict:
+    """Validated parameters from a page's POST, an API body or a command's options."""
+    form = form_class(data=data, context={"lenient": lenient, "project": project})
+    if not form.is_valid():
+        raise BadParams(dict(form.errors), shape=True)
+    try:
+        return form.fit(project, dict(form.validated_data))
+    except NotInProject as error:
+        raise BadParams(error.errors, shape=False) from error
