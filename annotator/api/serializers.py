@@ -535,19 +535,21 @@ class JobStartSerializer(serializers.Serializer):
         return name
 
 
+def named(component: str, form: type, *bases: type | None, **fields) -> type:
+    """A kind's form under the schema component name `component` (every kind's form is called
+    Params or Settings in its own module)."""
+    attributes = {"__module__": __name__, "__doc__": form.__doc__, **fields}
+    return type(f"{component}Serializer", (*filter(None, bases), form), attributes)
+
+
 def per_kind(component: str, forms: dict, base: type | None = None) -> PolymorphicProxySerializer:
     """The schema of a body whose fields depend on its `kind`: each kind's form (with `base`'s
     fields), its `kind` fixed."""
     schemas = {}
     for name, form in forms.items():
         title = "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
-        fields = {
-            "kind": serializers.ChoiceField(choices=[name]),
-            "__module__": __name__,
-            "__doc__": form.__doc__,
-        }
-        bases = (base, form) if base else (form,)
-        schemas[name] = type(f"{title}{component}Serializer", bases, fields)
+        kind = {"kind": serializers.ChoiceField(choices=[name])}
+        schemas[name] = named(f"{title}{component}", form, base, **kind)
     return PolymorphicProxySerializer(
         component_name=component, serializers=schemas, resource_type_field_name="kind"
     )
