@@ -11,6 +11,7 @@ range and a value that is not a number takes the default), as their inputs carry
 from __future__ import annotations
 
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from annotator.models import Project
 
@@ -64,6 +65,16 @@ class Clamped(serializers.IntegerField):
         except (TypeError, ValueError):
             return self.default
         return min(self.max_value, max(self.min_value, number))
+
+
+class Checkbox(serializers.BooleanField):
+    """A yes/no with a default for a JSON body; a page's form sends it only when ticked, so
+    there absent means no (DRF would take the default)."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and self.field_name not in dictionary:
+            return False
+        return super().get_value(dictionary)
 
 
 def documents_field() -> serializers.ListField:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from html import escape  # what django.utils.html.escape calls, without its lazy-string wrapper
 
 from django.db.models import F, OuterRef, Q, Subquery
 from django.http import Http404
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from annotator.models import Document, Project, SentenceTags, SuggestionFeedback, TagLayer, Task

@@ -5,12 +5,15 @@ imported with `corpus.import_conll` (untimed); WORKERS `celery worker --pool=sol
 processes; one likely-errors job (5 folds, 50 iterations, each fold a task of its own) queued
 with `jobs.start_job`, timed from the queueing to the row's `finished_at`. The job's live
 progress (what the page shows) is read every 0.25 s: the longest time it stood still is
-reported, from the first move to the end.
+reported, from the first move to the end. The workers' CPU time (user + system, read when
+they have exited) says what the job cost whatever else loads the machine; folds per worker, from
+their logs, whether both shared the work.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -67,6 +70,7 @@ def run(count: int) -> dict:
     target = project()
     tokens = sum(d.token_count for d in target.documents.all())
     WorkerHeartbeat.objects.all().delete()
+    before = _children_cpu()
     workers = start_workers(count)
     try:
         deadline = time.monotonic() + 60
@@ -86,18 +90,22 @@ def run(count: int) -> dict:
             time.sleep(0.25)
     finally:
         stop(workers)
+    cpu = _children_cpu() - before
     job.refresh_from_db()
     if job.state != Job.State.DONE:
         return {"error": f"job {job.state}: {job.error or 'timed out'}"}
     finished = job.finished_at.timestamp()
     gaps = [b - a for a, b in zip(moves, [*moves[1:], finished], strict=True)]
-    ran = [
-        n for n in range(count)
-        if "run_likely_errors_fold" in (VAR / f"bench-finder-worker-{n}.log").read_text()
-    ]  # fmt: skip
+    logs = [(VAR / f"bench-finder-worker-{n}.log").read_text() for n in range(count)]
+    folds = [
+        sum("run_likely_errors_fold[" in line and "succeeded" in line for line in log.splitlines())
+        for log in logs
+    ]
     return {
         "workers": count,
-        "workers_that_ran_folds": len(ran),
+        "workers_that_ran_folds": sum(1 for n in folds if n),
+        "folds_per_worker": folds,
+        "workers_cpu_s": round(cpu, 1),
         "tokens": tokens,
         "sentences": job.result["sentences"],
         "seconds": round(finished - queued, 1),
@@ -106,6 +114,11 @@ def run(count: int) -> dict:
         "progress_updates": len(moves),
         "disagreements": job.result["disagreements"],
     }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:

@@ -78,6 +78,9 @@ def measure_page() -> dict:
         document = summary.project.documents.get()
         return reverse("annotator-document-detail", kwargs={"pk": document.pk})
 
+    from django.core.management import call_command
+
+    call_command("collectstatic", "--noinput", verbosity=0)  # DEBUG=0: the manifest's names
     url, small_url, short_url = import_one(PAGE), import_one(SMALL), import_one(SHORT)
     get_user_model().objects.create_superuser("bench", "bench@example.com", PASSWORD)
     client = Client()

@@ -137,12 +137,22 @@ def finder_tables(finder: dict) -> list[str]:
             timing.append([f"{count} worker(s)", "", out["error"], "error"])
             continue
         target = f"≤ {FINDER_S} s" if count == 2 else "—"
+        shared = out.get("folds_per_worker")
+        shared = f"folds per worker {'+'.join(map(str, shared))}" if shared else (
+            f"{out['workers_that_ran_folds']} ran folds")  # fmt: skip
+        cpu = f" (workers' CPU {out['workers_cpu_s']:.0f} s)" if "workers_cpu_s" in out else ""
         timing.append([
             f"Likely-errors job, {out['tokens']:,} tokens, {count} worker process(es) "
-            f"({out['workers_that_ran_folds']} ran folds)", target,
-            f"{out['seconds']:.0f} s; progress first moved after {out['first_progress_s']} s, "
+            f"({shared})", target,
+            f"{out['seconds']:.0f} s{cpu}; progress first moved after {out['first_progress_s']} s, "
             f"then stood still at most {out['longest_still_s']} s ({out['progress_updates']} "
             "updates)", verdict(out["seconds"] <= FINDER_S) if count == 2 else "—",
+        ])  # fmt: skip
+    one, two = finder.get("workers_1") or {}, finder.get("workers_2") or {}
+    if "seconds" in one and "seconds" in two:
+        timing.append([
+            "Speed-up of 2 workers over 1 (wall)", "—", f"{one['seconds'] / two['seconds']:.2f}x "
+            "(5 folds on 2 workers: 3 rounds against 5, so 1.67x at best)", "—",
         ])  # fmt: skip
     return [recall, _table(["Measure", "Target", "Measured", "Result"], timing)]
 

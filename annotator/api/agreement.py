@@ -16,12 +16,14 @@ from rest_framework.response import Response
 
 from annotator import access
 from annotator.api import permissions
-from annotator.api.exceptions import invalid, validated
+from annotator.api.exceptions import parsed
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import responses
-from annotator.api.serializers import ID, JobSerializer
-from annotator.models import ADJUDICATION_RULES, AgreementReport, Job
-from annotator.services import adjudication, agreement, jobs
+from annotator.api.serializers import JobSerializer, named
+from annotator.jobs import agreement as agreement_job
+from annotator.jobs import majority_vote as majority_vote_job
+from annotator.models import AgreementReport, Job
+from annotator.services import jobs
 
 TAGS = ["agreement"]
 
@@ -57,17 +59,9 @@ class ReportSerializer(ReportSummarySerializer):
     queue = serializers.DictField(help_text="Sentences and documents, most disagreement first.")
 
 
-class ReportStartSerializer(serializers.Serializer):
-    layers = serializers.ListField(child=serializers.CharField(), min_length=2)
-    gold = serializers.CharField(required=False, allow_blank=True, default="")
-    documents = serializers.ListField(child=serializers.IntegerField(**ID), required=False)
-    finished_only = serializers.BooleanField(default=True)
-
-
-class VoteStartSerializer(serializers.Serializer):
-    documents = serializers.ListField(child=serializers.IntegerField(**ID), required=False)
-    rule = serializers.ChoiceField(choices=ADJUDICATION_RULES, default="majority")
-    finished_only = serializers.BooleanField(default=True)
+def _start(request: Request, project, kind) -> Job:
+    checked = parsed(kind.params, request.data, project)
+    return jobs.start_job(kind=kind.name, user=request.user, project=project, params=checked)
 
 
 def _accepted(job: Job) -> Response:
@@ -89,19 +83,14 @@ def _accepted(job: Job) -> Response:
     methods=["POST"],
     operation_id="projects_agreement_create",
     summary="Compute agreement of the chosen layers (reviewers): a job that writes a report",
-    request=ReportStartSerializer,
+    request=named("ReportStart", agreement_job.Params),
     responses=responses({202: JobSerializer}, 400, 403, 404),
 )
 @api_view(["GET", "POST"])
 def report_list(request: Request, pk: int) -> Response:
     if request.method == "POST":
         who = permissions.project(request, pk, access.REVIEWER)
-        data = validated(ReportStartSerializer, request.data)
-        try:
-            job = agreement.start_report(user=request.user, project=who.project, **data)
-        except agreement.BadChoice as error:
-            raise invalid({"__all__": [str(error)]}) from error
-        return _accepted(job)
+        return _accepted(_start(request, who.project, agreement_job.KIND))
     who = access.report_reader(user=request.user, project_pk=pk)
     reports = who.project.reports.select_related("created_by")
     return paginated(request, reports, ReportSummarySerializer)
@@ -125,18 +114,13 @@ def report_detail(request: Request, pk: int) -> Response:
     tags=TAGS,
     operation_id="projects_majority_vote_create",
     summary="Build gold by vote (reviewers): a job; ties are listed in its result",
-    request=VoteStartSerializer,
+    request=named("VoteStart", majority_vote_job.Params),
     responses=responses({202: JobSerializer}, 400, 403, 404),
 )
 @api_view(["POST"])
 def majority_vote(request: Request, pk: int) -> Response:
     who = permissions.project(request, pk, access.REVIEWER)
-    data = validated(VoteStartSerializer, request.data)
-    try:
-        job = adjudication.start_vote(user=request.user, project=who.project, **data)
-    except agreement.BadChoice as error:
-        raise invalid({"__all__": [str(error)]}) from error
-    return _accepted(job)
+    return _accepted(_start(request, who.project, majority_vote_job.KIND))
 
 
 urlpatterns = [

@@ -15,6 +15,7 @@ from annotator.api.exceptions import Impossible
 from annotator.api.schema import SPACE
 from annotator.forms import SCHEMES
 from annotator.jobs import registry as job_registry
+from annotator.jobs.export import EXPORT_SCHEMES
 from annotator.models import (
     ADJUDICATION_RULES,
     SCHEME_CHOICES,
@@ -30,7 +31,6 @@ from annotator.nlp.formats import registry
 from annotator.services.editing import OPERATIONS
 from annotator.taggers import registry as tagger_registry
 
-EXPORT_SCHEMES = [("keep", "As imported"), *SCHEMES[1:]]
 ID = {"min_value": 1, "max_value": 2**63 - 1}
 NAME = {"max_length": 200}
 MAPPING_PAIR = f"^[^=\\x00]*[^={SPACE}\\x00][^=\\x00]*=[^\\x00]*[^{SPACE}\\x00][^\\x00]*$"
@@ -535,19 +535,21 @@ class JobStartSerializer(serializers.Serializer):
         return name
 
 
+def named(component: str, form: type, *bases: type | None, **fields) -> type:
+    """A kind's form under the schema component name `component` (every kind's form is called
+    Params or Settings in its own module)."""
+    attributes = {"__module__": __name__, "__doc__": form.__doc__, **fields}
+    return type(f"{component}Serializer", (*filter(None, bases), form), attributes)
+
+
 def per_kind(component: str, forms: dict, base: type | None = None) -> PolymorphicProxySerializer:
     """The schema of a body whose fields depend on its `kind`: each kind's form (with `base`'s
     fields), its `kind` fixed."""
     schemas = {}
     for name, form in forms.items():
         title = "".join(part.capitalize() for part in name.replace("-", "_").split("_"))
-        fields = {
-            "kind": serializers.ChoiceField(choices=[name]),
-            "__module__": __name__,
-            "__doc__": form.__doc__,
-        }
-        bases = (base, form) if base else (form,)
-        schemas[name] = type(f"{title}{component}Serializer", bases, fields)
+        kind = {"kind": serializers.ChoiceField(choices=[name])}
+        schemas[name] = named(f"{title}{component}", form, base, **kind)
     return PolymorphicProxySerializer(
         component_name=component, serializers=schemas, resource_type_field_name="kind"
     )

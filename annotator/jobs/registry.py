@@ -5,18 +5,33 @@ and the commands a kind's parameter form. Adding a kind: a module beside this on
 
 from __future__ import annotations
 
-from annotator.jobs import gazetteer, likely_errors, preannotate, train_crf
+from annotator.jobs import (
+    agreement,
+    export,
+    gazetteer,
+    likely_errors,
+    majority_vote,
+    preannotate,
+    train_crf,
+)
 from annotator.jobs.base import JobKind
-from annotator.services import adjudication, agreement, corpus, exports, learning
+from annotator.services import corpus, learning
 
-# Started from the jobs page and the API (and commands) with their `Params`.
-STARTED_HERE = (gazetteer.KIND, preannotate.KIND, train_crf.KIND, likely_errors.KIND)
-# Started by their own pages and services, which check their parameters.
+# Started with their `Params` by the pages (the Jobs page; the agreement, adjudication and
+# project pages for the last three), the jobs API (and their own endpoints) and the commands.
+STARTED_HERE = (
+    gazetteer.KIND,
+    preannotate.KIND,
+    train_crf.KIND,
+    likely_errors.KIND,
+    agreement.KIND,
+    majority_vote.KIND,
+    export.KIND,
+)
+# Started by their own pages and services, which check their parameters (an upload with its
+# files, a retrain when enough is reviewed).
 STARTED_ELSEWHERE = (
     JobKind(name="import", run=corpus.run_import),
-    JobKind(name=exports.KIND, run=exports.run_export),
-    JobKind(name=agreement.KIND, run=agreement.run_agreement),
-    JobKind(name=adjudication.KIND, run=adjudication.run_majority_vote),
     JobKind(name=learning.KIND, run=learning.run_retrain),
 )
 KINDS: dict[str, JobKind] = {kind.name: kind for kind in STARTED_HERE + STARTED_ELSEWHERE}

@@ -266,28 +266,6 @@ def _plain(span: Span) -> list:
     return [span.start, span.end, span.label]
 
 
-def start_vote(
-    *,
-    user,
-    project,
-    documents: list[int] | None = None,
-    rule: str = "majority",
-    finished_only: bool = True,
-):
-    """Queue a build-gold-by-vote job (pages and API alike)."""
-    from annotator.services.agreement import BadChoice, project_documents
-    from annotator.services.jobs import start_job
-
-    if rule not in adjudication.RULES:
-        raise BadChoice(f"unknown rule {rule!r} (majority or all)")
-    params = {
-        "documents": project_documents(project, documents),
-        "rule": rule,
-        "finished_only": finished_only,
-    }
-    return start_job(kind=KIND, user=user, project=project, params=params)
-
-
 def run_majority_vote(job, progress) -> None:
     """Build gold by vote on the chosen documents; ties stay open and are listed."""
     params = job.params

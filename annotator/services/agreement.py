@@ -233,47 +233,5 @@ def run_agreement(job, progress) -> None:
         )
 
 
-class BadChoice(ValueError):
-    """A report or vote asked for layers or documents the project does not have."""
-
-
-def start_report(
-    *,
-    user,
-    project: Project,
-    layers: list[str],
-    gold: str = "",
-    documents: list[int] | None = None,
-    finished_only: bool = True,
-):
-    """Queue an agreement job after checking the choice (pages and API alike)."""
-    names = {c["name"] for c in layer_choices(project)}
-    unknown = sorted(set(layers) - names) + ([gold] if gold and gold not in names else [])
-    if unknown:
-        raise BadChoice(f"no layer named {', '.join(map(repr, unknown))} in this project")
-    layers = list(dict.fromkeys(layers))
-    if len(layers) < 2:
-        raise BadChoice("choose at least two layers to compare")
-    params = {
-        "layers": layers,
-        "gold": gold if gold not in layers else "",
-        "documents": project_documents(project, documents),
-        "finished_only": finished_only,
-    }
-    from annotator.services.jobs import start_job
-
-    return start_job(kind=KIND, user=user, project=project, params=params)
-
-
-def project_documents(project: Project, documents: list[int] | None) -> list[int]:
-    """The chosen documents ([] = all), each checked to be the project's."""
-    chosen = sorted(set(documents or ()))
-    found = set(project.documents.filter(pk__in=chosen).values_list("pk", flat=True))
-    if len(found) != len(chosen):
-        missing = ", ".join(str(d) for d in chosen if d not in found)
-        raise BadChoice(f"no document {missing} in this project")
-    return chosen
-
-
 def documents_by_id(ids) -> dict[int, Document]:
     return {d.pk: d for d in Document.objects.filter(pk__in=set(ids)).only("pk", "name")}

@@ -55,7 +55,7 @@ def test_unknown_layers_are_refused_with_their_names_and_start_nothing(api, team
         format="json",
     )
     assert response.status_code == 422
-    assert "'nobody'" in response.json()["errors"]["non_field_errors"][0]
+    assert "'nobody'" in response.json()["errors"]["layers"][0]
     assert not Job.objects.exists() and queued == []
 
 
