@@ -19,6 +19,7 @@ import time
 
 import django
 from common import ROOT, VAR, emit, shared_samples
+from finder import stop
 
 WIKISER = "wikiser-small/dev.conll"
 TOKENS = 20_000
@@ -105,12 +106,7 @@ def run() -> dict:
             time.sleep(0.2)
         runs = [one_run(project) for _ in range(RUNS)]
     finally:
-        worker.terminate()
-        try:
-            worker.wait(10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop([worker])
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     errors = [r for r in runs if isinstance(r, str)]
     if errors:
