@@ -181,3 +181,11 @@ def test_a_renamed_label_is_renamed_in_the_settings_that_name_it(team):
     )
     model.refresh_from_db()
     assert model.settings["mapping"] == {"ORG": "Renamed", "GPE": "Renamed"}
+
+
+def test_a_model_of_a_kind_no_longer_known_fails_its_job_with_the_reason(team):
+    model = TaggerModel.objects.create(project=team.project, name="old", version=1, kind="gone")
+    job = Job.objects.create(kind="preannotate", project=team.project, params={"model": model.pk})
+    jobs.run_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and job.error == "gone models are not known to this site"
