@@ -36,6 +36,7 @@ from common import (
     PG_NAME,
     PG_SERVER,
     PG_URL,
+    RETRAIN_SQLITE_DB,
     ROOT,
     SQLITE_DB,
     VAR,
@@ -263,7 +264,11 @@ def run_learning() -> dict:
                  "--plot", str(plot))  # fmt: skip
     if "plot" in curve:
         curve["plot"] = report_learning.PLOT  # the repository's path, not this machine's
-    return {"curve": curve}
+    reset_sqlite(RETRAIN_SQLITE_DB)
+    env = dict(django_env(f"sqlite:///{RETRAIN_SQLITE_DB}"), REDIS_URL=JOBS_REDIS_URL,
+               MODEL_ROOT=str(VAR / "models-retrain"))  # fmt: skip
+    job = step("learning: the retrain job on ~20,000 tokens, one worker", "retrain_job.py", env=env)
+    return {"curve": curve, "job": job}
 
 
 def merge(previous: dict, new: dict) -> dict:

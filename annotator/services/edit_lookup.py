@@ -97,10 +97,6 @@ def _statement(vendor: str) -> tuple[str, list[_Loader]]:
     return sql, loaders
 
 
-# Ids past a 64-bit integer match no row (the ORM answers so too, without asking).
-BIGGEST_ID = 2**63 - 1
-
-
 def locked_row(
     user: AbstractBaseUser, document_pk: int, layer_name: str, sentence_id: int
 ) -> tuple[SentenceTags, frozenset[str], list[Task], bool] | None:
@@ -108,8 +104,8 @@ def locked_row(
     transaction), loaded with its sentence and its layer's document and project; the user's
     roles in the project, their tasks in the document (not withdrawn), and whether they have
     undone edits in the layer. None if there is no such row."""
-    if max(document_pk, sentence_id) > BIGGEST_ID:
-        return None  # no such row, and the database driver would refuse the number
+    if not all(-(2**63) <= n < 2**63 for n in (document_pk, sentence_id)):
+        return None  # no row has such an id; the driver would raise rather than find none
     sql, loaders = _statement(connection.vendor)
     params = {"user": user.pk, "document": document_pk, "layer": layer_name,
               "sentence": sentence_id}  # fmt: skip

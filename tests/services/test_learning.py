@@ -3,6 +3,8 @@ suggestions of the sentences not reviewed yet; one such job per project at a tim
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -215,3 +217,26 @@ def test_a_rejected_suggestion_is_not_suggested_again_by_the_next_model(sample, 
     suggested = {(s.start, s.end, s.label) for s in scheme.spans(row.tags, document.scheme)}
     assert (span.start, span.end, span.label) not in suggested
     assert [span.start, span.end] not in [c[:2] for c in row.confidence]
+
+
+def test_the_project_queue_lists_unreviewed_sentences_least_confident_first(sample, member) -> None:
+    review(sample, member, range(20))
+    run(learning.request_retrain(project=sample, user=member))
+    client = Client()
+    client.force_login(member)
+
+    page = client.get(reverse("annotator-project-uncertainty", args=[sample.pk]))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    shown = [float(p) for p in re.findall(r'<td class="certainty">([0-9.]+)</td>', html)]
+    listed = [int(i) for i in re.findall(r'<tr id="uncertain-(\d+)">', html)]
+    assert shown == sorted(shown) and len(shown) == len(listed) > 0
+    reviewed = set(
+        SentenceTags.objects.filter(layer__name=GOLD, reviewed=True).values_list(
+            "sentence_id", flat=True
+        )
+    )
+    assert not reviewed & set(listed)  # reviewed sentences are not in the queue
+    document = sample.documents.get()
+    assert f"/documents/{document.pk}/?layer=gold&amp;order=uncertain" in html

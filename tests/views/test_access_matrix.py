@@ -435,6 +435,7 @@ ROUTES = [
     Route("my-tasks", "GET", p("annotator-my-tasks"), ANNOTATING),
     Route("start-next", "POST", p("annotator-start-next"), ANNOTATING, ok=(302,)),
     Route("queue", "GET", p("annotator-queue"), REVIEWERS),
+    Route("project-uncertainty", "GET", p("annotator-project-uncertainty"), REVIEWERS),
     Route("dashboard", "GET", p("annotator-dashboard"), MANAGERS),
     Route("assign", "GET", p("annotator-assign"), MANAGERS),
     Route(
