@@ -69,6 +69,13 @@ def isolated_cache(settings, tmp_path):
 
 
 @pytest.fixture
+def loopback_model_servers(settings):
+    """The administrator allows model servers on loopback (tests/services/test_remote.py tests
+    the list), unless a test says otherwise."""
+    settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
+
+
+@pytest.fixture
 def member(django_user_model):
     return django_user_model.objects.create_user("mia", password="member-pass-123")
 
