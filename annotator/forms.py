@@ -112,6 +112,10 @@ class ProjectSettingsForm(forms.ModelForm):
         # Optional in a post: forms that predate the setting keep the project's value.
         self.fields["retrain_every"].required = False
         self.fields["retrain_every"].min_value = 1
+        self.fields["retrain_every"].help_text = (
+            "Retrain the suggestion model after this many newly reviewed sentences (sooner at "
+            "the start: after 10, 20, 40, ... reviewed, until the gap reaches this number)."
+        )
         self.fields["labels_text"].initial = "\n".join(self.instance.labels)
         self.fields["annotators_per_document"].min_value = 1
 

@@ -9,7 +9,15 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.http import Http404
 from django.utils.safestring import SafeString, mark_safe
 
-from annotator.models import Document, Project, SentenceTags, SuggestionFeedback, TagLayer, Task
+from annotator.models import (
+    GOLD,
+    Document,
+    Project,
+    SentenceTags,
+    SuggestionFeedback,
+    TagLayer,
+    Task,
+)
 from annotator.nlp import palette as label_palette
 from annotator.nlp import scheme
 from annotator.nlp import suggestions as nlp_suggestions
@@ -249,6 +257,41 @@ def uncertainty_queue(
         view["probability"] = row["model_probability"]
         views.append(view)
     return views
+
+
+def project_uncertainty_queue(project: Project, source_name: str, limit: int) -> list[dict]:
+    """Across the project, the sentences not reviewed in gold, lowest sequence probability of
+    their row in model layer `source_name` first (sentences it gave no score are left out), with
+    their document; one query."""
+    reviewed = SentenceTags.objects.filter(
+        layer__document__project=project, layer__name=GOLD, reviewed=True
+    ).values("sentence_id")
+    rows = (
+        SentenceTags.objects.filter(
+            layer__document__project=project, layer__name=source_name, probability__isnull=False
+        )
+        .exclude(sentence_id__in=reviewed)
+        .order_by("probability", "layer__document__position", "sentence__position")
+        .values(
+            "sentence_id",
+            "probability",
+            "sentence__position",
+            "sentence__tokens",
+            "layer__document_id",
+            "layer__document__name",
+        )[:limit]
+    )
+    return [
+        {
+            "sentence_id": row["sentence_id"],
+            "probability": row["probability"],
+            "position": row["sentence__position"],
+            "text": " ".join(row["sentence__tokens"]),
+            "document_id": row["layer__document_id"],
+            "document_name": row["layer__document__name"],
+        }
+        for row in rows
+    ]
 
 
 def one_sentence(

@@ -16,6 +16,7 @@ from annotator.views import (
     search,
     tasks,
     tokens,
+    uncertainty,
 )
 
 # Errors say why, and under /api/ they are JSON like every API answer (annotator/refusals.py).
@@ -47,6 +48,11 @@ urlpatterns = [
     path("projects/<int:pk>/tasks/", tasks.my_tasks, name="annotator-my-tasks"),
     path("projects/<int:pk>/tasks/next/", tasks.start_next, name="annotator-start-next"),
     path("projects/<int:pk>/queue/", tasks.review_queue, name="annotator-queue"),
+    path(
+        "projects/<int:pk>/uncertain/",
+        uncertainty.project_uncertainty,
+        name="annotator-project-uncertainty",
+    ),
     path("projects/<int:pk>/dashboard/", tasks.dashboard, name="annotator-dashboard"),
     path("projects/<int:pk>/assign/", tasks.assign, name="annotator-assign"),
     path("projects/<int:pk>/members/", tasks.members, name="annotator-members"),

@@ -44,6 +44,7 @@ ASSIGN_PG_URL = f"{PG_SERVER}/{ASSIGN_PG_NAME}"
 # Jobs through a real Celery worker: a fresh SQLite file and a flushed Redis database each run.
 JOBS_SQLITE_DB = VAR / "bench-jobs.sqlite3"
 JOBS_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+RETRAIN_SQLITE_DB = VAR / "bench-retrain.sqlite3"  # the retrain job's 20,000-token project
 
 
 def shared_samples() -> Path:

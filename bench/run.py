@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 import report
 import report_crf
+import report_learning
 from common import (
     ASSIGN_PG_NAME,
     ASSIGN_PG_URL,
@@ -35,6 +36,7 @@ from common import (
     PG_NAME,
     PG_SERVER,
     PG_URL,
+    RETRAIN_SQLITE_DB,
     ROOT,
     SQLITE_DB,
     VAR,
@@ -53,7 +55,7 @@ API_PACE = os.environ.get("BENCH_API_PACE", "0.5")  # seconds between a paced cl
 HTTP_SECONDS = os.environ.get("BENCH_HTTP_SECONDS", "20")  # eight clients, ours then the floor
 STEPS = (
     "floor", "import", "export", "page", "paint", "search", "edits", "load", "api", "http",
-    "assign", "models", "finder", "agreement",
+    "assign", "models", "finder", "agreement", "learning",
 )  # fmt: skip
 ONLY = {name.strip() for name in os.environ.get("BENCH_ONLY", "").split(",") if name.strip()}
 
@@ -253,6 +255,22 @@ def run_finder() -> dict:
     return out
 
 
+def run_learning() -> dict:
+    """The simulated reviewer on three shared corpora (its plot beside BENCHMARKS.md)."""
+    if not shared_samples().is_dir():
+        return {"curve": {"error": f"no shared samples at {shared_samples()}"}}
+    plot = ROOT / report_learning.PLOT
+    curve = step("learning: the simulated reviewer on three corpora", "learning_curve.py",
+                 "--plot", str(plot))  # fmt: skip
+    if "plot" in curve:
+        curve["plot"] = report_learning.PLOT  # the repository's path, not this machine's
+    reset_sqlite(RETRAIN_SQLITE_DB)
+    env = dict(django_env(f"sqlite:///{RETRAIN_SQLITE_DB}"), REDIS_URL=JOBS_REDIS_URL,
+               MODEL_ROOT=str(VAR / "models-retrain"))  # fmt: skip
+    job = step("learning: the retrain job on ~20,000 tokens, one worker", "retrain_job.py", env=env)
+    return {"curve": curve, "job": job}
+
+
 def merge(previous: dict, new: dict) -> dict:
     """A partial run's results over the previous run's, step by step."""
     merged = dict(previous)
@@ -297,6 +315,8 @@ def main() -> int:
         results["models"] = run_models()
     if wanted("finder"):
         results["finder"] = run_finder()
+    if wanted("learning"):
+        results["learning"] = run_learning()
     if wanted("agreement"):
         results["agreement_math"] = step("agreement measures alone, 3 x 1M tokens", "agreement.py")
     try:
@@ -332,9 +352,9 @@ def main() -> int:
         results["full_run_at"] = info["Run at"]
     results["info"] = info
     path.write_text(json.dumps(results, indent=2))
-    if ONLY and not had_previous and {"models", "finder"} >= ONLY:
+    if ONLY and not had_previous and {"models", "finder", "learning"} >= ONLY:
         # No earlier results to merge with: rewriting the main section would blank its tables.
-        print("bench: no earlier results.json; only the models section is rewritten")
+        print("bench: no earlier results.json; only the models and learning sections are rewritten")
     else:
         section = report.render(results, info)
         print(section)
@@ -343,6 +363,10 @@ def main() -> int:
         section = report_crf.render(results, info)
         print(section)
         report.write(ROOT / "BENCHMARKS.md", section, report_crf.START, report_crf.END)
+    if "learning" in results:
+        section = report_learning.render(results, info)
+        print(section)
+        report.write(ROOT / "BENCHMARKS.md", section, report_learning.START, report_learning.END)
     print("bench: wrote BENCHMARKS.md", flush=True)
     return 1 if failed else 0
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -50,6 +51,28 @@ def import_files(project_name: str, *paths: Path):
 def fast_password_hashing(settings):
     """Users are created in most tests; the production hasher is slow on purpose."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def isolated_cache(settings, tmp_path):
+    """Job progress, cancel flags and throttle counts in a cache of this test only, so that
+    neither another test nor a job of the same id in an earlier test database is seen."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{tmp_path.name}",
+        }
+    }
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def loopback_model_servers(settings):
+    """The administrator allows model servers on loopback (tests/services/test_remote.py tests
+    the list), unless a test says otherwise."""
+    settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
 
 
 @pytest.fixture

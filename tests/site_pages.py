@@ -58,6 +58,7 @@ def site_pages(corpus: Corpus, report: AgreementReport) -> list[Page]:
         Page("settings", manager, p("annotator-settings")),
         Page("likely errors", manager, p("annotator-likely-errors")),
         Page("review queue", reviewer, p("annotator-queue")),
+        Page("review by uncertainty", reviewer, p("annotator-project-uncertainty")),
         Page("agreement", reviewer, p("annotator-agreement")),
         Page(
             "agreement cell",

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 
 from annotator import access
 from annotator.api import permissions
-from annotator.api.exceptions import Conflict, invalid, validated_query
+from annotator.api.exceptions import Conflict, invalid, parsed_query, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import InvalidInputSerializer, responses
 from annotator.api.serializers import (
@@ -37,6 +37,7 @@ from annotator.api.serializers import (
 )
 from annotator.downloads import download, export_name
 from annotator.forms import UploadForm
+from annotator.jobs import export as export_job
 from annotator.models import Document, Project, SentenceTags, TagLayer
 from annotator.nlp import conll, scheme
 from annotator.nlp.formats import registry
@@ -387,7 +388,7 @@ def document_export(request: Request, pk: int) -> StreamingHttpResponse:
     operation_id="projects_export_retrieve",
     summary="Download every document of the project as one file of a format (managers)",
     description=DOWNLOAD + " Every document needs the layer named. " + TOO_LARGE,
-    parameters=[FormatExportQuerySerializer],
+    parameters=[export_job.Params],
     responses=responses(FORMAT_FILES, 400, 403, 404, 409),
 )
 @extend_schema(
@@ -397,7 +398,7 @@ def document_export(request: Request, pk: int) -> StreamingHttpResponse:
     summary="Start an export job for the whole project (managers); poll it, then download",
     description="The same parameters as the download. When the job is done, "
     "/api/v1/jobs/{id}/download/ gives the file; its size and SHA-256 are in the job's result.",
-    parameters=[FormatExportQuerySerializer],
+    parameters=[export_job.Params],
     request=None,
     responses=responses({202: JobSerializer}, 400, 403, 404),
 )
@@ -405,11 +406,8 @@ def document_export(request: Request, pk: int) -> StreamingHttpResponse:
 @any_accept
 def project_export(request: Request, pk: int) -> StreamingHttpResponse | Response:
     project = permissions.project(request, pk, access.MANAGER).project
-    query = validated_query(FormatExportQuerySerializer, request.query_params)
-    layer = query.get("layer")
-    if layer and project.documents.exclude(layers__name=layer).exists():
-        raise invalid({"layer": [f"Not every document has a layer named {layer!r}."]})
-    file_format = registry.get(query.get("format") or "conll")
+    query = parsed_query(export_job.Params, request.query_params, project)
+    layer, file_format = query["layer"], registry.get(query["format"])
     if request.method == "POST":
         job = exports.start_export_job(
             user=request.user,

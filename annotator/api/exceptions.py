@@ -139,6 +139,14 @@ def validated_query(serializer_class, query: QueryDict) -> dict:
     return serializer.validated_data
 
 
+def parsed_query(form_class, query: QueryDict, project) -> dict:
+    """A kind's parameters from a query string, held to it like `validated_query`."""
+    errors = strict.query_errors(form_class(data=query), query)
+    if errors:
+        raise exceptions.ValidationError(errors)
+    return parsed(form_class, query, project)
+
+
 def parsed(form_class, data, project) -> dict:
     """A kind's parameters (annotator/params.py) from a request body: held to the schema's
     types like `validated`; the form's refusal is a 400, a misfit with the project a 422."""

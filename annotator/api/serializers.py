@@ -15,6 +15,7 @@ from annotator.api.exceptions import Impossible
 from annotator.api.schema import SPACE
 from annotator.forms import SCHEMES
 from annotator.jobs import registry as job_registry
+from annotator.jobs.export import EXPORT_SCHEMES
 from annotator.models import (
     ADJUDICATION_RULES,
     SCHEME_CHOICES,
@@ -30,7 +31,6 @@ from annotator.nlp.formats import registry
 from annotator.services.editing import OPERATIONS
 from annotator.taggers import registry as tagger_registry
 
-EXPORT_SCHEMES = [("keep", "As imported"), *SCHEMES[1:]]
 ID = {"min_value": 1, "max_value": 2**63 - 1}
 NAME = {"max_length": 200}
 MAPPING_PAIR = f"^[^=\\x00]*[^={SPACE}\\x00][^=\\x00]*=[^\\x00]*[^{SPACE}\\x00][^\\x00]*$"

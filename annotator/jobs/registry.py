@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from annotator.jobs import (
     agreement,
+    export,
     gazetteer,
     likely_errors,
     majority_vote,
@@ -14,10 +15,10 @@ from annotator.jobs import (
     train_crf,
 )
 from annotator.jobs.base import JobKind
-from annotator.services import corpus, exports, learning
+from annotator.services import corpus, learning
 
-# Started with their `Params` by the pages (the Jobs page; the agreement and adjudication pages
-# for the last two), the jobs API (and their own endpoints) and the commands.
+# Started with their `Params` by the pages (the Jobs page; the agreement, adjudication and
+# project pages for the last three), the jobs API (and their own endpoints) and the commands.
 STARTED_HERE = (
     gazetteer.KIND,
     preannotate.KIND,
@@ -25,12 +26,12 @@ STARTED_HERE = (
     likely_errors.KIND,
     agreement.KIND,
     majority_vote.KIND,
+    export.KIND,
 )
-# Started by their own pages and services, which check their parameters (an upload, an export
-# with its format, a retrain when enough is reviewed).
+# Started by their own pages and services, which check their parameters (an upload with its
+# files, a retrain when enough is reviewed).
 STARTED_ELSEWHERE = (
     JobKind(name="import", run=corpus.run_import),
-    JobKind(name=exports.KIND, run=exports.run_export),
     JobKind(name=learning.KIND, run=learning.run_retrain),
 )
 KINDS: dict[str, JobKind] = {kind.name: kind for kind in STARTED_HERE + STARTED_ELSEWHERE}

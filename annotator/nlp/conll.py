@@ -329,8 +329,10 @@ class _Parser:
                     text, ending = text[:-1], "\r\n"
                 else:
                     ending = "\n"
-                # The usual token line is handled inline: it is most of every file.
-                if sentence is not None and ending == newline and text[:1] != "#":
+                # The usual token line is handled inline: it is most of every file. So is the
+                # first of a sentence once the file's shape is known (`_line` would open it the
+                # same way).
+                if newline and ending == newline and text[:1] != "#":
                     cols = text.split(delimiter)
                     if (
                         len(cols) == columns
@@ -339,6 +341,11 @@ class _Parser:
                         and text[-1] not in " \t"
                         and (tabs or ("" not in cols and "\t" not in text))
                     ):
+                        if sentence is None:
+                            sentence = self._open(number)
+                            add_token, add_tag = sentence.tokens.append, sentence.tags.append
+                            extras = sentence.extras
+                            add_extras = extras.append if extras is not None else None
                         add_token(cols[0])
                         add_tag(cols[index])
                         if add_extras is not None:
@@ -380,9 +387,7 @@ class _Parser:
                 if self.documents == 0:
                     self.documents = 1
                     yield DocumentStart(state.name, state.format)
-                extras = [] if state.format.columns > 2 else None
-                self.sentence = Sentence([], [], extras, "".join(self.pending), None, number)
-                self.pending = []
+                self._open(number)
             self._add(self.sentence, cols, shape, number)
             return
         yield from self._close_sentence()
@@ -393,6 +398,13 @@ class _Parser:
             self.doc_sentences = 0
             yield DocumentStart(f"{state.name} #{self.documents}", _copy_format(state.format))
         self.pending.append(text + ending)
+
+    def _open(self, number: int) -> Sentence:
+        """A new sentence starting at line `number`, after the lines pending before it."""
+        extras = [] if self.state.format.columns > 2 else None
+        self.sentence = Sentence([], [], extras, "".join(self.pending), None, number)
+        self.pending = []
+        return self.sentence
 
     def _close_sentence(self) -> Iterator[Sentence]:
         if self.sentence is not None:

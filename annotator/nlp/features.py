@@ -23,12 +23,14 @@ def shape(word: str) -> str:
 
 
 def _word(word: str, prefix: str) -> dict[str, object]:
-    return {
-        f"{prefix}lower": word.lower(),
-        f"{prefix}shape": shape(word),
-        f"{prefix}title": word.istitle(),
-        f"{prefix}upper": word.isupper(),
-    }
+    # Booleans only when true: a feature of value 0 adds nothing to a score, yet crfsuite keeps
+    # it as an attribute of the token and every training iteration pays for it.
+    found: dict[str, object] = {f"{prefix}lower": word.lower(), f"{prefix}shape": shape(word)}
+    if word.istitle():
+        found[f"{prefix}title"] = True
+    if word.isupper():
+        found[f"{prefix}upper"] = True
+    return found
 
 
 def token_features(tokens: Sequence[str]) -> list[dict]:
@@ -41,7 +43,8 @@ def token_features(tokens: Sequence[str]) -> list[dict]:
         for n in (1, 2, 3):
             f[f"prefix{n}"] = lower[:n]
             f[f"suffix{n}"] = lower[-n:]
-        f["digit"] = any(c.isdigit() for c in word)
+        if any(c.isdigit() for c in word):
+            f["digit"] = True
         f["length"] = min(len(word), 12)
         for offset in (-2, -1, 1, 2):
             j = i + offset

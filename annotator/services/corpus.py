@@ -242,52 +242,49 @@ class _DocumentWriter:
         ids = bulk.reserve_ids(Sentence, len(self.buffer))
         sentences, tag_rows = [], []
         document_id, layer_id, index = self.document.pk, self.layer.pk, self.index
-        tags_seen = self.tags_seen
+        tags_seen, flagged_with = self.tags_seen, self.flagged_with
+        # Locals, not attributes or module lookups, in the loop: it runs once per sentence.
+        dump, strings, flags = bulk.dump_json, bulk.dump_strings, scheme.invalid_positions
+        position, tokens = self.count, self.tokens
         for sentence_id, (item, scheme_name) in zip(ids, self.buffer, strict=True):
-            position = self.count
-            self.count += 1
-            self.tokens += len(item.tokens)
+            words, tags = item.tokens, item.tags
+            tokens += len(words)
             # One casefold call per sentence: much cheaper than one per token.
-            for token in set("\0".join(item.tokens).casefold().split("\0")):
+            for token in set("\0".join(words).casefold().split("\0")):
                 index[token].append(position)
-            tags_seen.update(item.tags)
+            tags_seen.update(tags)
+            source = getattr(item, "source", None)
             sentences.append(
                 (
                     sentence_id,
                     document_id,
                     position,
-                    bulk.dump_json(item.tokens),
-                    bulk.dump_json(item.extras),
+                    strings(words),
+                    None if item.extras is None else dump(item.extras),
                     item.before,
-                    bulk.dump_json(item.formats),
+                    None if item.formats is None else dump(item.formats),
                     item.line,
-                    bulk.dump_json(getattr(item, "source", None)),
+                    None if source is None else dump(source),
                 )
             )
-            all_outside = item.tags.count("O") == len(item.tags)
-            invalid = (
-                None if all_outside else scheme.invalid_positions(item.tags, scheme_name) or None
-            )
+            position += 1
+            all_outside = tags.count("O") == len(tags)
+            invalid = None if all_outside else flags(tags, scheme_name) or None
             if invalid:
                 self.invalid += len(invalid)
                 self._warn(item, invalid)
             tag_rows.append(
-                (
-                    layer_id,
-                    sentence_id,
-                    bulk.dump_json(item.tags),
-                    bulk.dump_json(invalid),
-                    1,
-                    False,
-                )
-            )
-            self.flagged_with.add(scheme_name)
+                (layer_id, sentence_id, strings(tags), None if invalid is None else dump(invalid),
+                 1, False)
+            )  # fmt: skip
+            flagged_with.add(scheme_name)
             layers = getattr(item, "layers", None)
             if layers is not None or self.annotator_layers:
-                self.sentence_sizes.append((sentence_id, len(item.tokens)))
+                self.sentence_sizes.append((sentence_id, len(words)))
                 self.imported_spans = self.imported_spans or not all_outside
             if layers:
                 self._annotator_rows(sentence_id, layers, tag_rows)
+        self.count, self.tokens = position, tokens
         bulk.insert_rows(Sentence, SENTENCE_FIELDS, sentences)
         bulk.insert_rows(SentenceTags, TAG_FIELDS, tag_rows)
         self.buffer = []

@@ -104,6 +104,8 @@ def locked_row(
     transaction), loaded with its sentence and its layer's document and project; the user's
     roles in the project, their tasks in the document (not withdrawn), and whether they have
     undone edits in the layer. None if there is no such row."""
+    if not all(-(2**63) <= n < 2**63 for n in (document_pk, sentence_id)):
+        return None  # no row has such an id; the driver would raise rather than find none
     sql, loaders = _statement(connection.vendor)
     params = {"user": user.pk, "document": document_pk, "layer": layer_name,
               "sentence": sentence_id}  # fmt: skip

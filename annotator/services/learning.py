@@ -1,6 +1,14 @@
-"""Retrain as you go: after every N newly reviewed gold sentences (Project.retrain_every), a job
-trains a CRF on the reviewed gold sentences and refreshes the suggestions of the unreviewed ones
-in one model layer per document, LIVE_LAYER, which the review page outlines.
+"""Retrain as you go: after 10, 20, 40, ... newly reviewed gold sentences, then every N
+(Project.retrain_every; `nlp.retraining.next_retrain`), a job trains a CRF on the reviewed gold
+sentences and refreshes the suggestions of the unreviewed ones in one model layer per document,
+LIVE_LAYER, which the review page outlines. Spans a reviewer rejected on a sentence are left out
+of its refreshed suggestions.
+
+Rejections and training: the model learns from reviewed gold sentences only. A reviewed
+sentence's gold tags already say what its reviewer decided about every suggestion. An unreviewed
+sentence with a rejection says what one span is not, but nothing about its other tokens: a CRF
+needs every tag of a sentence, and taking its unfinished tags as the truth would teach that its
+untagged entities are O. So there a rejection is a constraint on what is suggested, not data.
 
 One retrain job per project at a time: a request while one is queued or running only marks the
 project `retrain_wanted`; the job clears the mark when it starts (it reads the data as of then)
@@ -10,16 +18,22 @@ during a run become that one follow-up: the newest request supersedes the others
 
 from __future__ import annotations
 
-import random
-
 from django.db import transaction
 from django.db.models import Sum
 
-from annotator.models import GOLD, Job, Project, SentenceTags, TaggerModel, TagLayer
-from annotator.nlp import crf, scheme, suggestions
+from annotator.models import (
+    GOLD,
+    Job,
+    Project,
+    SentenceTags,
+    SuggestionFeedback,
+    TaggerModel,
+    TagLayer,
+)
+from annotator.nlp import crf, retraining, scheme
 from annotator.services.jobs import JobFailed, complete, start_job
 from annotator.services.scratch import scratch_folder
-from annotator.services.tagger_models import HELD_OUT, store_model
+from annotator.services.tagger_models import store_model
 
 KIND = "retrain"
 LIVE_MODEL = "live"
@@ -36,10 +50,10 @@ def reviewed_total(project: Project) -> int:
 
 @transaction.atomic
 def note_reviewed(*, project: Project, user) -> Job | None:
-    """After a sentence is marked reviewed: ask for a retrain once N more are reviewed."""
+    """After a sentence is marked reviewed: ask for a retrain when the next one is due."""
     project = Project.objects.select_for_update().get(pk=project.pk)
     total = reviewed_total(project)
-    if total - project.learned_reviewed < project.retrain_every:
+    if total < retraining.next_retrain(project.learned_reviewed, project.retrain_every):
         return None
     project.learned_reviewed = total
     project.save(update_fields=["learned_reviewed"])
@@ -92,30 +106,30 @@ def reviewed_sentences(project: Project) -> list[tuple[list[str], list[str]]]:
 
 def _retrain(job: Job, progress) -> None:
     project = job.project
-    iterations = int(job.params.get("iterations", 50))
+    iterations = int(job.params.get("iterations", retraining.ITERATIONS))
     progress(0, iterations, "Reading the reviewed gold sentences")
     sentences = reviewed_sentences(project)
     if len(sentences) < MIN_SENTENCES:
         raise JobFailed(
             f"only {len(sentences)} reviewed gold sentences; at least {MIN_SENTENCES} are needed"
         )
-    shuffled = list(sentences)
-    random.Random(0).shuffle(shuffled)  # noqa: S311 - a reproducible held-out split
-    cut = max(1, int(len(shuffled) * HELD_OUT))
-    held_out, train_set = shuffled[:cut], shuffled[cut:]
+    progress(0, iterations, "Scoring the recipe on held-out sentences")
+    evaluation, held_out = retraining.held_out_f1(sentences, iterations=iterations)
     with scratch_folder(job) as scratch:
         path = scratch / "model.crfsuite"
-        crf.train(
-            train_set, path, iterations=iterations, progress=lambda i, n: progress(i, n, "Training")
+        retraining.train(
+            sentences,
+            path,
+            iterations=iterations,
+            progress=lambda i, n: progress(i, n, "Training"),
         )
         tagger = crf.Tagger(path)
-        evaluation = crf.evaluate([t for _, t in held_out], [tagger.tag(w) for w, _ in held_out])
         trained_on = {
             "layer": GOLD,
             "reviewed": True,
-            "sentences": len(train_set),
-            "tokens": sum(len(w) for w, _ in train_set),
-            "held_out_sentences": len(held_out),
+            "sentences": len(sentences),
+            "tokens": sum(len(w) for w, _ in sentences),
+            "held_out_sentences": held_out,
         }
         with transaction.atomic():
             refreshed = refresh_suggestions(project, tagger, progress)
@@ -127,6 +141,17 @@ def _retrain(job: Job, progress) -> None:
                 message=f"Trained {model} (held-out F1 {f1:.3f}); "
                 f"refreshed the suggestions of {refreshed} unreviewed sentences.",
             )
+
+
+def rejected_spans(layer: TagLayer) -> dict[int, list[tuple[int, int, str]]]:
+    """Per sentence, the (start, end, label) of the suggestions of `layer` a reviewer rejected."""
+    found: dict[int, list[tuple[int, int, str]]] = {}
+    rows = SuggestionFeedback.objects.filter(layer=layer, accepted=False).values_list(
+        "sentence_id", "start", "end", "label"
+    )
+    for sentence_id, start, end, label in rows:
+        found.setdefault(sentence_id, []).append((start, end, label))
+    return found
 
 
 def refresh_suggestions(project: Project, tagger: crf.Tagger, progress) -> int:
@@ -143,18 +168,21 @@ def refresh_suggestions(project: Project, tagger: crf.Tagger, progress) -> int:
             document=document, name=LIVE_LAYER, defaults={"kind": TagLayer.Kind.MODEL}
         )
         existing = {row.sentence_id: row for row in SentenceTags.objects.filter(layer=layer)}
+        rejected = rejected_spans(layer)
         changed, new = [], []
         sentences = document.sentences.order_by("position").values_list("pk", "tokens")
         for sentence_id, tokens in sentences:
             if sentence_id in reviewed and sentence_id in existing:
                 continue
-            tagged = tagger.tag_with_confidence(tokens)
-            tags = scheme.convert(tagged.tags, "iob2", document.scheme)
+            iob2, probability, confidence = retraining.suggest(
+                tagger, tokens, rejected.get(sentence_id, ())
+            )
+            tags = scheme.convert(iob2, "iob2", document.scheme)
             fields = {
                 "tags": tags,
                 "invalid": scheme.invalid_positions(tags, document.scheme) or None,
-                "probability": round(tagged.probability, 6),
-                "confidence": suggestions.span_confidences(tagged.tags, tagged.confidence),
+                "probability": round(probability, 6),
+                "confidence": confidence,
             }
             row = existing.get(sentence_id)
             if row is None:

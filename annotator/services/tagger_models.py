@@ -13,7 +13,7 @@ from annotator import params
 from annotator.models import Project, SentenceTags, TaggerModel
 from annotator.nlp import crf, scheme
 from annotator.taggers import registry
-from annotator.taggers.base import Tagger
+from annotator.taggers.base import Tagger, TaggerFailed
 
 HELD_OUT = 0.1
 
@@ -90,7 +90,10 @@ def register(*, user, project: Project, kind: str, name: str, settings: dict) ->
 
 def load(model: TaggerModel) -> Tagger:
     """The model as a Tagger; taggers.base.TaggerFailed when it cannot be loaded."""
-    return registry.KINDS[model.kind].load(model)
+    kind = registry.KINDS.get(model.kind)
+    if kind is None:  # a kind this site had when the model was added
+        raise TaggerFailed(f"{model.kind} models are not known to this site")
+    return kind.load(model)
 
 
 def rename_label(project: Project, label: str, into: str) -> None:

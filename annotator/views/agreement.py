@@ -10,12 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotator import access, compare, params, selectors
+from annotator import access, compare, selectors
 from annotator.access import REVIEWER
 from annotator.jobs import agreement as agreement_job
 from annotator.jobs import majority_vote as majority_vote_job
-from annotator.models import AgreementReport, Job, SentenceTags
+from annotator.models import AgreementReport, SentenceTags
 from annotator.services import adjudication, agreement, jobs
+from annotator.views.jobs import start_from_page
 
 TEMPLATE = "annotator/agreement.html"
 MEASURES = {
@@ -64,22 +65,11 @@ def _chosen_report(project, wanted: str | None) -> AgreementReport | None:
 
 
 def _start(request: HttpRequest, project) -> HttpResponse:
-    if started(request, project, agreement_job.KIND):
+    if start_from_page(request, project, agreement_job.KIND):
         messages.success(
             request, "Agreement is being computed; the report appears when it is done."
         )
     return redirect("annotator-agreement", project.pk)
-
-
-def started(request: HttpRequest, project, kind) -> Job | None:
-    """A job of `kind` with the parameters its form reads from the page's POST; None, and the
-    reason as a message, when they do not do."""
-    try:
-        checked = params.parse(kind.params, request.POST, project=project, lenient=True)
-    except params.BadParams as error:
-        messages.error(request, f"Not started: {error}.")
-        return None
-    return jobs.start_job(kind=kind.name, user=request.user, project=project, params=checked)
 
 
 def _value(entry: dict, path: tuple[str, ...]):
@@ -308,7 +298,7 @@ def majority_vote(request: HttpRequest, pk: int) -> HttpResponse:
     """Build gold by majority vote as a job, for chosen documents or the whole project."""
     who = access.project_access(request.user, pk, REVIEWER)
     project = who.project
-    job = started(request, project, majority_vote_job.KIND)
+    job = start_from_page(request, project, majority_vote_job.KIND)
     if job is not None:
         messages.success(
             request, f"Building gold by vote (job {job.pk}); ties will be listed here."

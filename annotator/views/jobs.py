@@ -13,6 +13,7 @@ from django_htmx.http import HttpResponseStopPolling
 from annotator import access, params
 from annotator.access import MANAGER, REVIEWER
 from annotator.jobs import registry as job_registry
+from annotator.jobs.base import JobKind
 from annotator.models import Job, TagLayer
 from annotator.services import exports, jobs, tagger_models
 from annotator.taggers import registry as tagger_registry
@@ -122,13 +123,19 @@ def start_preannotation(request: HttpRequest, pk: int) -> HttpResponse:
     kind = job_registry.KINDS.get(request.POST.get("kind", "gazetteer"))
     if kind is None or kind.params is None:
         raise Http404("Unknown job kind.")
+    start_from_page(request, who.project, kind)
+    return redirect("annotator-project-jobs", pk=pk)
+
+
+def start_from_page(request: HttpRequest, project, kind: JobKind) -> Job | None:
+    """A job of `kind` with the parameters its form reads from the page's POST; None, and the
+    reason as a message, when they do not do."""
     try:
-        checked = params.parse(kind.params, request.POST, project=who.project, lenient=True)
+        checked = params.parse(kind.params, request.POST, project=project, lenient=True)
     except params.BadParams as error:
         messages.error(request, f"Not started: {error}.")
-    else:
-        jobs.start_job(kind=kind.name, user=request.user, project=who.project, params=checked)
-    return redirect("annotator-project-jobs", pk=pk)
+        return None
+    return jobs.start_job(kind=kind.name, user=request.user, project=project, params=checked)
 
 
 @login_required

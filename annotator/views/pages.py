@@ -12,10 +12,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
-from annotator import access, selectors
+from annotator import access, params, selectors
 from annotator.access import MANAGER, REVIEWER
 from annotator.downloads import download, export_name
 from annotator.forms import ExportForm, UploadForm
+from annotator.jobs import export as export_job
 from annotator.models import GOLD
 from annotator.nlp import conll
 from annotator.nlp.formats import registry
@@ -295,18 +296,12 @@ def project_export(request: HttpRequest, pk: int) -> HttpResponse:
     """The project as one file (CoNLL or another format): built in the request (GET) while it
     is small; through an export job (POST, the button shown instead of the link) once not."""
     project = access.project_access(request.user, pk, MANAGER).project
-    form = ExportForm(request.POST if request.method == "POST" else request.GET)
-    if not form.is_valid():
-        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
-    layer = form.cleaned_data["layer"] or None
-    if layer and project.documents.exclude(layers__name=layer).exists():
-        return HttpResponse(
-            f"Not every document has a layer named {layer!r}.",
-            status=400,
-            content_type="text/plain",
-        )
-    scheme_name = form.cleaned_data["scheme"] or "keep"
-    format_name = registry.get(form.cleaned_data["format"] or "conll").name
+    data = request.POST if request.method == "POST" else request.GET
+    try:
+        checked = params.parse(export_job.Params, data, project=project, lenient=True)
+    except params.BadParams as error:
+        return HttpResponse(str(error), status=400, content_type="text/plain")
+    layer, scheme_name, format_name = checked["layer"], checked["scheme"], checked["format"]
     documents, tokens = exports.project_size(project)
     if request.method == "POST":
         exports.start_export_job(

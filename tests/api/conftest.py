@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -19,18 +18,10 @@ SAMPLE = DEMO_SAMPLE
 
 
 @pytest.fixture(autouse=True)
-def isolated_cache_and_media(settings, tmp_path):
-    """Throttle counts and job progress in a cache of this test only; uploads under tmp_path."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-api-{tmp_path.name}",
-        }
-    }
+def isolated_media(settings, tmp_path, isolated_cache):
+    """Uploads under tmp_path (and throttle counts and job progress in a cache of this test
+    only)."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

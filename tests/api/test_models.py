@@ -7,14 +7,7 @@ import pytest
 from annotator.models import TaggerModel
 from tests.api.conftest import token_client
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def loopback_model_servers(settings):
-    """The administrator allows model servers on loopback (tests/services/test_remote.py
-    tests the list)."""
-    settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loopback_model_servers")]
 
 
 def models_url(team) -> str:

@@ -4,7 +4,11 @@ its one form."""
 
 from __future__ import annotations
 
+import json
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
@@ -181,3 +185,25 @@ def test_a_renamed_label_is_renamed_in_the_settings_that_name_it(team):
     )
     model.refresh_from_db()
     assert model.settings["mapping"] == {"ORG": "Renamed", "GPE": "Renamed"}
+
+
+def test_a_model_of_a_kind_no_longer_known_fails_its_job_with_the_reason(team):
+    model = TaggerModel.objects.create(project=team.project, name="old", version=1, kind="gone")
+    job = Job.objects.create(kind="preannotate", project=team.project, params={"model": model.pk})
+    jobs.run_job(job.pk)
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED and job.error == "gone models are not known to this site"
+
+
+def test_the_run_job_command_reads_any_kinds_parameters_with_its_form(team):
+    out = StringIO()
+    call_command("run_job", "long-sentences", "minimum=1", project=team.project.name, stdout=out)
+    assert json.loads(out.getvalue())["long"] > 0
+    with pytest.raises(CommandError, match="minimum"):
+        call_command("run_job", "long-sentences", "minimum=x", project=team.project.name)
+    documents = [f"documents={pk}" for pk in team.project.documents.values_list("pk", flat=True)]
+    out = StringIO()
+    call_command(
+        "run_job", "gazetteer", "source=imported", *documents, project=team.project.name, stdout=out
+    )
+    assert json.loads(out.getvalue())["documents"] == len(documents)

@@ -26,15 +26,10 @@ from annotator.services import editing, tagger_models
 from tests.api.conftest import SAMPLE, token_key
 from tests.conftest import import_files
 
-
-@pytest.fixture(autouse=True)
-def loopback_model_servers(settings):
-    """The administrator allows model servers on loopback (tests/services/test_remote.py
-    tests the list)."""
-    settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
-
-
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("loopback_model_servers"),
+]
 
 CHECKS = REGISTERED.get_all()  # all of them, as `schemathesis run --checks all`
 

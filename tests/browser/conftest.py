@@ -33,3 +33,11 @@ def page(browser, live_server, transactional_db):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def no_broker(monkeypatch, isolated_cache):
+    """Jobs run in-process here: nothing is queued, progress goes to a cache of this test."""
+    from annotator import tasks
+
+    monkeypatch.setattr(tasks.run_job, "delay", lambda job_id: None)

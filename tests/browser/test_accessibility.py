@@ -13,7 +13,7 @@ import pytest
 from django.templatetags.static import static
 
 from tests.browser.conftest import CHROMIUM
-from tests.browser.test_csp import no_broker, site, watched  # noqa: F401 - fixtures
+from tests.browser.test_csp import site, watched  # noqa: F401 - fixtures
 
 pytestmark = [
     pytest.mark.browser,

@@ -12,7 +12,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
 from annotator.models import GOLD, AgreementReport, Decision, SentenceTags, TagChange
 from annotator.services import adjudication
@@ -31,23 +30,6 @@ pytestmark = [
 ]
 
 expect = pytest.importorskip("playwright.sync_api").expect
-
-
-@pytest.fixture
-def no_broker(monkeypatch, settings, tmp_path):
-    """Jobs run in-process here: nothing is queued, progress goes to a cache of this test."""
-    from annotator import tasks
-
-    monkeypatch.setattr(tasks.run_job, "delay", lambda job_id: None)
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"browser-agreement-{tmp_path.name}",
-        }
-    }
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

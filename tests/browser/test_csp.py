@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 
 from annotator.models import SentenceTags
 from tests.browser.conftest import CHROMIUM
@@ -35,23 +34,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
   window.refused.push(`${event.violatedDirective} ${event.blockedURI} ${event.sample}`);
 });
 """
-
-
-@pytest.fixture
-def no_broker(monkeypatch, settings, tmp_path):
-    """The agreement job runs in-process; nothing is queued, progress goes to a local cache."""
-    from annotator import tasks
-
-    monkeypatch.setattr(tasks.run_job, "delay", lambda job_id: None)
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"browser-csp-{tmp_path.name}",
-        }
-    }
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -25,7 +25,6 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -48,9 +47,9 @@ from annotator.models import (
 from annotator.nlp.agreement import agreement_report
 from annotator.nlp.scheme import Span
 from annotator.services import adjudication, assignment, editing, jobs, workflow
-from tests.conftest import import_files
+from tests.factories import make_document, make_project
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache")]
 
 State = Task.State
 ANN = ("ann1", "ann2", "ann3")
@@ -90,19 +89,6 @@ MAJORITY_GOLD = [
     ["B-PER", "O", "O", "O", "O"],
 ]
 ALL_GOLD = [["B-PER", "O", "O", "O", "O", "O", "O", "O"], ["O"] * 4, ["O"] * 4, ["O"] * 5]
-
-
-@pytest.fixture(autouse=True)
-def isolated_cache(settings, tmp_path):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-adjudication-{tmp_path.name}",
-        }
-    }
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -145,20 +131,13 @@ class Setup:
         ).version
 
 
-def write_conll(directory: Path) -> Path:
-    blocks = [
-        "\n".join(f"{t}\t{g}" for t, g in zip(tokens, imported, strict=True))
-        for tokens, imported, *_ in SENTENCES
-    ]
-    path = directory / "three-readers.conll"
-    path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
-    return path
+def imported_sentences() -> list[list[tuple[str, str]]]:
+    return [list(zip(tokens, imported, strict=True)) for tokens, imported, *_ in SENTENCES]
 
 
 def build(tmp_path: Path, *, submit: tuple[str, ...] = ANN) -> Setup:
-    project = import_files("Adjudication corpus", write_conll(tmp_path)).project
-    project.labels = ["PER", "LOC", "ORG", "MISC"]
-    project.save()
+    project = make_project("Adjudication corpus", labels=["PER", "LOC", "ORG", "MISC"])
+    make_document(project, imported_sentences(), name="three-readers.conll")
     User = get_user_model()
     manager = User.objects.create_user("manny", password="pw-manny-123")
     reviewer = User.objects.create_user("rex", password="pw-rex-1234")
@@ -790,7 +769,8 @@ def test_an_anonymous_visitor_is_sent_to_log_in(setup):
 
 def test_a_report_of_another_project_is_not_found(setup, tmp_path):
     report = agreement_job(setup)
-    other = import_files("Other corpus", write_conll(tmp_path)).project
+    other = make_project("Other corpus")
+    make_document(other, imported_sentences())
     Membership.objects.create(project=other, user=setup.reviewer, role=Membership.Role.REVIEWER)
     url = reverse("annotator-agreement-cell", args=[other.pk, report.pk])
     assert (
@@ -837,9 +817,9 @@ def test_the_report_pages_queries_do_not_grow_with_pairs_or_documents(
     assert response.status_code == 200
     assert response.content.decode().count('<td class="heat-') >= 6  # 3 x 2 pairs
     for i in range(4):
-        extra = tmp_path / f"more-{i}.conll"
-        extra.write_text(f"Doc{i}\tB-PER\nends\tO\n", encoding="utf-8")
-        import_files("Adjudication corpus", extra)
+        make_document(
+            setup.project, [[(f"Doc{i}", "B-PER"), ("ends", "O")]], name=f"more-{i}.conll"
+        )
     synthetic_report(setup.project, annotators=7)  # 21 pairs, now the newest
     with django_assert_max_num_queries(queries):
         response = client.get(url)

@@ -20,7 +20,6 @@ import krippendorff
 import numpy as np
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -47,7 +46,7 @@ from annotator.services import assignment, editing, jobs, workflow
 from tests.browser.helpers import DEMO
 from tests.conftest import import_files
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache")]
 
 State = Task.State
 ANNOTATORS = ("ann1", "ann2", "ann3")
@@ -60,20 +59,6 @@ SUBMITTED = {"ann1": (0, 40, 80), "ann2": (0,), "ann3": (0, 40)}
 APPROVED = {("ann1", 0)}  # approved work counts as finished too
 FINISHED = (State.SUBMITTED, State.APPROVED)
 EPS = 1e-9
-
-
-@pytest.fixture(autouse=True)
-def isolated_cache(settings, tmp_path):
-    """Job progress goes to a cache of this test only."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-agreement-{tmp_path.name}",
-        }
-    }
-    cache.clear()
-    yield
-    cache.clear()
 
 
 # --- building the corpus ---------------------------------------------------------------------

@@ -12,7 +12,6 @@ import socket
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,7 +19,7 @@ from annotator.models import Job, WorkerHeartbeat
 from annotator.services import jobs
 from tests.workerutil import TASK_NAME, sender
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("isolated_cache")]
 
 UNREACHABLE = "the job queue is unreachable"
 
@@ -29,17 +28,6 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-@pytest.fixture(autouse=True)
-def private_cache(settings, tmp_path):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-dispatch-{tmp_path.name}",
-        }
-    }
-    cache.clear()
 
 
 @pytest.fixture

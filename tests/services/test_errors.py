@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -99,17 +98,8 @@ def test_out_of_fold_needs_a_sentence_per_fold():
 
 
 @pytest.fixture
-def isolated(settings, tmp_path):
+def isolated(settings, tmp_path, isolated_cache):
     settings.MODEL_ROOT = tmp_path / "models"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-errors-{tmp_path.name}",
-        }
-    }
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-from django.core.cache import cache
-
 from annotator.services.likely_errors import _FoldProgress
 
 
-@pytest.fixture
-def local_cache(settings, tmp_path):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"progress-{tmp_path.name}",
-        }
-    }
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def test_the_bar_shows_the_iterations_of_every_fold_so_far(local_cache):
+def test_the_bar_shows_the_iterations_of_every_fold_so_far(isolated_cache):
     shown = []
     record = lambda done, total, message: shown.append((done, total, message))  # noqa: E731
     first = _FoldProgress(1, record, fold=0, folds=3, iterations=10)
@@ -33,7 +17,7 @@ def test_the_bar_shows_the_iterations_of_every_fold_so_far(local_cache):
     assert shown[-1][2].startswith("Training folds: 1 of 3 done")
 
 
-def test_folds_of_another_job_do_not_count(local_cache):
+def test_folds_of_another_job_do_not_count(isolated_cache):
     shown = []
     _FoldProgress(2, lambda *a: None, fold=0, folds=2, iterations=5)(5, 5)
     _FoldProgress(3, lambda *a: shown.append(a), fold=0, folds=2, iterations=5)(1, 5)

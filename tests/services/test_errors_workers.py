@@ -13,7 +13,7 @@ from annotator.services import jobs
 from tests.conftest import import_files
 from tests.services.test_errors import DEMO
 from tests.services.test_worker import redis_env, send_to, wait_until_finished, workers  # noqa: F401
-from tests.workerutil import REDIS_URL, sender
+from tests.workerutil import REDIS_URL, sender, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,6 +44,9 @@ def test_two_workers_share_the_folds_and_rank_as_one_process_would(
     send_to(sender(REDIS_URL))
     env = {**redis_env(), "MODEL_ROOT": str(tmp_path / "worker-models")}
     first, second = workers.start(env, name="one"), workers.start(env, name="two")
+    # Both must be listening before the folds go out, or on a busy machine the first one up
+    # takes every fold before the second has connected (which proves nothing about sharing).
+    wait_for(lambda: all(" ready." in w.text() for w in (first, second)), 120, "both workers")
     job = jobs.start_job(kind="likely-errors", user=member, project=demo, params=params)
     wait_until_finished(job, workers, 120)
     assert job.state == Job.State.DONE, f"{job.error}\n{workers.logs()}"

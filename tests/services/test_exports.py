@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
@@ -22,15 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def isolated(settings, tmp_path):
+def isolated(settings, tmp_path, isolated_cache):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-exports-{tmp_path.name}",
-        }
-    }
-    cache.clear()
 
 
 @pytest.fixture

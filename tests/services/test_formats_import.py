@@ -12,7 +12,6 @@ import io
 import json
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
@@ -288,14 +287,12 @@ def test_a_project_download_in_label_studio_format_is_one_json_array(manager_cli
 
 
 def test_an_import_job_reads_the_format_the_upload_chose(
-    manager_client, settings, tmp_path, monkeypatch
+    manager_client, settings, tmp_path, monkeypatch, isolated_cache
 ):
     from annotator import tasks
 
     monkeypatch.setattr(tasks.run_job, "delay", lambda job_id: None)
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    cache.clear()
     upload = SimpleUploadedFile("project.zip", members_zip())
     job = corpus.start_import_job(
         user=manager_client.user,

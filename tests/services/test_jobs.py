@@ -35,18 +35,9 @@ WAITING = "waiting for a worker (none is running)"
 
 
 @pytest.fixture(autouse=True)
-def isolated_cache_and_media(settings, tmp_path):
-    """Progress and cancel flags in a cache of this test only; uploads under tmp_path."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-jobs-{tmp_path.name}",
-        }
-    }
+def isolated_media(settings, tmp_path, isolated_cache):
+    """Uploads under tmp_path (and job progress in a cache of this test only)."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -42,7 +41,7 @@ from annotator.models import (
 )
 from annotator.services import adjudication as adjudicating
 from annotator.services import approval, assignment, editing, workflow
-from tests.conftest import import_files
+from tests.factories import make_document, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -93,20 +92,12 @@ class Team:
 
 
 @pytest.fixture
-def team(tmp_path: Path, django_user_model) -> Team:
+def team(django_user_model) -> Team:
     """A manager, a reviewer and two annotators (alice, bob) who each have the whole document;
     gold and a model-suggestions layer exist. Not blind, so that visibility never hides a
     layer: what refuses a write here is the layer rule alone."""
-    path = tmp_path / "team.conll"
-    path.write_text(
-        "\n\n".join("\n".join(f"{t}\t{g}" for t, g in s) for s in SENTENCES) + "\n",
-        encoding="utf-8",
-    )
-    project = import_files("Team", path).project
-    project.labels = ["PER", "LOC", "Architecture", "Device"]
-    project.blind = False
-    project.save()
-    document = project.documents.get()
+    project = make_project("Team", labels=["PER", "LOC", "Architecture", "Device"], blind=False)
+    document = make_document(project, SENTENCES, name="team.conll")
     users = {}
     for name, role in [
         ("manny", Membership.Role.MANAGER),

@@ -3,11 +3,14 @@ suggestions of the sentences not reviewed yet; one such job per project at a tim
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
 from annotator.models import GOLD, Job, Membership, SentenceTags, TaggerModel
+from annotator.nlp import scheme
 from annotator.services import corpus, editing, jobs, learning
 from tests.paths import DEMO_SAMPLE
 
@@ -57,6 +60,17 @@ def test_a_retrain_is_asked_for_after_every_n_reviewed_sentences(sample, member)
     assert len(retrain_jobs(sample)) == 1
 
 
+def test_early_retrains_come_sooner_then_every_n(sample, member) -> None:
+    review(sample, member, range(9))
+    assert retrain_jobs(sample) == []
+    review(sample, member, [9])  # the first model after ten reviewed sentences
+    assert len(retrain_jobs(sample)) == 1
+    for job in retrain_jobs(sample):
+        run(job)
+    review(sample, member, range(10, 20))  # the gap doubles: the next after twenty
+    assert len(retrain_jobs(sample)) == 2
+
+
 def test_requests_while_a_retrain_is_queued_are_served_by_it(sample, member) -> None:
     review(sample, member, range(5))
     first = learning.request_retrain(project=sample, user=member)
@@ -70,20 +84,20 @@ def test_requests_while_a_retrain_is_queued_are_served_by_it(sample, member) -> 
 def test_requests_while_a_retrain_runs_become_one_follow_up(sample, member, monkeypatch) -> None:
     review(sample, member, range(5))
     first = learning.request_retrain(project=sample, user=member)
-    train = learning.crf.train
+    train = learning.retraining.train
     during = []
 
     def reviewer_asks_during_training(*args, **kwargs):
         during.extend(learning.request_retrain(project=sample, user=member) for _ in range(3))
         return train(*args, **kwargs)
 
-    monkeypatch.setattr(learning.crf, "train", reviewer_asks_during_training)
+    monkeypatch.setattr(learning.retraining, "train", reviewer_asks_during_training)
     assert run(first).state == Job.State.DONE, first.error
 
     assert [job.pk for job in during] == [first.pk] * 3  # the running job answered them
     follow_ups = retrain_jobs(sample)[1:]
     assert len(follow_ups) == 1 and follow_ups[0].state == Job.State.QUEUED
-    monkeypatch.setattr(learning.crf, "train", train)
+    monkeypatch.setattr(learning.retraining, "train", train)
     assert run(follow_ups[0]).state == Job.State.DONE
     assert len(retrain_jobs(sample)) == 2  # nothing was asked during the follow-up
 
@@ -97,7 +111,8 @@ def test_the_job_learns_from_reviewed_gold_and_refreshes_the_unreviewed_suggesti
     assert job.state == Job.State.DONE, job.error
     model = TaggerModel.objects.get(project=sample, name=learning.LIVE_MODEL)
     assert model.version == 1
-    assert model.trained_on["sentences"] + model.trained_on["held_out_sentences"] == 20
+    # It learns from all twenty; the F1 is of the same recipe without two of them.
+    assert (model.trained_on["sentences"], model.trained_on["held_out_sentences"]) == (20, 2)
     assert 0 <= model.evaluation["micro"]["f1"] <= 1
     rows = SentenceTags.objects.filter(layer__name=learning.LIVE_LAYER)
     assert rows.count() == sample.documents.get().sentence_count
@@ -166,3 +181,62 @@ def test_reviewing_through_the_api_counts_towards_the_retrain_too(sample, member
         )
         assert response.status_code == 200, response.content
     assert len(retrain_jobs(sample)) == 1
+
+
+def test_a_rejected_suggestion_is_not_suggested_again_by_the_next_model(sample, member) -> None:
+    review(sample, member, range(20))
+    run(learning.request_retrain(project=sample, user=member))
+    document = sample.documents.get()
+    live = document.layers.get(name=learning.LIVE_LAYER)
+    row = next(
+        r
+        for r in SentenceTags.objects.filter(layer=live, sentence__position__gte=20)
+        .select_related("sentence")
+        .order_by("sentence__position")
+        if any(t != "O" for t in r.tags)
+    )
+    span = scheme.spans(row.tags, document.scheme)[0]
+    client = Client()
+    client.force_login(member)
+    response = client.post(
+        reverse("annotator-suggestion-reject", args=[document.pk]),
+        {
+            "layer": GOLD,
+            "suggest": learning.LIVE_LAYER,
+            "sentence": row.sentence_id,
+            "start": span.start,
+            "end": span.end,
+        },
+    )
+    assert response.status_code == 200, response.content
+
+    run(learning.request_retrain(project=sample, user=member))
+
+    row.refresh_from_db()
+    assert row.version == 2  # refreshed by the second model
+    suggested = {(s.start, s.end, s.label) for s in scheme.spans(row.tags, document.scheme)}
+    assert (span.start, span.end, span.label) not in suggested
+    assert [span.start, span.end] not in [c[:2] for c in row.confidence]
+
+
+def test_the_project_queue_lists_unreviewed_sentences_least_confident_first(sample, member) -> None:
+    review(sample, member, range(20))
+    run(learning.request_retrain(project=sample, user=member))
+    client = Client()
+    client.force_login(member)
+
+    page = client.get(reverse("annotator-project-uncertainty", args=[sample.pk]))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    shown = [float(p) for p in re.findall(r'<td class="certainty">([0-9.]+)</td>', html)]
+    listed = [int(i) for i in re.findall(r'<tr id="uncertain-(\d+)">', html)]
+    assert shown == sorted(shown) and len(shown) == len(listed) > 0
+    reviewed = set(
+        SentenceTags.objects.filter(layer__name=GOLD, reviewed=True).values_list(
+            "sentence_id", flat=True
+        )
+    )
+    assert not reviewed & set(listed)  # reviewed sentences are not in the queue
+    document = sample.documents.get()
+    assert f"/documents/{document.pk}/?layer=gold&amp;order=uncertain" in html

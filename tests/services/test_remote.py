@@ -18,12 +18,8 @@ from tests.paths import DEMO_SAMPLE
 
 SAMPLE = DEMO_SAMPLE
 LOOPBACK = remote_hosts.parse_rules(["127.0.0.1"])  # the test servers listen there
-
-
-@pytest.fixture(autouse=True)
-def loopback_model_servers(settings):
-    """The administrator allows model servers on loopback, unless a test says otherwise."""
-    settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
+# The administrator allows model servers on loopback, unless a test says otherwise.
+pytestmark = pytest.mark.usefixtures("loopback_model_servers")
 
 
 @pytest.fixture(scope="module")

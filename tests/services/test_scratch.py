@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
 from annotator.jobs import registry
 from annotator.jobs.base import JobKind
@@ -22,15 +21,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def project(settings, tmp_path):
+def project(settings, tmp_path, isolated_cache):
     settings.MODEL_ROOT = tmp_path / "models"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": f"test-scratch-{tmp_path.name}",
-        }
-    }
-    cache.clear()
     with SAMPLE.open("rb") as stream:
         return corpus.import_conll(project_name="Models", files=[(SAMPLE.name, stream)]).project
 

@@ -40,15 +40,7 @@ from annotator.models import (
 from annotator.services import assignment, editing, jobs
 from tests.conftest import import_files, row_counts
 
-
-@pytest.fixture(autouse=True)
-def loopback_model_servers(settings):
-    """The administrator allows model servers on loopback (tests/services/test_remote.py
-    tests the list)."""
-    settings.REMOTE_MODEL_HOSTS = ["127.0.0.1"]
-
-
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("loopback_model_servers")]
 
 # Token text that must never reach someone who may not see its document.
 SECRET_ONE = "Quetzalcoatl"  # alpha-one.conll (annotator's task document)
@@ -435,6 +427,7 @@ ROUTES = [
     Route("my-tasks", "GET", p("annotator-my-tasks"), ANNOTATING),
     Route("start-next", "POST", p("annotator-start-next"), ANNOTATING, ok=(302,)),
     Route("queue", "GET", p("annotator-queue"), REVIEWERS),
+    Route("project-uncertainty", "GET", p("annotator-project-uncertainty"), REVIEWERS),
     Route("dashboard", "GET", p("annotator-dashboard"), MANAGERS),
     Route("assign", "GET", p("annotator-assign"), MANAGERS),
     Route(
