@@ -41,9 +41,10 @@ ASSIGN_SQLITE_DB = VAR / "bench-assign.sqlite3"
 ASSIGN_PG_NAME = "annotator_bench_assign"
 ASSIGN_PG_URL = f"{PG_SERVER}/{ASSIGN_PG_NAME}"
 
-# Jobs through a real Celery worker: a fresh SQLite file and a flushed Redis database each run.
+# Jobs through a real Celery worker: a fresh SQLite file and a flushed Redis database each run
+# (db 12: CI's smoke stack uses 13 and the tests 14 and 15).
 JOBS_SQLITE_DB = VAR / "bench-jobs.sqlite3"
-JOBS_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+JOBS_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 RETRAIN_SQLITE_DB = VAR / "bench-retrain.sqlite3"  # the retrain job's 20,000-token project
 
 

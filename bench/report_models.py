@@ -11,8 +11,8 @@ INTRO = (
     "the 1,000,000-token project imported above (SQLite), a gold layer of its document (copied "
     "from the imported tags, so every span is confirmed), then one `gazetteer` job run in "
     "process with `jobs.run_job`; its layers are deleted afterwards. Job overhead: a real worker "
-    "(`celery -A annotator.celery worker --pool=solo`) on Redis (db 13, flushed) and a fresh "
-    "SQLite file; a one-sentence `import` job queued with `jobs.start_job` in "
+    "(`celery -A annotator.celery worker --pool=solo`) on Redis (db 12 or `BENCH_REDIS_URL`, "
+    "flushed) and a fresh SQLite file; a one-sentence `import` job queued with `jobs.start_job` in "
     "`transaction.atomic()`, timed from just before the transaction to the row's `started_at`; "
     "2 warm-up jobs, then 20, one at a time."
 )
