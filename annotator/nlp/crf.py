@@ -50,10 +50,12 @@ def train(
     iterations: int = 100,
     features: str = DEFAULT_FEATURES,
     progress: Callable[[int, int], None] | None = None,
+    c2: float = C2,
 ) -> None:
     """Train on (tokens, IOB2 tags) and save the model (and its sidecar) at `path`.
 
-    `progress(iteration, iterations)` is called after every L-BFGS iteration.
+    `progress(iteration, iterations)` is called after every L-BFGS iteration. `c2`: the L2
+    penalty (the likely-errors finder wants smoother probabilities than the tagger).
     """
     if features not in FEATURE_SETS:
         raise ValueError(f"unknown feature set {features!r}; one of {', '.join(FEATURE_SETS)}")
@@ -75,7 +77,7 @@ def train(
         for tokens, tags in sentences:
             trainer.append(token_features(tokens), list(tags))
     trainer.set_params(
-        {"c1": C1, "c2": C2, "max_iterations": iterations, "feature.possible_transitions": True}
+        {"c1": C1, "c2": c2, "max_iterations": iterations, "feature.possible_transitions": True}
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     trainer.train(str(path))

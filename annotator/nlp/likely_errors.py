@@ -41,6 +41,12 @@ LENGTH_POWER = 0.5
 # Corrections the model puts this far below the given tags are not kept: the corpus's voice
 # (at most about log(occurrences x labels)) cannot lift them to the top.
 GAIN_FLOOR = -12.0
+# The folds' L2 penalty: 20 times the tagger's (crf.C2). The finder needs probabilities, not
+# just the best tags, so it is chosen by what the app can measure without gold: the out-of-fold
+# log-likelihood of the given tags, which peaks near 1.0 on wnut17 and 0.5 on crossner-ai
+# (within 0.4% at 1.0). The tagger's 0.05 rated the given tags of wnut17 13% less likely and
+# ranked its planted errors worse (recall@N 0.348 against 0.394; BENCHMARKS.md, README).
+FOLD_C2 = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +243,7 @@ def train_fold(
     iterations: int = 50,
     progress: Callable[[int, int], None] | None = None,
     workdir: Path | None = None,
+    c2: float = FOLD_C2,
 ) -> FoldResult:
     """Train on every fold but `fold`; its sentences' marginals and scored corrections."""
     classes = tag_classes(sentences)
@@ -245,7 +252,7 @@ def train_fold(
     result = FoldResult({}, [])
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:
         path = Path(scratch) / "fold.crfsuite"
-        crf.train(train_set, path, iterations=iterations, progress=progress)
+        crf.train(train_set, path, iterations=iterations, progress=progress, c2=c2)
         tagger = crf.Tagger(path)
         for i, (tokens, tags) in enumerate(sentences):
             if fold_of[i] != fold or not len(tokens):
