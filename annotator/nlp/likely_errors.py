@@ -44,8 +44,8 @@ GAIN_FLOOR = -12.0
 # The folds' L2 penalty: 20 times the tagger's (crf.C2). The finder needs probabilities, not
 # just the best tags, so it is chosen by what the app can measure without gold: the out-of-fold
 # log-likelihood of the given tags, which peaks near 1.0 on wnut17 and 0.5 on crossner-ai
-# (within 0.4% at 1.0). The tagger's 0.05 rated the given tags of wnut17 13% less likely and
-# ranked its planted errors worse (recall@N 0.348 against 0.394; BENCHMARKS.md, README).
+# (within 0.4% at 1.0). With the tagger's 0.05, the log-likelihood of wnut17's given tags is 14%
+# lower and its planted errors rank worse (recall@N 0.348 against 0.394; README).
 FOLD_C2 = 1.0
 
 
