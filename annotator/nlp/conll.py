@@ -33,6 +33,9 @@ _BOUNDARIES = frozenset(["", "<s>", "</s>"])
 # What no database text column can hold: NUL, and halves of UTF-16 pairs that some codecs
 # (utf-7, unicode_escape, a wide file cut mid-pair) let through without an error.
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+# Codecs whose strict decoders never produce a surrogate: their text needs only the NUL check,
+# which `in` does many times faster than the regex scans a large block.
+_NO_SURROGATES = frozenset(["utf-8", "ascii", "iso8859-1"])
 _WIDE_ENCODINGS = {"utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"}
 # Longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
 _BOMS = [
@@ -212,7 +215,7 @@ def _byte_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> It
         except UnicodeDecodeError:
             _report_undecodable(chunk, number, codec, state)
             text = chunk.decode(codec, errors="replace")
-        if _unstorable(text, number, state):
+        if _unstorable(text, number, state, codec not in _NO_SURROGATES):
             return
         block = _block(text)
         number += len(block[0])
@@ -221,8 +224,11 @@ def _byte_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> It
             return
 
 
-def _unstorable(text: str, number: int, state: _State) -> bool:
-    """Refuse the file at its first character that cannot be stored, naming the line."""
+def _unstorable(text: str, number: int, state: _State, surrogates: bool) -> bool:
+    """Refuse the file at its first character that cannot be stored, naming the line.
+    `surrogates`: whether the text may hold lone surrogates (else only NUL is looked for)."""
+    if not surrogates and "\0" not in text:
+        return False
     found = _UNSTORABLE.search(text)
     if found is None:
         return False
@@ -288,7 +294,7 @@ def _wide_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> It
             return
         cut = len(text) if not data else text.rfind("\n") + 1
         block, rest = text[:cut], text[cut:]
-        if _unstorable(block, number, state):
+        if _unstorable(block, number, state, surrogates=True):
             return
         if block:
             block = _block(block)
