@@ -136,8 +136,10 @@ def read(
 
 
 # A block: its lines without "\n" (a "\r" kept unless all lines end in "\r\n"), whether the last
-# line had a "\n", and the line ending shared by every line when there is one.
-Block = tuple[list[str], bool, str | None]
+# line had a "\n", the line ending shared by every line when there is one, and whether it is plain:
+# no line starts with "#", ends in a blank or holds -DOCSTART- (the usual case, checked once per
+# block instead of once per line).
+Block = tuple[list[str], bool, str | None, bool]
 
 
 def _decoded_blocks(stream: BinaryIO, state: _State, encoding: str | None) -> Iterator[Block]:
@@ -250,7 +252,13 @@ def _block(text: str) -> Block:
     complete = text.endswith("\n")
     if complete:
         lines.pop()
-    return lines, complete, uniform
+    plain = not (
+        text.startswith("#")
+        or "\n#" in text
+        or DOCSTART in text
+        or any(blank + end in text for blank in " \t" for end in "\r\n")
+    )
+    return lines, complete, uniform, plain
 
 
 def _split_lines(text: str) -> tuple[list[str], str | None]:
@@ -325,26 +333,27 @@ class _Parser:
         # Set from the format when the first sentence starts (the fast path needs a sentence).
         delimiter, columns, index, newline, tabs = "\t", 0, 0, "", True
         add_token = add_tag = add_extras = None
-        for lines, complete, uniform in blocks:
+        for lines, complete, uniform, plain in blocks:
             last = None if complete else lines.pop()
-            for text in lines:
-                number += 1
-                if uniform:
-                    ending = uniform
-                elif text[-1:] == "\r":
-                    text, ending = text[:-1], "\r\n"
-                else:
-                    ending = "\n"
+            ending, first = uniform, number + 1
+            for number, text in enumerate(lines, first):
+                if not uniform:
+                    if text[-1:] == "\r":
+                        text, ending = text[:-1], "\r\n"
+                    else:
+                        ending = "\n"
                 # The usual token line is handled inline: it is most of every file. So is the
                 # first of a sentence once the file's shape is known (`_line` would open it the
                 # same way).
-                if newline and ending == newline and text[:1] != "#":
+                if newline and ending == newline:
                     cols = text.split(delimiter)
                     if (
                         len(cols) == columns
                         and cols[index] in valid
-                        and cols[0] != DOCSTART
-                        and text[-1] not in " \t"
+                        and (
+                            plain
+                            or (text[0] != "#" and cols[0] != DOCSTART and text[-1] not in " \t")
+                        )
                         and (tabs or ("" not in cols and "\t" not in text))
                     ):
                         if sentence is None:
