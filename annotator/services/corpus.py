@@ -289,8 +289,9 @@ class _DocumentWriter:
             if layers:
                 self._annotator_rows(sentence_id, layers, tag_rows)
         self.count, self.tokens = position, tokens
-        bulk.insert_rows(Sentence, SENTENCE_FIELDS, sentences)
-        bulk.insert_rows(SentenceTags, TAG_FIELDS, tag_rows)
+        with bulk.unchecked():
+            bulk.insert_rows(Sentence, SENTENCE_FIELDS, sentences)
+            bulk.insert_rows(SentenceTags, TAG_FIELDS, tag_rows)
         self.buffer = []
 
     def _annotator_rows(self, sentence_id: int, layers: dict, tag_rows: list) -> None:
