@@ -17,7 +17,7 @@ import threading
 import time
 
 import redis
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,10 @@ def _empty(*args, **kwargs):
     return {}
 
 
+def _zero(*args, **kwargs):
+    return 0
+
+
 def _all_failed(data, timeout=DEFAULT_TIMEOUT, version=None):
     return list(data)
 
@@ -137,3 +141,37 @@ class DegradingRedisCache(RedisCache):
     set_many = _degrading("set_many", _all_failed)
     delete_many = _degrading("delete_many", _nothing)
     clear = _degrading("clear", _false)
+    incr = _degrading("incr", _zero)  # decr too
+
+    def count(self, key: str, previous: str, timeout: int) -> tuple[int, int]:
+        """`count` (below) in one round trip; (0, 0) while Redis is down."""
+        outage = outage_of(self)
+        if outage.down():
+            return 0, 0
+        key, previous = self.make_and_validate_key(key), self.make_and_validate_key(previous)
+        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=False)
+        pipeline.set(key, 0, ex=timeout, nx=True)
+        pipeline.incr(key)
+        pipeline.get(previous)
+        try:
+            _, counted, before = pipeline.execute()
+        except _FAILURES as error:
+            outage.record(error)
+            return 0, 0
+        outage.recovered()
+        return counted, int(before or 0)
+
+
+def count(cache: BaseCache, key: str, previous: str, timeout: int) -> tuple[int, int]:
+    """Add one to the count at `key` (created to expire `timeout` seconds later if it is not
+    there), and read the count at `previous`: the count after adding, and the other (0 if none).
+    One round trip to Redis; any other cache does it with its own calls."""
+    if isinstance(cache, DegradingRedisCache):
+        return cache.count(key, previous, timeout)
+    cache.add(key, 0, timeout)
+    try:
+        counted = cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, 1, timeout)
+        counted = 1
+    return counted, cache.get(previous, 0)
