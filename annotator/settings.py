@@ -160,7 +160,7 @@ SENTENCES_PER_PAGE = envint("SENTENCES_PER_PAGE", 50)
 # browser. Token first, so an anonymous request is answered 401 with a WWW-Authenticate header.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "annotator.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

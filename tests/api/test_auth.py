@@ -41,6 +41,24 @@ def test_a_revoked_or_made_up_token_is_401(team):
     assert client.get(PROJECTS).json() == {"detail": "Invalid token."}
 
 
+def test_the_token_of_a_deactivated_user_is_401(team):
+    client = token_client(team.manager)
+    team.manager.is_active = False
+    team.manager.save(update_fields=["is_active"])
+    response = client.get(PROJECTS)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "User inactive or deleted."}
+
+
+def test_a_token_header_without_a_key_or_with_spaces_is_401(team):
+    client = APIClient()
+    for header in ("Token", "Token two parts"):
+        client.credentials(HTTP_AUTHORIZATION=header)
+        response = client.get(PROJECTS)
+        assert response.status_code == 401
+        assert response.json()["detail"].startswith("Invalid token header.")
+
+
 def test_a_browser_session_reads_without_csrf_and_writes_only_with_it(team):
     client = session_client(team.manager)
     assert client.get(PROJECTS).status_code == 200
