@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
+from annotator import prepared
 from annotator.rows import Loader, load_all
 
 
@@ -36,7 +37,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key: str):
         sql, loaders = _statement(connection.vendor)
-        with connection.cursor() as cursor:
+        with prepared.cursor() as cursor:
             cursor.execute(sql, [key])
             found = cursor.fetchone()
         if found is None:

@@ -18,6 +18,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from annotator import prepared
 from annotator.models import (
     Document,
     Membership,
@@ -87,7 +88,7 @@ def locked_row(
     sql, loaders = _statement(connection.vendor)
     params = {"user": user.pk, "document": document_pk, "layer": layer_name,
               "sentence": sentence_id}  # fmt: skip
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchone()
     if found is None:

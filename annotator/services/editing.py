@@ -20,7 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.db.models import F
 
-from annotator import access, search
+from annotator import access, prepared, search
 from annotator.models import Document, Project, Sentence, SentenceTags, TagChange, TagLayer
 from annotator.nlp import edits, scheme
 from annotator.services import edit_lookup
@@ -192,7 +192,7 @@ def _save_tags(row: SentenceTags) -> None:
     values = [
         field.get_db_prep_save(getattr(row, field.attname), connection) for field in SAVED_FIELDS
     ]
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(SAVE_TAGS, [*values, row.pk])
 
 
@@ -211,7 +211,7 @@ def _insert_change(change: TagChange) -> None:
         field.get_db_prep_save(field.pre_save(change, add=True), connection)
         for field in INSERTED_FIELDS
     ]
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         if connection.features.can_return_columns_from_insert:
             cursor.execute(INSERT_CHANGE + RETURNING_ID, values)
             change.pk = cursor.fetchone()[0]
