@@ -249,8 +249,9 @@ class _DocumentWriter:
         for sentence_id, (item, scheme_name) in zip(ids, self.buffer, strict=True):
             words, tags = item.tokens, item.tags
             tokens += len(words)
-            # One casefold call per sentence: much cheaper than one per token.
-            for token in set("\0".join(words).casefold().split("\0")):
+            # By the tokens as written; `_folded` merges their case forms once per document,
+            # not once per token.
+            for token in set(words):
                 index[token].append(position)
             tags_seen.update(tags)
             source = getattr(item, "source", None)
@@ -346,14 +347,12 @@ class _DocumentWriter:
         self.flush()
         self._fill_annotator_layers()
         project_id, document_id = self.project.pk, self.document.pk
-        bulk.insert_rows(
-            TokenIndex,
-            ["project", "document", "text", "sentences"],
-            (
-                (project_id, document_id, index_key(text), bulk.dump_json(where))
-                for text, where in self.index.items()
-            ),
+        numerals = list(map(str, range(self.count)))
+        rows = (
+            (project_id, document_id, index_key(text), _positions_json(where, numerals))
+            for text, where in _folded(self.index).items()
         )
+        bulk.insert_rows(TokenIndex, ["project", "document", "text", "sentences"], rows)
         document = self.document
         document.trailer = trailer
         document.sentence_count = self.count
@@ -384,6 +383,23 @@ class _DocumentWriter:
         for document, layer in self.documents:
             self.document, self.layer = document, layer
             reflag_layer(layer, final, warn=self._warn)
+
+
+def _folded(index: dict[str, list[int]]) -> dict[str, list[int]]:
+    """The index by case-folded token: forms that fold alike ("The", "the") share one entry,
+    with the positions of both, ascending and once each."""
+    folded: dict[str, list[int]] = {}
+    for text, where in index.items():
+        key = text.casefold()
+        other = folded.get(key)
+        folded[key] = where if other is None else sorted(set(other).union(where))
+    return folded
+
+
+def _positions_json(where: list[int], numerals: list[str]) -> str:
+    """dump_json(where), with each position's digits made once per document (`numerals`), not
+    once per token found there."""
+    return "[" + ",".join(map(numerals.__getitem__, where)) + "]"
 
 
 def reflag_layer(layer: TagLayer, scheme_name: str, warn=None) -> int:
