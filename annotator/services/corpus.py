@@ -151,12 +151,17 @@ def _import_file(
     detector = scheme.SchemeDetector()
     writer = _DocumentWriter(project, summary, file_format.name)
     fixed = None if scheme_name == "auto" else scheme_name
+    # The detector's answer changes only when it is fed, and it is fed only until settled: both
+    # are kept here rather than asked of it for every sentence.
+    current, learning = fixed or detector.result(), fixed is None
+    sentence_type, mapping = conll.Sentence, bool(policy.mapping)
     for event in file_format.read(stream, name, options):
-        if isinstance(event, conll.Sentence):
-            if fixed is None and not detector.settled and event.tags.count("O") != len(event.tags):
+        if isinstance(event, sentence_type):
+            if learning and event.tags.count("O") != len(event.tags):
                 detector.feed(event.tags)
-            current = fixed or detector.result()
-            _map_labels(event, policy, current)
+                current, learning = detector.result(), not detector.settled
+            if mapping:
+                _map_labels(event, policy, current)
             writer.add(event, current)
         elif isinstance(event, conll.DocumentStart):
             writer.start(event)
@@ -177,8 +182,6 @@ def _import_file(
 
 def _map_labels(sentence: conll.Sentence, policy: NewLabels, scheme_name: str) -> None:
     """The upload's label mapping, on the sentence's tags and its annotators' layers."""
-    if not policy.mapping:
-        return
     sentence.tags = policy.map_tags(sentence.tags, scheme_name)
     layers = getattr(sentence, "layers", None)
     if layers:
@@ -286,8 +289,9 @@ class _DocumentWriter:
             if layers:
                 self._annotator_rows(sentence_id, layers, tag_rows)
         self.count, self.tokens = position, tokens
-        bulk.insert_rows(Sentence, SENTENCE_FIELDS, sentences)
-        bulk.insert_rows(SentenceTags, TAG_FIELDS, tag_rows)
+        with bulk.unchecked():
+            bulk.insert_rows(Sentence, SENTENCE_FIELDS, sentences)
+            bulk.insert_rows(SentenceTags, TAG_FIELDS, tag_rows)
         self.buffer = []
 
     def _annotator_rows(self, sentence_id: int, layers: dict, tag_rows: list) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import DataError, IntegrityError, transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -40,3 +41,14 @@ def test_every_row_is_inserted_once_with_its_own_values(count: int) -> None:
     assert [(s.pk, s.position, s.tokens, s.line) for s in stored] == [
         (i, n, [f"w{n}"], n + 1) for n, i in enumerate(ids)
     ]
+
+
+@pytest.mark.django_db
+def test_the_database_checks_rows_again_after_an_unchecked_write_that_failed() -> None:
+    document = Document.objects.create(project=Project.objects.create(name="Rows"), position=0)
+    with pytest.raises(RuntimeError), bulk.unchecked():
+        raise RuntimeError("the import failed")
+    fields = ["document", "position", "tokens", "before", "line"]
+
+    with pytest.raises((IntegrityError, DataError)), transaction.atomic():
+        bulk.insert_rows(Sentence, fields, [(document.pk, 0, "[not json", "", 1)])
