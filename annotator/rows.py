@@ -7,7 +7,8 @@ CPU than the statement itself.
 
 from __future__ import annotations
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 
 class Loader:
@@ -18,25 +19,28 @@ class Loader:
         quote = connection.ops.quote_name
         self.columns = [f"{alias}.{quote(f.column)}" for f in self.fields]
         self.names = [f.attname for f in self.fields]
-        self.converters = []
-        for field in self.fields:
+        self.converting = []  # (position, column, converters) of the fields that have any
+        for at, field in enumerate(self.fields):
             column = field.get_col(alias)
             found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            self.converters.append((column, found))
+            if found:
+                self.converting.append((at, column, found))
 
-    def load(self, values: tuple) -> models.Model:
-        converted = []
-        for value, (column, converters) in zip(values, self.converters, strict=True):
+    def load(self, values: tuple | list, db: BaseDatabaseWrapper) -> models.Model:
+        values = list(values)
+        for at, column, converters in self.converting:
+            value = values[at]
             for convert in converters:
-                value = convert(value, column, connection)
-            converted.append(value)
-        return self.model.from_db(connection.alias, self.names, converted)
+                value = convert(value, column, db)
+            values[at] = value
+        return self.model.from_db(db.alias, self.names, values)
 
 
 def load_all(loaders: list[Loader], values: tuple) -> tuple[list[models.Model], tuple]:
     """An instance per loader from a row's values, in order, and the values after theirs."""
+    db = connections[DEFAULT_DB_ALIAS]  # the default connection itself, not its proxy
     instances, at = [], 0
     for loader in loaders:
-        instances.append(loader.load(values[at : at + len(loader.names)]))
+        instances.append(loader.load(values[at : at + len(loader.names)], db))
         at += len(loader.names)
     return instances, values[at:]
