@@ -125,6 +125,14 @@ def test_the_token_index_finds_the_sentences_of_a_token_whatever_its_case():
     assert sentences_of("absent") == []
 
 
+def test_the_token_index_lists_each_sentence_once_in_order_across_case_forms():
+    text = b"the\tO\nThe\tO\n\nx\tO\n\nTHE\tO\n\nthe\tO\nend\tO\n"
+    import_bytes("Cases", ("cases.conll", text))
+    rows = TokenIndex.objects.filter(project__name="Cases", text="the")
+
+    assert [row.sentences for row in rows] == [[0, 2, 3]]
+
+
 def test_an_iob1_file_is_detected_and_exported_unchanged_with_scheme_keep():
     import_bytes("Old", ("old.conll", IOB1))
     document = Document.objects.get(project__name="Old")
