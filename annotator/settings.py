@@ -114,6 +114,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+# The few statements every edit runs are prepared once per connection on PostgreSQL
+# (annotator/prepared.py); off for a pooler that cannot keep them (pgbouncer in transaction
+# mode before 1.21).
+DB_PREPARED_STATEMENTS = envbool("DB_PREPARED_STATEMENTS", "1")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -160,7 +164,7 @@ SENTENCES_PER_PAGE = envint("SENTENCES_PER_PAGE", 50)
 # browser. Token first, so an anonymous request is answered 401 with a WWW-Authenticate header.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "annotator.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -11,7 +11,8 @@ start each sentence:
     the app    what the retrain job does (`annotator.nlp.retraining`, called as the job calls
                it): retrained after 10, 20, 40, 80, 160 reviewed sentences, then every EVERY
                (the project setting's default), on every reviewed sentence; suggestions by
-               `retraining.suggest`
+               `retraining.suggest` (each token's likeliest tag, as valid IOB2: the fewest
+               expected token edits, `nlp.decoding`), as for every model here
 
 Before a strategy's first model it starts from empty. Per block of BLOCK sentences it reports
 the suggestions' span F1 and the edits per sentence (the learning curve), and the total edits

@@ -28,7 +28,10 @@ INTRO = (
     "(the cadence before); *the app*: what the retrain job does, through the same functions "
     "(`annotator/nlp/retraining.py`): retrained on every reviewed sentence after 10, 20, 40, 80, "
     '160, then every 200 (the project\'s default "Retrain every"), the CRF with default '
-    "features, 50 iterations. CPU is the process's for all four strategies."
+    "features, 50 iterations. Every model's suggestions are decoded for the fewest expected "
+    "token edits (each token's likeliest tag, repaired to valid IOB2: "
+    "`annotator/nlp/decoding.py`), as the retrain job writes them. CPU is the process's for "
+    "all four strategies."
 )
 JOB_INTRO = (
     "`bench/retrain_job.py`: a project of about 20,000 tokens (the start of wikiser-small dev) "

@@ -166,3 +166,39 @@ def worker_database_url() -> str:  # skips the test where no worker can share th
             )
         return f"sqlite:///{settings['NAME']}"
     pytest.skip(f"no worker test setup for {connection.vendor}")
+
+
+def job_worker_env(db_url: str, redis_url: str = REDIS_URL, **extra_env: str) -> dict[str, str]:
+    """The environment of a real worker on Redis and the test database; extra_env: settings of
+    the worker's own, such as MODEL_ROOT."""
+    dropped = {"REDIS_URL", "CELERY_VISIBILITY_TIMEOUT", QUEUE_FOLDER_ENV, *extra_env}
+    env = {key: value for key, value in os.environ.items() if key not in dropped}
+    env.update(
+        DATABASE_URL=db_url,
+        DJANGO_SETTINGS_MODULE="annotator.settings",
+        CELERY_TASK_ALWAYS_EAGER="0",
+        DB_CONN_MAX_AGE="0",
+        PYTHONUNBUFFERED="1",
+        REDIS_URL=redis_url,
+        WORKER_HEARTBEAT_EVERY="1",
+        **extra_env,
+    )
+    return env
+
+
+@contextlib.contextmanager
+def live_server_worker(name: str, db_url: str, folder: Path, monkeypatch, **extra_env: str):
+    """A real worker on Redis that the live server's start_job queues to (the live server runs
+    in the test process, so its on-commit `delay` is pointed at the worker's broker); it is
+    killed when the block ends."""
+    from annotator import tasks
+    from annotator.services import jobs
+
+    app = sender(REDIS_URL)
+    monkeypatch.setattr(tasks.run_job, "delay", lambda job_id: app.send_task(TASK_NAME, [job_id]))
+    process = Worker(job_worker_env(db_url, **extra_env), folder / f"worker-{name}.log", name=name)
+    try:
+        wait_for(jobs.workers_alive, 60, "the worker's heartbeat", 0.2)
+        yield process
+    finally:
+        process.kill()

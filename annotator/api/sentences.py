@@ -17,7 +17,7 @@ from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from annotator.api import permissions
+from annotator.api import edit_body, permissions
 from annotator.api.exceptions import validated, validated_query
 from annotator.api.pagination import PAGE_PARAMETERS, page_of, paginated
 from annotator.api.schema import responses
@@ -134,7 +134,7 @@ def _named_edit(request: Request, pk: int, sentence_id: int) -> Response | None:
     way: no such row yet, or an edit refused as stale or not fitting, which the long way finds
     again and answers."""
     try:
-        data = validated(EditSerializer, request.data)
+        data = edit_body.plainly_valid(request.data) or validated(EditSerializer, request.data)
     except (APIException, SuspiciousOperation):
         permissions.document(request, pk)  # a non-member learns nothing from a 400
         raise

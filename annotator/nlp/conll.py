@@ -33,6 +33,9 @@ _BOUNDARIES = frozenset(["", "<s>", "</s>"])
 # What no database text column can hold: NUL, and halves of UTF-16 pairs that some codecs
 # (utf-7, unicode_escape, a wide file cut mid-pair) let through without an error.
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+# Codecs whose strict decoders never produce a surrogate: their text needs only the NUL check,
+# which `in` does many times faster than the regex scans a large block.
+_NO_SURROGATES = frozenset(["utf-8", "ascii", "iso8859-1"])
 _WIDE_ENCODINGS = {"utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"}
 # Longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
 _BOMS = [
@@ -133,8 +136,10 @@ def read(
 
 
 # A block: its lines without "\n" (a "\r" kept unless all lines end in "\r\n"), whether the last
-# line had a "\n", and the line ending shared by every line when there is one.
-Block = tuple[list[str], bool, str | None]
+# line had a "\n", the line ending shared by every line when there is one, and whether it is plain:
+# no line starts with "#", ends in a blank or holds -DOCSTART- (the usual case, checked once per
+# block instead of once per line).
+Block = tuple[list[str], bool, str | None, bool]
 
 
 def _decoded_blocks(stream: BinaryIO, state: _State, encoding: str | None) -> Iterator[Block]:
@@ -212,7 +217,7 @@ def _byte_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> It
         except UnicodeDecodeError:
             _report_undecodable(chunk, number, codec, state)
             text = chunk.decode(codec, errors="replace")
-        if _unstorable(text, number, state):
+        if _unstorable(text, number, state, codec not in _NO_SURROGATES):
             return
         block = _block(text)
         number += len(block[0])
@@ -221,8 +226,11 @@ def _byte_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> It
             return
 
 
-def _unstorable(text: str, number: int, state: _State) -> bool:
-    """Refuse the file at its first character that cannot be stored, naming the line."""
+def _unstorable(text: str, number: int, state: _State, surrogates: bool) -> bool:
+    """Refuse the file at its first character that cannot be stored, naming the line.
+    `surrogates`: whether the text may hold lone surrogates (else only NUL is looked for)."""
+    if not surrogates and "\0" not in text:
+        return False
     found = _UNSTORABLE.search(text)
     if found is None:
         return False
@@ -244,7 +252,13 @@ def _block(text: str) -> Block:
     complete = text.endswith("\n")
     if complete:
         lines.pop()
-    return lines, complete, uniform
+    plain = not (
+        text.startswith("#")
+        or "\n#" in text
+        or DOCSTART in text
+        or any(blank + end in text for blank in " \t" for end in "\r\n")
+    )
+    return lines, complete, uniform, plain
 
 
 def _split_lines(text: str) -> tuple[list[str], str | None]:
@@ -288,7 +302,7 @@ def _wide_blocks(head: bytes, stream: BinaryIO, codec: str, state: _State) -> It
             return
         cut = len(text) if not data else text.rfind("\n") + 1
         block, rest = text[:cut], text[cut:]
-        if _unstorable(block, number, state):
+        if _unstorable(block, number, state, surrogates=True):
             return
         if block:
             block = _block(block)
@@ -319,26 +333,27 @@ class _Parser:
         # Set from the format when the first sentence starts (the fast path needs a sentence).
         delimiter, columns, index, newline, tabs = "\t", 0, 0, "", True
         add_token = add_tag = add_extras = None
-        for lines, complete, uniform in blocks:
+        for lines, complete, uniform, plain in blocks:
             last = None if complete else lines.pop()
-            for text in lines:
-                number += 1
-                if uniform:
-                    ending = uniform
-                elif text[-1:] == "\r":
-                    text, ending = text[:-1], "\r\n"
-                else:
-                    ending = "\n"
+            ending, first = uniform, number + 1
+            for number, text in enumerate(lines, first):
+                if not uniform:
+                    if text[-1:] == "\r":
+                        text, ending = text[:-1], "\r\n"
+                    else:
+                        ending = "\n"
                 # The usual token line is handled inline: it is most of every file. So is the
                 # first of a sentence once the file's shape is known (`_line` would open it the
                 # same way).
-                if newline and ending == newline and text[:1] != "#":
+                if newline and ending == newline:
                     cols = text.split(delimiter)
                     if (
                         len(cols) == columns
                         and cols[index] in valid
-                        and cols[0] != DOCSTART
-                        and text[-1] not in " \t"
+                        and (
+                            plain
+                            or (text[0] != "#" and cols[0] != DOCSTART and text[-1] not in " \t")
+                        )
                         and (tabs or ("" not in cols and "\t" not in text))
                     ):
                         if sentence is None:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pycrfsuite
 
 from annotator.nlp import memory as label_memory
+from annotator.nlp.decoding import fewest_expected_edits
 from annotator.nlp.features import sentence_features, token_features
 from annotator.nlp.scheme import spans
 
@@ -120,6 +121,22 @@ class Tagger:
             tags,
             self._tagger.probability(tags),
             [self._tagger.marginal(tag, i) for i, tag in enumerate(tags)],
+        )
+
+    def tag_for_review(self, tokens: Sequence[str]) -> Tagged:
+        """Like `tag_with_confidence`, but the tags are the valid IOB2 sequence a reviewer is
+        expected to edit least (`decoding.fewest_expected_edits`: per token, the likeliest tag),
+        not the likeliest whole sequence."""
+        if not tokens:
+            return Tagged([], 1.0, [])
+        rows = self.marginals(tokens)  # sets the tokens' features: probability() reads them
+        tags = fewest_expected_edits(rows)
+        # The decoder may add O or a B-X (to open an I-X) that a model never saw in training.
+        known = set(rows[0]).issuperset(tags)
+        return Tagged(
+            tags,
+            self._tagger.probability(tags) if known else 0.0,
+            [row.get(tag, 0.0) for row, tag in zip(rows, tags, strict=True)],
         )
 
     def probability(self, tokens: Sequence[str], tags: Sequence[str]) -> float:

@@ -66,8 +66,11 @@ def suggest(
 ) -> tuple[list[str], float, list[list]]:
     """A sentence's suggested IOB2 tags, the model's sequence probability and each span's
     [start, end, confidence], without the spans a reviewer rejected on this sentence
-    ((start, end, label) each): a turned-down span is not suggested again by a newer model."""
-    tagged = tagger.tag_with_confidence(tokens)
+    ((start, end, label) each): a turned-down span is not suggested again by a newer model.
+
+    The tags are those the reviewer is expected to edit least (`crf.Tagger.tag_for_review`),
+    not the likeliest whole sequence: the reviewer's work is counted per token."""
+    tagged = tagger.tag_for_review(tokens)
     tags = list(tagged.tags)
     turned_down = {(int(s), int(e), str(label)) for s, e, label in rejected}
     if turned_down:

@@ -151,12 +151,17 @@ def _import_file(
     detector = scheme.SchemeDetector()
     writer = _DocumentWriter(project, summary, file_format.name)
     fixed = None if scheme_name == "auto" else scheme_name
+    # The detector's answer changes only when it is fed, and it is fed only until settled: both
+    # are kept here rather than asked of it for every sentence.
+    current, learning = fixed or detector.result(), fixed is None
+    sentence_type, mapping = conll.Sentence, bool(policy.mapping)
     for event in file_format.read(stream, name, options):
-        if isinstance(event, conll.Sentence):
-            if fixed is None and not detector.settled and event.tags.count("O") != len(event.tags):
+        if isinstance(event, sentence_type):
+            if learning and event.tags.count("O") != len(event.tags):
                 detector.feed(event.tags)
-            current = fixed or detector.result()
-            _map_labels(event, policy, current)
+                current, learning = detector.result(), not detector.settled
+            if mapping:
+                _map_labels(event, policy, current)
             writer.add(event, current)
         elif isinstance(event, conll.DocumentStart):
             writer.start(event)
@@ -177,8 +182,6 @@ def _import_file(
 
 def _map_labels(sentence: conll.Sentence, policy: NewLabels, scheme_name: str) -> None:
     """The upload's label mapping, on the sentence's tags and its annotators' layers."""
-    if not policy.mapping:
-        return
     sentence.tags = policy.map_tags(sentence.tags, scheme_name)
     layers = getattr(sentence, "layers", None)
     if layers:
@@ -249,8 +252,9 @@ class _DocumentWriter:
         for sentence_id, (item, scheme_name) in zip(ids, self.buffer, strict=True):
             words, tags = item.tokens, item.tags
             tokens += len(words)
-            # One casefold call per sentence: much cheaper than one per token.
-            for token in set("\0".join(words).casefold().split("\0")):
+            # By the tokens as written; `_folded` merges their case forms once per document,
+            # not once per token.
+            for token in set(words):
                 index[token].append(position)
             tags_seen.update(tags)
             source = getattr(item, "source", None)
@@ -285,8 +289,9 @@ class _DocumentWriter:
             if layers:
                 self._annotator_rows(sentence_id, layers, tag_rows)
         self.count, self.tokens = position, tokens
-        bulk.insert_rows(Sentence, SENTENCE_FIELDS, sentences)
-        bulk.insert_rows(SentenceTags, TAG_FIELDS, tag_rows)
+        with bulk.unchecked():
+            bulk.insert_rows(Sentence, SENTENCE_FIELDS, sentences)
+            bulk.insert_rows(SentenceTags, TAG_FIELDS, tag_rows)
         self.buffer = []
 
     def _annotator_rows(self, sentence_id: int, layers: dict, tag_rows: list) -> None:
@@ -346,14 +351,12 @@ class _DocumentWriter:
         self.flush()
         self._fill_annotator_layers()
         project_id, document_id = self.project.pk, self.document.pk
-        bulk.insert_rows(
-            TokenIndex,
-            ["project", "document", "text", "sentences"],
-            (
-                (project_id, document_id, index_key(text), bulk.dump_json(where))
-                for text, where in self.index.items()
-            ),
+        numerals = list(map(str, range(self.count)))
+        rows = (
+            (project_id, document_id, index_key(text), _positions_json(where, numerals))
+            for text, where in _folded(self.index).items()
         )
+        bulk.insert_rows(TokenIndex, ["project", "document", "text", "sentences"], rows)
         document = self.document
         document.trailer = trailer
         document.sentence_count = self.count
@@ -384,6 +387,23 @@ class _DocumentWriter:
         for document, layer in self.documents:
             self.document, self.layer = document, layer
             reflag_layer(layer, final, warn=self._warn)
+
+
+def _folded(index: dict[str, list[int]]) -> dict[str, list[int]]:
+    """The index by case-folded token: forms that fold alike ("The", "the") share one entry,
+    with the positions of both, ascending and once each."""
+    folded: dict[str, list[int]] = {}
+    for text, where in index.items():
+        key = text.casefold()
+        other = folded.get(key)
+        folded[key] = where if other is None else sorted(set(other).union(where))
+    return folded
+
+
+def _positions_json(where: list[int], numerals: list[str]) -> str:
+    """dump_json(where), with each position's digits made once per document (`numerals`), not
+    once per token found there."""
+    return "[" + ",".join(map(numerals.__getitem__, where)) + "]"
 
 
 def reflag_layer(layer: TagLayer, scheme_name: str, warn=None) -> int:

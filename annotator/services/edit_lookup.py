@@ -5,7 +5,7 @@ Written as SQL once per database vendor (from the models' tables and columns, co
 the values are parameters) rather than as a queryset: building and compiling the
 equivalent ORM query (four joins, five subqueries) cost about 8 ms of CPU per edit, most of the
 edit's own time; the rows are turned into model instances with the fields' own converters, as
-the ORM would.
+the ORM would (annotator/rows.py).
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import json
 from functools import cache
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, models
+from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from annotator import prepared
 from annotator.models import (
     Document,
     Membership,
@@ -28,6 +29,7 @@ from annotator.models import (
     TagLayer,
     Task,
 )
+from annotator.rows import Loader, load_all
 
 ROLES = tuple(Membership.Role)
 # What the layer rule and note_activity read of a task.
@@ -37,32 +39,9 @@ TASK_FIELDS = ("id", "document_id", "layer_id", "first_sentence", "end_sentence"
 LOADED = ((SentenceTags, "st"), (Sentence, "s"), (TagLayer, "l"), (Document, "d"), (Project, "p"))
 
 
-class _Loader:
-    """A model's columns in a SELECT, and instances back from their values, converted."""
-
-    def __init__(self, model: type[models.Model], alias: str) -> None:
-        self.model, self.fields = model, model._meta.concrete_fields
-        quote = connection.ops.quote_name
-        self.columns = [f"{alias}.{quote(f.column)}" for f in self.fields]
-        self.names = [f.attname for f in self.fields]
-        self.converters = []
-        for field in self.fields:
-            column = field.get_col(alias)
-            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            self.converters.append((column, found))
-
-    def load(self, values: tuple) -> models.Model:
-        converted = []
-        for value, (column, converters) in zip(values, self.converters, strict=True):
-            for convert in converters:
-                value = convert(value, column, connection)
-            converted.append(value)
-        return self.model.from_db(connection.alias, self.names, converted)
-
-
 @cache
-def _statement(vendor: str) -> tuple[str, list[_Loader]]:
-    loaders = [_Loader(model, alias) for model, alias in LOADED]
+def _statement(vendor: str) -> tuple[str, list[Loader]]:
+    loaders = [Loader(model, alias) for model, alias in LOADED]
     table = {model: model._meta.db_table for model, _ in LOADED}
     membership, task, change = (m._meta.db_table for m in (Membership, Task, TagChange))
     roles = [
@@ -109,19 +88,14 @@ def locked_row(
     sql, loaders = _statement(connection.vendor)
     params = {"user": user.pk, "document": document_pk, "layer": layer_name,
               "sentence": sentence_id}  # fmt: skip
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchone()
     if found is None:
         return None
-    instances, at = [], 0
-    for loader in loaders:
-        instances.append(loader.load(found[at : at + len(loader.names)]))
-        at += len(loader.names)
-    row, sentence, layer, document, project = instances
+    (row, sentence, layer, document, project), extra = load_all(loaders, found)
     document.project, layer.document = project, document
     row.sentence, row.layer = sentence, layer
-    extra = found[at:]
     roles = frozenset(role for role, has in zip(ROLES, extra, strict=False) if has)
     return row, roles, _tasks(extra[len(ROLES)]), bool(extra[len(ROLES) + 1])
 

@@ -8,7 +8,7 @@ the page's fixed status region, never a bare 403.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -166,27 +166,18 @@ def _named_edit(request: HttpRequest, pk: int) -> HttpResponse | None:
     )
 
 
-@login_required
-@require_POST
-def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    answered = _named_edit(request, pk)
-    if answered is not None:
-        return answered
-    document, who, layer = _editing(request, pk)
-    sentence_id = _int(request, "sentence")
-    start = _int(request, "start", 0)
+def _edited(
+    request: HttpRequest,
+    document: Document,
+    layer: TagLayer,
+    who: access.Access,
+    sentence_id: int,
+    change: Callable[[], SentenceTags],
+) -> HttpResponse:
+    """Make one change to a sentence and answer with it re-rendered; a stale version (409) or a
+    refused change (422) re-renders the sentence with the reason beside it."""
     try:
-        row = editing.edit_sentence(
-            user=request.user,
-            who=who,
-            layer=layer,
-            sentence_id=sentence_id,
-            version=_required_int(request, "version"),
-            operation=request.POST.get("op", ""),
-            start=start,
-            end=_int(request, "end", start + 1),
-            label=request.POST.get("label") or None,
-        )
+        row = change()
     except editing.StaleEdit as stale:
         return _sentence_response(
             request, document, layer, sentence_id, message=str(stale), status=409, who=who
@@ -198,6 +189,36 @@ def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     changed = _noted(request, layer, row, who)
     return _sentence_response(
         request, document, layer, sentence_id, row=row, who=who, banners=changed
+    )
+
+
+@login_required
+@require_POST
+def sentence_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    answered = _named_edit(request, pk)
+    if answered is not None:
+        return answered
+    document, who, layer = _editing(request, pk)
+    sentence_id = _int(request, "sentence")
+    start = _int(request, "start", 0)
+    return _edited(
+        request,
+        document,
+        layer,
+        who,
+        sentence_id,
+        partial(
+            editing.edit_sentence,
+            user=request.user,
+            who=who,
+            layer=layer,
+            sentence_id=sentence_id,
+            version=_required_int(request, "version"),
+            operation=request.POST.get("op", ""),
+            start=start,
+            end=_int(request, "end", start + 1),
+            label=request.POST.get("label") or None,
+        ),
     )
 
 
@@ -364,8 +385,14 @@ def suggestion_accept(request: HttpRequest, pk: int) -> HttpResponse:
     document, who, layer, source = _suggesting(request, pk)
     sentence_id = _int(request, "sentence")
     every = request.POST.get("all") == "1"
-    try:
-        row = suggestions.accept_suggestions(
+    return _edited(
+        request,
+        document,
+        layer,
+        who,
+        sentence_id,
+        partial(
+            suggestions.accept_suggestions,
             user=request.user,
             who=who,
             layer=layer,
@@ -374,18 +401,7 @@ def suggestion_accept(request: HttpRequest, pk: int) -> HttpResponse:
             version=_required_int(request, "version"),
             span=None if every else (_int(request, "start", 0), _int(request, "end", 0)),
             threshold=_threshold(request) if every else None,
-        )
-    except editing.StaleEdit as stale:
-        return _sentence_response(
-            request, document, layer, sentence_id, message=str(stale), status=409, who=who
-        )
-    except editing.EditRejected as error:
-        return _sentence_response(
-            request, document, layer, sentence_id, message=str(error), status=422, who=who
-        )
-    changed = _noted(request, layer, row, who)
-    return _sentence_response(
-        request, document, layer, sentence_id, row=row, who=who, banners=changed
+        ),
     )
 
 

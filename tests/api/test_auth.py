@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from annotator import settings as project_settings
+from annotator.api.throttling import TokenRateThrottle
 from tests.api.conftest import session_client, token_client
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +39,24 @@ def test_a_revoked_or_made_up_token_is_401(team):
     assert client.get(PROJECTS).status_code == 401
     client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
     assert client.get(PROJECTS).json() == {"detail": "Invalid token."}
+
+
+def test_the_token_of_a_deactivated_user_is_401(team):
+    client = token_client(team.manager)
+    team.manager.is_active = False
+    team.manager.save(update_fields=["is_active"])
+    response = client.get(PROJECTS)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "User inactive or deleted."}
+
+
+def test_a_token_header_without_a_key_or_with_spaces_is_401(team):
+    client = APIClient()
+    for header in ("Token", "Token two parts"):
+        client.credentials(HTTP_AUTHORIZATION=header)
+        response = client.get(PROJECTS)
+        assert response.status_code == 401
+        assert response.json()["detail"].startswith("Invalid token header.")
 
 
 def test_a_browser_session_reads_without_csrf_and_writes_only_with_it(team):
@@ -132,6 +153,51 @@ def test_the_rate_is_per_user(team, tiny_rate):
 def test_browser_sessions_are_not_rate_limited(team, tiny_rate):
     client = session_client(team.manager)
     assert {client.get(PROJECTS).status_code for _ in range(6)} == {200}
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The rate limit's clock, in seconds; starts at the beginning of a minute."""
+    now = [60.0 * 29_000_000]
+    monkeypatch.setattr(TokenRateThrottle, "timer", lambda self: now[0])
+    return now
+
+
+def test_the_rate_holds_across_the_turn_of_a_minute(team, tiny_rate, clock):
+    """3/minute is about 3 in any 60 seconds, not 3 at 0:59 and 3 more at 1:00."""
+    client = token_client(team.manager)
+    clock[0] += 59
+    assert [client.get(PROJECTS).status_code for _ in range(3)] == [200, 200, 200]
+    clock[0] += 2
+    assert client.get(PROJECTS).status_code == 429
+    clock[0] += 55  # 57 seconds after the three: two of them have left the last minute
+    assert [client.get(PROJECTS).status_code for _ in range(3)] == [200, 200, 429]
+
+
+def test_a_client_that_waits_the_retry_after_is_served_again(team, tiny_rate, clock):
+    client = token_client(team.manager)
+    clock[0] += 20
+    assert [client.get(PROJECTS).status_code for _ in range(4)] == [200, 200, 200, 429]
+    clock[0] += 30
+    refused = client.get(PROJECTS)
+    assert refused.status_code == 429
+    wait = int(refused["Retry-After"])
+    assert 0 < wait <= 60
+    clock[0] += wait - 1
+    assert client.get(PROJECTS).status_code == 429  # not a second sooner...
+    clock[0] += 1
+    assert client.get(PROJECTS).status_code == 200  # ...and then it is
+
+
+def test_the_rate_is_counted_in_redis_across_clients(team, tiny_rate, settings):
+    url = project_settings.REDIS_URL
+    if not url:
+        pytest.skip("no REDIS_URL: the Redis cache is not in use")
+    settings.CACHES = {"default": {**project_settings.redis_cache(url),
+                                   "KEY_PREFIX": f"test-rate-{uuid.uuid4().hex}"}}  # fmt: skip
+    statuses = [token_client(team.manager).get(PROJECTS).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    assert token_client(team.reviewer).get(PROJECTS).status_code == 200
 
 
 # --- one error shape ---------------------------------------------------------------------------

@@ -9,7 +9,6 @@ skipped. Workers and the private redis-server are stopped when the test ends.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import sign_in
 from tests.conftest import SMALL, import_files
 from tests.services.test_worker import RedisServer
-from tests.workerutil import QUEUE_FOLDER_ENV, REDIS_URL, TASK_NAME, Worker, sender, wait_for
+from tests.workerutil import REDIS_URL, TASK_NAME, Worker, job_worker_env, sender, wait_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,23 +32,7 @@ JOB_TIMEOUT = 90_000  # ms
 
 
 def worker_env(worker_db_url: str, redis_url: str, media: Path) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("REDIS_URL", "CELERY_VISIBILITY_TIMEOUT", "MEDIA_ROOT", QUEUE_FOLDER_ENV)
-    }
-    env.update(
-        DATABASE_URL=worker_db_url,
-        DJANGO_SETTINGS_MODULE="annotator.settings",
-        CELERY_TASK_ALWAYS_EAGER="0",
-        DB_CONN_MAX_AGE="0",
-        PYTHONUNBUFFERED="1",
-        REDIS_URL=redis_url,
-        MEDIA_ROOT=str(media),
-        WORKER_HEARTBEAT_EVERY="1",
-        JOB_SEND_GRACE="1",
-    )
-    return env
+    return job_worker_env(worker_db_url, redis_url, MEDIA_ROOT=str(media), JOB_SEND_GRACE="1")
 
 
 @pytest.fixture

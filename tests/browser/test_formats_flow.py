@@ -9,16 +9,13 @@ skipped on in-memory SQLite), and opens the report from the finished job.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from annotator.models import Membership, Project
-from annotator.services import jobs
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import has_class, sign_in
 from tests.nlp.test_formats import DATA, doccano_zip
-from tests.workerutil import QUEUE_FOLDER_ENV, REDIS_URL, TASK_NAME, Worker, sender, wait_for
+from tests.workerutil import live_server_worker
 
 pytestmark = [
     pytest.mark.browser,
@@ -34,30 +31,8 @@ LAYERS = ["doccano: alice", "doccano: bob"]
 @pytest.fixture
 def worker(redis_db, worker_db_url, tmp_path, monkeypatch):
     """A real worker on Redis; the live server's start_job queues to it. Killed at the end."""
-    from annotator import tasks
-
-    app = sender(REDIS_URL)
-    monkeypatch.setattr(tasks.run_job, "delay", lambda job_id: app.send_task(TASK_NAME, [job_id]))
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("REDIS_URL", "CELERY_VISIBILITY_TIMEOUT", QUEUE_FOLDER_ENV)
-    }
-    env.update(
-        DATABASE_URL=worker_db_url,
-        DJANGO_SETTINGS_MODULE="annotator.settings",
-        CELERY_TASK_ALWAYS_EAGER="0",
-        DB_CONN_MAX_AGE="0",
-        PYTHONUNBUFFERED="1",
-        REDIS_URL=REDIS_URL,
-        WORKER_HEARTBEAT_EVERY="1",
-    )
-    process = Worker(env, tmp_path / "worker-formats.log", name="formats")
-    try:
-        wait_for(jobs.workers_alive, 60, "the worker's heartbeat", 0.2)
+    with live_server_worker("formats", worker_db_url, tmp_path, monkeypatch) as process:
         yield process
-    finally:
-        process.kill()
 
 
 @pytest.fixture

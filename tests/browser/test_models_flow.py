@@ -7,17 +7,16 @@ pytest-django it is skipped. The worker is SIGKILLed when the test ends."""
 
 from __future__ import annotations
 
-import os
 import re
 from urllib.parse import urlencode
 
 import pytest
 
 from annotator.models import GOLD, Job, Membership, SentenceTags, TagChange, TaggerModel, TagLayer
-from annotator.services import editing, jobs
+from annotator.services import editing
 from tests.browser.conftest import CHROMIUM
 from tests.browser.helpers import DEMO, has_class, project_with, sign_in
-from tests.workerutil import QUEUE_FOLDER_ENV, REDIS_URL, TASK_NAME, Worker, sender, wait_for
+from tests.workerutil import live_server_worker, wait_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,32 +32,10 @@ REVIEWED = 60  # sentences of the sample's gold layer marked reviewed before tra
 @pytest.fixture
 def worker(redis_db, worker_db_url, tmp_path, monkeypatch):
     """A real worker on Redis; the live server's start_job queues to it. Killed at the end."""
-    from annotator import tasks
-
-    app = sender(REDIS_URL)
-    # The live server runs in this process: its on-commit `delay` goes to the worker's broker.
-    monkeypatch.setattr(tasks.run_job, "delay", lambda job_id: app.send_task(TASK_NAME, [job_id]))
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("REDIS_URL", "CELERY_VISIBILITY_TIMEOUT", "MODEL_ROOT", QUEUE_FOLDER_ENV)
-    }
-    env.update(
-        DATABASE_URL=worker_db_url,
-        DJANGO_SETTINGS_MODULE="annotator.settings",
-        CELERY_TASK_ALWAYS_EAGER="0",
-        DB_CONN_MAX_AGE="0",
-        PYTHONUNBUFFERED="1",
-        REDIS_URL=REDIS_URL,
-        MODEL_ROOT=str(tmp_path / "models"),
-        WORKER_HEARTBEAT_EVERY="1",
-    )
-    process = Worker(env, tmp_path / "worker-models.log", name="models")
-    try:
-        wait_for(jobs.workers_alive, 60, "the worker's heartbeat", 0.2)
+    with live_server_worker(
+        "models", worker_db_url, tmp_path, monkeypatch, MODEL_ROOT=str(tmp_path / "models")
+    ) as process:
         yield process
-    finally:
-        process.kill()
 
 
 @pytest.fixture

@@ -742,6 +742,19 @@ def test_a_binary_file_is_rejected_as_binary(name: str) -> None:
     assert "binary" in problems[0].message
 
 
+def test_unusual_lines_after_a_megabyte_of_plain_ones_are_read_as_in_a_small_file() -> None:
+    plain = "word\tO\n\n" * 150_000  # 1.2 MB: the unusual lines come in a later read block
+    unusual = "#hashtag\tO\nspaced\tO \n\n# a comment\n-DOCSTART-\tO\n\nAlan\tB-PER\n"
+    data = (plain + unusual).encode("utf-8")
+    documents = read_documents(data, "big.conll")
+
+    assert [(s.tokens, s.line) for s in documents[0].sentences[-1:]] == [
+        (["#hashtag", "spaced"], 300_001)
+    ]
+    assert [s.tokens for s in documents[1].sentences] == [["Alan"]]
+    assert write_documents(documents) == data
+
+
 def test_a_nul_byte_far_into_a_file_is_reported_as_binary_on_its_line() -> None:
     data = b"word\tO\n" * 3000 + b"\n" + b"bad\x00\tO\n\n"
     problems = problems_of(data)

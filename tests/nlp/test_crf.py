@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from annotator.nlp import crf, likely_errors
-from annotator.nlp.scheme import spans
+from annotator.nlp.scheme import invalid_positions, spans
 
 FILLER = tuple(
     [
@@ -140,6 +140,24 @@ def test_tag_with_confidence_agrees_with_the_marginals(tmp_path, split):
     assert tagger.probability(tokens, ["B-NOPE"] * len(tokens)) == 0.0
     assert all(value >= 0 for value in tagger.entropy(tokens))
     assert tagger.tag_with_confidence([]).tags == []
+
+
+def test_tag_for_review_takes_each_tokens_likeliest_tag_as_valid_iob2(tmp_path, split):
+    train, test = split
+    crf.train(train[:40], tmp_path / "m.crfsuite", iterations=10)  # a small, unsure model
+    tagger = crf.Tagger(tmp_path / "m.crfsuite")
+    for tokens, _ in test[:20]:
+        marginals = tagger.marginals(tokens)
+        tagged = tagger.tag_for_review(tokens)
+        assert invalid_positions(tagged.tags, "iob2") == []
+        assert tagged.confidence == [
+            row[tag] for row, tag in zip(marginals, tagged.tags, strict=True)
+        ]
+        assert math.isclose(tagged.probability, tagger.probability(tokens, tagged.tags))
+        likeliest = [max(row, key=row.get) for row in marginals]
+        if not invalid_positions(likeliest, "iob2"):
+            assert tagged.tags == likeliest
+    assert tagger.tag_for_review([]).tags == []
 
 
 def test_training_reports_progress_after_every_iteration(tmp_path, split):

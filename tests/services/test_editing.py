@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from annotator.access import WriteRefused
 from annotator.models import GOLD, IMPORTED, Membership, SentenceTags, TagChange, TagLayer
@@ -126,6 +127,7 @@ def test_the_imported_layer_cannot_be_edited(document, member) -> None:
 
 def test_an_edit_records_who_changed_what_and_bumps_the_version(document, gold, member) -> None:
     sid = sentence_id(document, 0)
+    before = timezone.now()
     result = label(member, gold, sid, 4, 6, "LOC", version=1)
     new = ["B-PER", "I-PER", "O", "O", "B-LOC", "I-LOC"]
     assert result.tags == new
@@ -141,6 +143,7 @@ def test_an_edit_records_who_changed_what_and_bumps_the_version(document, gold, 
     assert change.new_tags == new
     assert change.version == 2
     assert change.state == TagChange.State.DONE
+    assert before <= change.created_at <= timezone.now()
 
 
 def test_an_edit_that_changes_nothing_records_nothing(document, gold, member) -> None:

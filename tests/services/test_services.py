@@ -7,7 +7,12 @@ from io import BytesIO
 import pytest
 
 from annotator.models import IMPORTED, Document, Project, SentenceTags, TagLayer, TokenIndex
-from annotator.services.corpus import export_document, export_project, import_conll
+from annotator.services.corpus import (
+    BATCH,
+    export_document,
+    export_project,
+    import_conll,
+)
 from annotator.services.labels import ADD, NewLabels
 from tests.conftest import SMALL, import_files
 
@@ -123,6 +128,26 @@ def test_the_token_index_finds_the_sentences_of_a_token_whatever_its_case():
     assert sentences_of("new york") == [0]
     assert sentences_of(".") == [0, 1, 2, 3]
     assert sentences_of("absent") == []
+
+
+def test_the_token_index_lists_each_sentence_once_in_order_across_case_forms():
+    text = b"the\tO\nThe\tO\n\nx\tO\n\nTHE\tO\n\nthe\tO\nend\tO\n"
+    import_bytes("Cases", ("cases.conll", text))
+    rows = TokenIndex.objects.filter(project__name="Cases", text="the")
+
+    assert [row.sentences for row in rows] == [[0, 2, 3]]
+
+
+def test_an_import_of_several_write_batches_keeps_every_sentence_in_order():
+    count = BATCH * 2 + 3
+    text = b"".join(b"w%d\tO\nAda\tB-PER\n\n" % i for i in range(count))
+    summary = import_bytes("Long", ("long.conll", text))
+    document = Document.objects.get(project__name="Long")
+
+    assert summary.sentences == count
+    positions = document.sentences.order_by("id").values_list("position", flat=True)
+    assert list(positions) == list(range(count))
+    assert exported(document) == text
 
 
 def test_an_iob1_file_is_detected_and_exported_unchanged_with_scheme_keep():
