@@ -14,6 +14,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connection
+from django.urls import reverse
 
 from annotator.models import (
     GOLD,
@@ -42,6 +43,12 @@ class Occurrence:
     version: int
     tokens: list[str]
     tags: list[str]
+    document_url: str
+
+    @property
+    def link(self) -> str:
+        """The review page at this sentence."""
+        return f"{self.document_url}?page={self.page}#sentence-{self.sentence_id}"
 
     @property
     def page(self) -> int:
@@ -161,8 +168,12 @@ def _occurrences(project: Project, candidates: dict, words: list[str]):
         if starts:
             found.append((row, tokens, starts))
     all_tags = json.loads("[" + ",".join([row[5] for row, _, _ in found]) + "]")
+    # One reverse() per document, not per occurrence (a fifth of the page's rendering time).
+    urls: dict[int, str] = {}
     for (row, tokens, starts), tags in zip(found, all_tags, strict=True):
         document_id, sentence_id, position, version = row[:4]
+        if document_id not in urls:
+            urls[document_id] = reverse("annotator-document-detail", args=[document_id])
         for start in starts:
             yield Occurrence(
                 document_id,
@@ -174,6 +185,7 @@ def _occurrences(project: Project, candidates: dict, words: list[str]):
                 version,
                 tokens,
                 tags,
+                urls[document_id],
             )
 
 
