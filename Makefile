@@ -39,7 +39,7 @@ chromium:
 # The worker runs beside the web server and stops with it.
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py demo
+	$(PY) manage.py demo --url http://$(HOST):$(PORT)/
 	@$(VENV)/bin/celery -A annotator.celery worker --pool=solo --loglevel=WARNING & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import F, FilteredRelation, Q, QuerySet
 from django.http import Http404
 
 from annotator.models import GOLD, IMPORTED, Document, Job, Membership, Project, TagLayer, Task
@@ -199,10 +199,24 @@ def member_access(user: AbstractBaseUser, project: Project, roles: frozenset[str
 
 def document_access(user: AbstractBaseUser, pk: int, *roles: str) -> tuple[Document, Access]:
     """A document the user may see, with their access to its project."""
-    document = Document.objects.select_related("project").filter(pk=pk).first()
-    if document is None:
+    # The document, its project and the user's roles there in one query: a row per role (one
+    # row, role None, for someone with none), the project's memberships joined for this user only.
+    rows = list(
+        Document.objects.select_related("project")
+        .filter(pk=pk)
+        .order_by()
+        .annotate(
+            mine=FilteredRelation(
+                "project__membership", condition=Q(project__membership__user_id=user.pk)
+            ),
+            member_role=F("mine__role"),
+        )
+    )
+    if not rows:
         raise Http404("No such document.")
-    access = _access(user, document.project)
+    document = rows[0]
+    held = frozenset(row.member_role for row in rows if row.member_role is not None)
+    access = member_access(user, document.project, held)
     if not access.sees_document(document):
         raise Http404("No such document.")
     if roles:

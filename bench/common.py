@@ -15,7 +15,9 @@ PAGE = VAR / "bench-2000.conll"  # exactly 2,000 sentences
 SMALL = VAR / "bench-200.conll"  # 200 sentences: does the page's query count grow with length?
 SHORT = VAR / "bench-50.conll"  # 50 sentences: one page, the document most people open
 SQLITE_DB = VAR / "bench.sqlite3"
-PG_NAME = "annotator_bench"
+# BENCH_PG_NAME: another name for the bench databases (the others take it as their prefix), so
+# two checkouts on one server do not drop each other's.
+PG_NAME = os.environ.get("BENCH_PG_NAME", "annotator_bench")
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
 PG_URL = f"{PG_SERVER}/{PG_NAME}"
 TOKENS = 1_000_000
@@ -28,7 +30,7 @@ PROJECT = "bench"
 EDIT = VAR / "bench-100k.conll"
 EDIT_SENTENCES = 100_000
 EDIT_SQLITE_DB = VAR / "bench-edit.sqlite3"
-EDIT_PG_NAME = "annotator_bench_edit"
+EDIT_PG_NAME = f"{PG_NAME}_edit"
 EDIT_PG_URL = f"{PG_SERVER}/{EDIT_PG_NAME}"
 EDIT_PROJECT = "edits"
 EDITORS = 8
@@ -38,7 +40,7 @@ EDITOR_PASSWORD = "bench-only-password"  # noqa: S105 (throwaway users in a scra
 DOCS = VAR / "bench-10k-docs.conll"
 DOC_COUNT = 10_000
 ASSIGN_SQLITE_DB = VAR / "bench-assign.sqlite3"
-ASSIGN_PG_NAME = "annotator_bench_assign"
+ASSIGN_PG_NAME = f"{PG_NAME}_assign"
 ASSIGN_PG_URL = f"{PG_SERVER}/{ASSIGN_PG_NAME}"
 
 # Jobs through a real Celery worker: a fresh SQLite file and a flushed Redis database each run

@@ -29,7 +29,8 @@ of a 2,000-sentence document (latency and SQL queries per request). Each measure
 own process so its peak memory (`ru_maxrss`, including Django setup and `migrate`) is its own.
 Imports and the floor run 3 times each into a fresh database and report the best; the page is
 requested 30 times after a warm-up and judged on p95. Django runs with `DEBUG=0`. Inputs, scratch
-databases and the raw numbers (`results.json`) go to `var/bench/`. The numbers are wall-clock on
+databases go to `var/bench/`; the raw numbers go to `bench/results.json`, kept in git so that a
+run of a few steps (`BENCH_ONLY`) merges with the last full one. The numbers are wall-clock on
 a shared machine: check the load average below before trusting a close call.
 
 Knobs: `BENCH_SAMPLE` (sample file), `BENCH_REPEAT` (imports per database, 3),

@@ -4,8 +4,10 @@ Each Django measurement runs in its own subprocess (measure.py) so its peak memo
 A step that fails is reported as an error and the rest still run; the exit status is then 1.
 
 BENCH_ONLY=paint,search (comma-separated step names, see STEPS) runs only those steps (inputs are
-always generated); their results replace the same steps' in var/bench/results.json and the
-report is rendered from the merge, saying which steps this run measured. Without an `import`
+always generated); their results replace the same steps' in bench/results.json and the
+report is rendered from the merge, saying which steps this run measured. That file is kept in git
+beside BENCHMARKS.md so a partial run on a fresh clone merges with the last committed run instead
+of blanking every table it did not measure. Without an `import`
 step, the existing bench databases are reused (steps that need data import it when missing).
 """
 
@@ -44,6 +46,7 @@ from common import (
 )
 
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results.json"  # in git: the raw numbers behind BENCHMARKS.md
 REPEAT = int(os.environ.get("BENCH_REPEAT", 3))  # imports per database, each into a fresh one
 TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", 900))  # seconds per step; a hung step is an error
 LOAD_SECONDS = os.environ.get("BENCH_LOAD_SECONDS", "30")  # the concurrent editors' window
@@ -343,7 +346,7 @@ def main() -> int:
         results["models_info"] = info
     if wanted("learning"):
         results["learning_info"] = info
-    path = VAR / "results.json"
+    path = RESULTS
     had_previous = path.exists()
     if ONLY:
         previous = json.loads(path.read_text()) if had_previous else {}

@@ -202,8 +202,9 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context.update(next_page=None, previous_page=None)
     else:
         context["sentences"] = selectors.sentence_page(
-            document, layer, page, per_page, source=source
+            document, layers[layer], page, per_page, source=source
         )
+    context["sentence_rows"] = selectors.sentences_html(context["sentences"])
     template = "annotator/document_detail.html"
     if request.htmx and request.GET.get("fragment") == "sentences":
         template += "#sentence-page"

@@ -115,7 +115,8 @@ def _sentence_response(
         sentence = selectors.sentence_view(selectors.row_values(row), document, source=source)
     context = {
         "document": document,
-        "sentence": sentence,
+        # The same renderer as the page's rows, swapped in by the sentence's id.
+        "sentence_row": selectors.sentence_html(sentence, oob=True),
         "edit_layer": layer,
         "edit_layer_name": layer.name,
         "message": message,

@@ -191,3 +191,16 @@ def test_a_codec_that_is_not_a_text_encoding_is_an_error_and_writes_nothing():
         run_import(SMALL, encoding="zlib")
 
     assert row_counts() == before
+
+
+def test_demo_prints_its_logins_and_the_address_it_is_served_on_and_can_run_twice():
+    out = StringIO()
+    call_command("demo", "--url", "http://127.0.0.1:8765/", stdout=out)
+    text = out.getvalue()
+    assert "alice    alice-demo" in text and "manager  manager-demo" in text
+    assert "Open http://127.0.0.1:8765/ and log in" in text
+    again = StringIO()
+    call_command("demo", stdout=again)
+    assert Project.objects.filter(name__startswith="Demo").count() == 1
+    assert "Imported" not in again.getvalue()  # the second run finds the project
+    assert "Open http://127.0.0.1:8000/" in again.getvalue()

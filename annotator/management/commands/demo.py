@@ -24,6 +24,11 @@ USERS = [
 class Command(BaseCommand):
     help = "Create the demo project (the sample imported) and demo users; safe to run twice."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--url", default="http://127.0.0.1:8000/", help="where the app will be served"
+        )
+
     @transaction.atomic
     def handle(self, *args, **options):
         project = Project.objects.filter(name=PROJECT).first()
@@ -59,4 +64,4 @@ class Command(BaseCommand):
         for username, password, roles, superuser in USERS:
             what = "superuser" if superuser else ", ".join(roles)
             self.stdout.write(f"  {username:8} {password:14} {what}")
-        self.stdout.write("Open http://127.0.0.1:8000/ and log in with one of them.")
+        self.stdout.write(f"Open {options['url']} and log in with one of them.")
