@@ -37,6 +37,17 @@ def run_likely_errors_fold(self, job_id: int, fold: int) -> None:
     )
 
 
+@app.task(name="annotator.run_likely_errors_part", bind=True)
+def run_likely_errors_part(self, job_id: int, fold: int, part: int) -> None:
+    from annotator.services import likely_errors
+
+    jobs.run_part(
+        job_id,
+        lambda job, progress: likely_errors.run_part(job, progress, fold, part),
+        worker=self.request.hostname or "",
+    )
+
+
 @worker_ready.connect
 def start_heartbeat(sender=None, **kwargs) -> None:
     """Every few seconds: tell the pages this worker is alive and whether it reaches the

@@ -6,13 +6,15 @@ processes; one likely-errors job (5 folds, 50 iterations, each fold a task of it
 with `jobs.start_job`, timed from the queueing to the row's `finished_at`. The job's live
 progress (what the page shows) is read every 0.25 s: the longest time it stood still is
 reported, from the first move to the end. The workers' CPU time (user + system, read when
-they have exited) says what the job cost whatever else loads the machine; folds per worker, from
-their logs, whether both shared the work.
+they have exited) says what the job cost whatever else loads the machine; each worker's tasks,
+from its log (the planning, the folds' training, the parts' judging, the last of which ranks),
+whether all shared the work and how long each stood idle.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -98,14 +100,16 @@ def run(count: int) -> dict:
     finished = job.finished_at.timestamp()
     gaps = [b - a for a, b in zip(moves, [*moves[1:], finished], strict=True)]
     logs = [(VAR / f"bench-finder-worker-{n}.log").read_text() for n in range(count)]
-    folds = [
-        sum("run_likely_errors_fold[" in line and "succeeded" in line for line in log.splitlines())
-        for log in logs
-    ]
+    timelines = [timeline(log, queued) for log in logs]
+    folds = [sum(task == "fold" for task, *_ in line) for line in timelines]
     return {
         "workers": count,
         "workers_that_ran_folds": sum(1 for n in folds if n),
         "folds_per_worker": folds,
+        "busy_s": [busy(line) for line in timelines],
+        "idle_s": [round(finished - queued - sum(busy(line).values()), 1) for line in timelines],
+        "timeline": [[[task, start, length] for task, start, length in line] for line in timelines],
+        "ranking_s": [float(x) for log in logs for x in RANKED.findall(log)],
         "workers_cpu_s": round(cpu, 1),
         "tokens": tokens,
         "sentences": job.result["sentences"],
@@ -115,6 +119,36 @@ def run(count: int) -> dict:
         "progress_updates": len(moves),
         "disagreements": job.result["disagreements"],
     }
+
+
+TASK_DONE = re.compile(
+    r"^(\S+ \S+),(\d+) INFO celery\.app\.trace: Task annotator\.(run_job|run_likely_errors_fold"
+    r"|run_likely_errors_part)\[[^]]+\] succeeded in ([\d.]+)s"
+)
+RANKED = re.compile(r"likely errors: job \d+ ranked in ([\d.]+) s")
+TASK_NAMES = {"run_job": "plan", "run_likely_errors_fold": "fold", "run_likely_errors_part": "part"}
+
+
+def timeline(log: str, queued: float) -> list[tuple[str, float, float]]:
+    """A worker's tasks from its log: (kind, start, seconds), times from the queueing. A part
+    that ranked shows as "part" too: the job's ranking is the last part's tail."""
+    found = []
+    for line in log.splitlines():
+        match = TASK_DONE.match(line)
+        if match:
+            stamp, millis, name, seconds = match.groups()
+            end = time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S")) + int(millis) / 1000
+            length = float(seconds)
+            found.append((TASK_NAMES[name], round(end - length - queued, 1), round(length, 1)))
+    return found
+
+
+def busy(line: list[tuple[str, float, float]]) -> dict:
+    """Seconds per kind of task."""
+    total: dict[str, float] = {}
+    for task, _, length in line:
+        total[task] = round(total.get(task, 0.0) + length, 1)
+    return total
 
 
 def _children_cpu() -> float:

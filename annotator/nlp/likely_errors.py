@@ -16,7 +16,7 @@ import math
 import random
 import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -137,31 +137,17 @@ def propose_and_score(
     return [c for c in found if c.gain > GAIN_FLOOR]
 
 
-def rank(
-    sentences: Sequence[Sentence],
-    probabilities: Sequence[Probabilities],
-    *,
-    corrections: Sequence[fixes.Correction] | None = None,
-    limit: int | None = None,
-    weight: float = CONSISTENCY_WEIGHT,
-) -> Ranking:
-    """Tokens of the corrections that explain the tags better than the given ones, likeliest
-    first; a correction's tokens together.
+Rated = tuple[float, fixes.Correction]  # a correction's score (above 0) and the correction
 
-    `corrections` come from the folds (scored by the CRF on whole sequences); without them they
-    are proposed here and scored on the marginals alone. Each correction's gain is raised by
-    how the words are tagged elsewhere in the corpus (`weight`; 0: the model alone).
-    """
-    classes = tag_classes(sentences)
-    matrices = _matrices(sentences, probabilities, classes)
-    counts = fixes.FormCounts(sentences)
-    if corrections is None:
-        corrections = [
-            c
-            for i, ((tokens, tags), matrix) in enumerate(zip(sentences, matrices, strict=True))
-            if len(tokens)
-            for c in propose_and_score(i, tokens, tags, matrix, classes, counts)
-        ]
+
+def rate(
+    sentences: Sequence[Sentence],
+    corrections: Iterable[fixes.Correction],
+    counts: fixes.FormCounts,
+    weight: float = CONSISTENCY_WEIGHT,
+) -> list[Rated]:
+    """The corrections likelier than the given tags, each with its score: the model's log ratio
+    plus `weight` times the corpus's, over the square root of the tokens it changes."""
     rated = []
     for c in corrections:
         tokens, given = sentences[c.sentence]
@@ -171,7 +157,42 @@ def rank(
         value /= len(c.tags) ** LENGTH_POWER
         if value > 0:
             rated.append((value, c))
-    rated.sort(key=lambda item: (-item[0], item[1].sentence, item[1].start, item[1].tags))
+    return rated
+
+
+def rank(
+    sentences: Sequence[Sentence],
+    probabilities: Sequence[Probabilities],
+    *,
+    corrections: Sequence[fixes.Correction] | None = None,
+    rated: Sequence[Rated] | None = None,
+    limit: int | None = None,
+    weight: float = CONSISTENCY_WEIGHT,
+) -> Ranking:
+    """Tokens of the corrections that explain the tags better than the given ones, likeliest
+    first; a correction's tokens together.
+
+    `corrections` come from the folds (scored by the CRF on whole sequences); without them they
+    are proposed here and scored on the marginals alone. Each correction's gain is raised by
+    how the words are tagged elsewhere in the corpus (`weight`; 0: the model alone). `rated`:
+    corrections already rated by `rate` (the job rates each part of the work where it is done,
+    so the last step only sorts).
+    """
+    classes = tag_classes(sentences)
+    matrices = _matrices(sentences, probabilities, classes)
+    if rated is None:
+        counts = fixes.FormCounts(sentences)
+        if corrections is None:
+            corrections = [
+                c
+                for i, ((tokens, tags), matrix) in enumerate(zip(sentences, matrices, strict=True))
+                if len(tokens)
+                for c in propose_and_score(i, tokens, tags, matrix, classes, counts)
+            ]
+        rated = rate(sentences, corrections, counts, weight)
+    rated = sorted(
+        rated, key=lambda item: (-item[0], item[1].sentence, item[1].start, item[1].tags)
+    )
     index = {tag: i for i, tag in enumerate(classes)}
     issues, seen = [], set()
     sentence_scores = [1.0] * len(sentences)
@@ -246,23 +267,49 @@ def train_fold(
     c2: float = FOLD_C2,
 ) -> FoldResult:
     """Train on every fold but `fold`; its sentences' marginals and scored corrections."""
-    classes = tag_classes(sentences)
-    train_set = [s for s, f in zip(sentences, fold_of, strict=True) if f != fold]
     counts = fixes.FormCounts(sentences)
-    result = FoldResult({}, [])
     with tempfile.TemporaryDirectory(dir=workdir) as scratch:
         path = Path(scratch) / "fold.crfsuite"
-        crf.train(train_set, path, iterations=iterations, progress=progress, c2=c2)
-        tagger = crf.Tagger(path)
-        for i, (tokens, tags) in enumerate(sentences):
-            if fold_of[i] != fold or not len(tokens):
-                continue
-            matrix = _matrix(tagger.marginals(tokens), classes, len(tokens))
-            result.marginals[i] = matrix
-            rate = lambda sequences, tokens=tokens: tagger.log_probabilities(tokens, sequences)  # noqa: E731
-            result.corrections += propose_and_score(
-                i, tokens, tags, matrix, classes, counts, rate
-            )  # fmt: skip
+        train_fold_model(
+            sentences, fold_of, fold, path, iterations=iterations, progress=progress, c2=c2
+        )
+        held_out = [i for i, f in enumerate(fold_of) if f == fold]
+        return judge(sentences, held_out, crf.Tagger(path), counts)
+
+
+def train_fold_model(
+    sentences: Sequence[Sentence],
+    fold_of: Sequence[int],
+    fold: int,
+    path: Path,
+    *,
+    iterations: int = 50,
+    progress: Callable[[int, int], None] | None = None,
+    c2: float = FOLD_C2,
+) -> None:
+    """The fold's CRF (trained on every fold but `fold`), saved at `path`."""
+    train_set = [s for s, f in zip(sentences, fold_of, strict=True) if f != fold]
+    crf.train(train_set, path, iterations=iterations, progress=progress, c2=c2)
+
+
+def judge(
+    sentences: Sequence[Sentence],
+    indices: Iterable[int],
+    tagger: crf.Tagger,
+    counts: fixes.FormCounts,
+) -> FoldResult:
+    """The marginals and scored corrections of the sentences at `indices`, by a fold's CRF
+    that never saw them."""
+    classes = tag_classes(sentences)
+    result = FoldResult({}, [])
+    for i in indices:
+        tokens, tags = sentences[i]
+        if not len(tokens):
+            continue
+        matrix = _matrix(tagger.marginals(tokens), classes, len(tokens))
+        result.marginals[i] = matrix
+        rate = lambda sequences, tokens=tokens: tagger.log_probabilities(tokens, sequences)  # noqa: E731
+        result.corrections += propose_and_score(i, tokens, tags, matrix, classes, counts, rate)
     return result
 
 
