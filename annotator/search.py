@@ -14,6 +14,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db import connection
+from django.urls import reverse
 
 from annotator.models import (
     GOLD,
@@ -42,6 +43,12 @@ class Occurrence:
     version: int
     tokens: list[str]
     tags: list[str]
+    document_url: str
+
+    @property
+    def link(self) -> str:
+        """The review page at this sentence."""
+        return f"{self.document_url}?page={self.page}#sentence-{self.sentence_id}"
 
     @property
     def page(self) -> int:
@@ -152,13 +159,21 @@ def _occurrences(project: Project, candidates: dict, words: list[str]):
     # In document order, then sentence order (sorted here: the rows are wide for the server's
     # sort, and arrive in the candidates' order, which is nearly sorted already).
     rows.sort(key=lambda row: (documents[row[0]][0], row[0], row[2]))
-    needle = _needle(words)
-    for document_id, sentence_id, position, version, tokens, tags in rows:
-        tokens = json.loads(tokens)
+    # One JSON decode per column for all rows (the rows' arrays joined into one), not one per
+    # value: a quarter less decoding time. Tags only of the sentences the phrase runs in.
+    all_tokens = json.loads("[" + ",".join([row[4] for row in rows]) + "]")
+    needle, found = _needle(words), []
+    for row, tokens in zip(rows, all_tokens, strict=True):
         starts = _starts(tokens, words, needle)
-        if not starts:
-            continue
-        tags = json.loads(tags)
+        if starts:
+            found.append((row, tokens, starts))
+    all_tags = json.loads("[" + ",".join([row[5] for row, _, _ in found]) + "]")
+    # One reverse() per document, not per occurrence (a fifth of the page's rendering time).
+    urls: dict[int, str] = {}
+    for (row, tokens, starts), tags in zip(found, all_tags, strict=True):
+        document_id, sentence_id, position, version = row[:4]
+        if document_id not in urls:
+            urls[document_id] = reverse("annotator-document-detail", args=[document_id])
         for start in starts:
             yield Occurrence(
                 document_id,
@@ -170,6 +185,7 @@ def _occurrences(project: Project, candidates: dict, words: list[str]):
                 version,
                 tokens,
                 tags,
+                urls[document_id],
             )
 
 

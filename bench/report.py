@@ -35,7 +35,8 @@ a shared machine: check the load average below before trusting a close call.
 
 Knobs: `BENCH_SAMPLE` (sample file), `BENCH_REPEAT` (imports per database, 3),
 `BENCH_PG_SERVER` (`postgres://postgres@127.0.0.1:5432`; the run drops and recreates the
-`annotator_bench` database), `BENCH_TIMEOUT` (seconds per step, 900). The section between the
+`annotator_bench` database and its `_edit` and `_assign` companions, or `BENCH_PG_NAME`'s),
+`BENCH_TIMEOUT` (seconds per step, 900). The section between the
 markers below is rewritten by every run.
 """
 MEMORY_GROWTH_MB = 50  # "flat memory" for export: peak RSS may rise at most this much

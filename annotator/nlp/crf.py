@@ -3,8 +3,9 @@
 No Django here. Tags are IOB2 inside the model; callers convert from and to their scheme.
 
 Two feature sets (`FEATURE_SETS`): "token" (the text alone, `features.token_features`) and
-"memory" (the default: token features plus what the training labels say about a token, a
-gazetteer hit and the word's usual label, `memory.LabelMemory`). Memory features are computed
+"memory" (the default: token features, how common each word is in English at large,
+`features.frequency_features`, and what the training labels say about a token, a gazetteer hit
+and the word's usual label, `memory.LabelMemory`). Memory features are computed
 for each training sentence from the other folds' labels only (`memory.out_of_fold`), so the
 model learns how far to trust them on text whose entities it has not seen.
 """
@@ -84,6 +85,7 @@ def train(
     trainer.train(str(path))
     data: dict = {"features": features}
     if features == "memory":
+        data["frequency"] = True  # models saved before the frequency features lack this
         data.update(label_memory.LabelMemory().learn(sentences).to_json())
     sidecar(path).write_text(json.dumps(data), encoding="utf-8")
 
@@ -101,15 +103,18 @@ class Tagger:
     def __init__(self, path: Path):
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(str(path))
-        self.features, self.memory = _load_sidecar(path)
+        self.features, self.memory, self.frequency = _load_sidecar(path)
+
+    def _features(self, tokens: Sequence[str]) -> list[dict]:
+        return sentence_features(tokens, self.memory, frequency=self.frequency)
 
     def _set(self, tokens: Sequence[str]) -> None:
-        self._tagger.set(sentence_features(tokens, self.memory))
+        self._tagger.set(self._features(tokens))
 
     def tag(self, tokens: Sequence[str]) -> list[str]:
         if not tokens:
             return []
-        return self._tagger.tag(sentence_features(tokens, self.memory))
+        return self._tagger.tag(self._features(tokens))
 
     def tag_with_confidence(self, tokens: Sequence[str]) -> Tagged:
         """The best tags, their sequence probability and each token's marginal, in one pass."""
@@ -180,18 +185,20 @@ class Tagger:
         ]
 
 
-def _load_sidecar(path: Path) -> tuple[str, label_memory.LabelMemory | None]:
+def _load_sidecar(path: Path) -> tuple[str, label_memory.LabelMemory | None, bool]:
+    """The model's feature set, its label memory and whether it knows the words' frequencies."""
     if sidecar(path).exists():
         data = json.loads(sidecar(path).read_text(encoding="utf-8"))
         if data.get("features") == "token":
-            return "token", None
-        return data.get("features", DEFAULT_FEATURES), label_memory.LabelMemory.from_json(data)
+            return "token", None, False
+        memory = label_memory.LabelMemory.from_json(data)
+        return data.get("features", DEFAULT_FEATURES), memory, bool(data.get("frequency"))
     # Models trained before the sidecar: a gazetteer file (their only label feature), if any.
     legacy = path.with_suffix(".gazetteer.json")
     if legacy.exists():
         phrases = json.loads(legacy.read_text(encoding="utf-8"))
-        return "gazetteer", label_memory.LabelMemory.from_json({"phrases": phrases})
-    return "token", None
+        return "gazetteer", label_memory.LabelMemory.from_json({"phrases": phrases}), False
+    return "token", None, False
 
 
 def evaluate(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> dict:

@@ -86,3 +86,14 @@ def test_a_search_in_one_document_finds_only_its_occurrences():
     two = make_document(project, [sentence("x|neural|network")], name="two")
 
     assert found(search.find(project, "neural network", document=two)) == [("two", 0, 1, "O O")]
+
+
+def test_each_occurrence_links_to_the_review_page_that_shows_its_sentence(settings):
+    settings.SENTENCES_PER_PAGE = 2
+    project = make_project()
+    rows = [sentence("x")] * 3 + [sentence("neural|network")]
+    document = make_document(project, rows, name="one")
+
+    (occurrence,) = search.find(project, "neural network").groups[0].occurrences
+
+    assert occurrence.link == f"/documents/{document.pk}/?page=2#sentence-{occurrence.sentence_id}"

@@ -132,3 +132,29 @@ def test_a_row_refuses_an_id_that_is_not_a_number():
     sentence = dict(SAMPLES["plain"], id='7" onmouseover="alert(1)')
     with pytest.raises(ValueError):
         selectors.sentence_html(sentence)
+
+
+# tokens_html's markup before its plain-sentence path (3cc570d), for the same tokens: the page,
+# the compare view (`differs`, `other_spans`) and adjudication all show it.
+TOKENS = ["Ada", "Lovelace", "&", "<b>", "."]
+TAGS = ["B-PER", "I-PER", "O", "B-ORG", "O"]
+PLAIN = (
+    '<span class="span l0" title="PER"><span class="token" data-i="0">Ada<span class="tag">B-PER'
+    '</span></span><span class="token" data-i="1">Lovelace<span class="tag">I-PER</span></span>'
+    '<span class="label">PER</span></span> <span class="token" data-i="2">&amp;<span class="tag">'
+    'O</span></span> <span class="span l1" title="ORG"><span class="token" data-i="3">&lt;b&gt;'
+    '<span class="tag">B-ORG</span></span><span class="label">ORG</span></span> <span class="token"'
+    ' data-i="4">.<span class="tag">O</span></span>'
+)
+
+
+def test_tokens_keep_their_markup_plain_and_compared():
+    colours = {"PER": 0, "ORG": 1}
+    assert selectors.tokens_html(TOKENS, TAGS, None, "iob2", colours) == PLAIN
+    compared = selectors.tokens_html(
+        TOKENS, TAGS, None, "iob2", colours, differs={2}, other_spans={(0, 2, "PER")}
+    )
+    expected = PLAIN.replace('"token" data-i="2"', '"token differs" data-i="2"').replace(
+        '"span l1" title', '"span l1 differs" data-differs="only here" title'
+    )
+    assert compared == expected
