@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from itertools import cycle
 from pathlib import Path
@@ -14,6 +15,7 @@ from common import (
     EDIT_SENTENCES,
     PAGE,
     PAGE_SENTENCES,
+    ROOT,
     SHORT,
     SHORT_SENTENCES,
     SMALL,
@@ -90,7 +92,8 @@ def main() -> None:
     doc_tokens = write_documents(DOCS, sentences, DOC_COUNT)
     emit(
         {
-            "sample": str(source),
+            # Relative to the repository: the recorded numbers must not name this machine's paths.
+            "sample": os.path.relpath(source, ROOT),
             "sentences": big[0],
             "tokens": big[1],
             "bytes": BIG.stat().st_size,
