@@ -67,21 +67,22 @@ def tokens_html(
                 f'<span class="token differs" data-i="{i}">{text}'
                 f'<span class="tag">{tag}</span></span>'
             )
-        if i in flagged:
-            return (
-                f'<span class="token invalid" data-i="{i}" title="invalid transition: {tag} '
-                f'{INVALID_HINT}">{text}<span class="tag">{tag}</span></span>'
-            )
-        return f'<span class="token" data-i="{i}">{text}<span class="tag">{tag}</span></span>'
+        return (
+            f'<span class="token invalid" data-i="{i}" title="invalid transition: {tag} '
+            f'{INVALID_HINT}">{text}<span class="tag">{tag}</span></span>'
+        )
 
-    if flagged or marks or differs:
-        pieces = [token(i) for i in range(len(tokens))]
-    else:  # the usual sentence: every token plain, without a call per token
-        pieces = [
+    # A plain token inline, without a call per token (most tokens of most sentences).
+    special = flagged | marks.keys() | differs
+    pieces = [
+        token(i)
+        if i in special
+        else (
             f'<span class="token" data-i="{i}">{esc(text)}'
             f'<span class="tag">{esc(tag)}</span></span>'
-            for i, (text, tag) in enumerate(zip(tokens, tags, strict=False))
-        ]
+        )
+        for i, (text, tag) in enumerate(zip(tokens, tags, strict=False))
+    ]
     parts: list[str] = []
     position = 0
     for span in scheme.spans(tags, doc_scheme):
