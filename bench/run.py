@@ -302,6 +302,7 @@ def main() -> int:
         return 2
     VAR.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]  # other work on the machine skews the numbers; say how much
+    probe = report.speed_probe()  # and the machine's own speed varies; say that too
     results = {"generate": step("generate inputs", "generate.py")}
     if "error" in results["generate"]:
         return 1
@@ -339,7 +340,7 @@ def main() -> int:
         if assign is not None:
             reset_postgres(ASSIGN_PG_NAME, create=False)
     failed = '"error"' in json.dumps(results)  # this run's steps only, before any merge
-    info = report.machine(pg_version, load)
+    info = report.machine(pg_version, load, probe)
     # The models and learning sections say when their own steps ran, not when a later run of
     # other steps did (the dict is the one the steps line below is added to).
     if wanted("models") or wanted("finder"):
