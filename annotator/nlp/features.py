@@ -23,8 +23,9 @@ from annotator.nlp.memory import LabelMemory
 _SHAPE = [(re.compile(r"[A-Z]"), "X"), (re.compile(r"[a-z]"), "x"), (re.compile(r"[0-9]"), "d")]
 _REPEATS = re.compile(r"(.)\1+")
 RARE = 3  # Zipf below which a word is rare: under 1 in a million words ("keras", "zlatan")
-# Distinct words kept: a 250k-token corpus has about 30k; an entry is about 2 kB.
-WORD_CACHE = 1 << 16
+# Distinct words kept (least recently used go): 260k tokens of wikiser-small have 27k. A word
+# costs about 3 kB with its frequency entry, so at most about 100 MB per process.
+WORD_CACHE = 1 << 15
 NEIGHBOURS = (-2, -1, 1, 2)
 _EDGE = tuple({f"{offset}:edge": True} for offset in NEIGHBOURS)
 _NO_NEIGHBOUR: dict[str, object] = {}  # a sentence's first or last token has no zipf neighbour
