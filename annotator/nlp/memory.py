@@ -49,10 +49,9 @@ class LabelMemory:
                 features[i]["gazetteer"] = f"I-{span.label}"
         usual = self.usual
         if usual:
-            for i, word in enumerate(tokens):
-                label = usual.get(word.lower())
+            for f, label in zip(features, map(usual.get, map(str.lower, tokens)), strict=True):
                 if label:
-                    features[i]["usual"] = label
+                    f["usual"] = label
 
     def to_json(self) -> dict:
         phrases = [[list(p), self.gazetteer.label_of(p)] for p in self.gazetteer.phrases()]
