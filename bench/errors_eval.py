@@ -116,8 +116,8 @@ def evaluate(name: str, folds: int, iterations: int, workers: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", action="append", choices=sorted(CORPORA))
-    parser.add_argument("--iterations", type=int, default=50)
-    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--iterations", type=int, default=likely_errors.FOLD_ITERATIONS)
+    parser.add_argument("--folds", type=int, default=likely_errors.FOLDS)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--json", action="store_true", help="one JSON object on the last line")
     args = parser.parse_args()

@@ -2,7 +2,8 @@
 
 A fresh SQLite file (DATABASE_URL) and Redis db (REDIS_URL, flushed); wikiser-small dev
 imported with `corpus.import_conll` (untimed); WORKERS `celery worker --pool=solo`
-processes; one likely-errors job (5 folds, 50 iterations, each fold a task of its own) queued
+processes; one likely-errors job (the finder's default folds and iterations, each fold a task
+of its own) queued
 with `jobs.start_job`, timed from the queueing to the row's `finished_at`. The job's live
 progress (what the page shows) is read every 0.25 s: the longest time it stood still is
 reported, from the first move to the end. The workers' CPU time (user + system, read when
@@ -22,6 +23,8 @@ import time
 
 import django
 from common import ROOT, VAR, emit, shared_samples
+
+from annotator.nlp.likely_errors import FOLD_ITERATIONS, FOLDS
 
 WIKISER = "wikiser-small/dev.conll"
 TIMEOUT = 900
@@ -63,7 +66,7 @@ def project():
         return corpus.import_conll(project_name="bench-finder", files=[(path.name, stream)]).project
 
 
-def run(count: int) -> dict:
+def run(count: int, folds: int = FOLDS, iterations: int = FOLD_ITERATIONS) -> dict:
     import redis
 
     from annotator.models import Job, WorkerHeartbeat
@@ -79,7 +82,7 @@ def run(count: int) -> dict:
         deadline = time.monotonic() + 60
         while WorkerHeartbeat.objects.count() < count and time.monotonic() < deadline:
             time.sleep(0.2)
-        params = {"layer": "imported", "folds": 5, "iterations": 50}
+        params = {"layer": "imported", "folds": folds, "iterations": iterations}
         queued = time.time()
         job = jobs.start_job(kind="likely-errors", user=None, project=target, params=params)
         seen, moves = None, []
@@ -113,6 +116,8 @@ def run(count: int) -> dict:
         "workers_cpu_s": round(cpu, 1),
         "tokens": tokens,
         "sentences": job.result["sentences"],
+        "folds": job.result["folds"],
+        "iterations": job.result["iterations"],
         "seconds": round(finished - queued, 1),
         "first_progress_s": round(moves[0] - queued, 1) if moves else None,
         "longest_still_s": round(max(gaps), 1) if gaps else None,
@@ -161,7 +166,8 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    emit(run(int(sys.argv[1])))
+    count, *plan = map(int, sys.argv[1:])  # finder.py WORKERS [FOLDS ITERATIONS]: to compare
+    emit(run(count, *plan))
 
 
 if __name__ == "__main__":

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime
+import math
 import os
 import platform
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 
 import report_agreement as agreement
@@ -42,7 +44,21 @@ markers below is rewritten by every run.
 MEMORY_GROWTH_MB = 50  # "flat memory" for export: peak RSS may rise at most this much
 
 
-def machine(pg_version: str | None, load_at_start: float) -> dict[str, str]:
+def speed_probe() -> float:
+    """CPU seconds of a fixed pure-Python loop, best of 3. The shared machine's speed changes
+    from hour to hour (1.6x between two nights), so the absolute figures of two runs compare
+    only with this beside them."""
+    best = math.inf
+    for _ in range(3):
+        start = time.process_time()
+        total = 0
+        for i in range(3_000_000):
+            total += i % 7
+        best = min(best, time.process_time() - start)
+    return best
+
+
+def machine(pg_version: str | None, load_at_start: float, probe_at_start: float) -> dict[str, str]:
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -62,6 +78,9 @@ def machine(pg_version: str | None, load_at_start: float) -> dict[str, str]:
         "SQLite": sqlite3.sqlite_version,
         "PostgreSQL": pg_version or "not reachable (skipped)",
         "Load average (1 min)": f"{load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end",
+        "Speed probe (CPU s of a fixed Python loop; lower is faster)": (
+            f"{probe_at_start:.2f} at start, {speed_probe():.2f} at end"
+        ),
         "Commit": _commit(),
         "Run at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }

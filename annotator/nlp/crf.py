@@ -4,7 +4,7 @@ No Django here. Tags are IOB2 inside the model; callers convert from and to thei
 
 Two feature sets (`FEATURE_SETS`): "token" (the text alone, `features.token_features`) and
 "memory" (the default: token features, how common each word is in English at large,
-`features.frequency_features`, and what the training labels say about a token, a gazetteer hit
+`features.sentence_features`, and what the training labels say about a token, a gazetteer hit
 and the word's usual label, `memory.LabelMemory`). Memory features are computed
 for each training sentence from the other folds' labels only (`memory.out_of_fold`), so the
 model learns how far to trust them on text whose entities it has not seen.

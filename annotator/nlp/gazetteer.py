@@ -12,7 +12,7 @@ class Gazetteer:
     def __init__(self, case_sensitive: bool = False):
         self.case_sensitive = case_sensitive
         self._votes: dict[tuple[str, ...], Counter] = defaultdict(Counter)
-        self._by_first: dict[str, list[tuple[str, ...]]] | None = None
+        self._by_first: dict[str, list[tuple[int, dict[tuple[str, ...], str]]]] | None = None
 
     def _norm(self, token: str) -> str:
         return token if self.case_sensitive else token.casefold()
@@ -36,27 +36,31 @@ class Gazetteer:
         votes = self._votes[phrase]
         return min(votes, key=lambda label: (-votes[label], label))
 
-    def _index(self) -> dict[str, list[tuple[str, ...]]]:
+    def _index(self) -> dict[str, list[tuple[int, dict[tuple[str, ...], str]]]]:
+        """First word -> (length, {phrase: label}) longest first: a start position tries a
+        few lengths, not every phrase that begins with its word ("the ...", "new ...")."""
         if self._by_first is None:
-            index: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+            index: dict[str, dict[int, dict[tuple[str, ...], str]]] = defaultdict(dict)
             for phrase in self._votes:
-                index[phrase[0]].append(phrase)
-            for phrases in index.values():
-                phrases.sort(key=len, reverse=True)
-            self._by_first = dict(index)
+                index[phrase[0]].setdefault(len(phrase), {})[phrase] = self.label_of(phrase)
+            self._by_first = {
+                first: sorted(by_length.items(), reverse=True) for first, by_length in index.items()
+            }
         return self._by_first
 
     def match(self, tokens: Sequence[str]) -> list[Span]:
         """Non-overlapping matches, scanning left to right and taking the longest phrase."""
         index = self._index()
-        words = [self._norm(t) for t in tokens]
-        found, i = [], 0
-        while i < len(words):
-            for phrase in index.get(words[i], ()):
-                if tuple(words[i : i + len(phrase)]) == phrase:
-                    found.append(Span(i, i + len(phrase), self.label_of(phrase)))
-                    i += len(phrase)
+        words = list(tokens) if self.case_sensitive else [t.casefold() for t in tokens]
+        found, end = [], 0
+        # Only where a phrase can start (most tokens start none), skipping the matched ones.
+        for i in [i for i, word in enumerate(words) if word in index]:
+            if i < end:
+                continue
+            for length, labels in index[words[i]]:
+                label = labels.get(tuple(words[i : i + length]))
+                if label is not None:
+                    found.append(Span(i, i + length, label))
+                    end = i + length
                     break
-            else:
-                i += 1
         return found

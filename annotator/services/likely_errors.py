@@ -37,8 +37,9 @@ log = logging.getLogger(__name__)
 TOP_ISSUES = 500
 TOP_SENTENCES = 100
 # Each fold's held-out sentences are judged in this many tasks, so that while the last folds
-# train, the other workers judge (5 folds on two workers: 3 rounds of training, not 3 of
-# training and judging). Parts are small (a few seconds): the last fold's spread evenly.
+# train, the other workers judge (with folds not a multiple of the workers, the last round of
+# training would otherwise leave a worker idle). Parts are small (a few seconds): the last
+# folds' spread evenly over the workers.
 SCORING_PARTS = 4
 
 
@@ -68,8 +69,7 @@ def run_likely_errors(job, progress) -> None:
     sentences in SCORING_PARTS parts; the task that finds every part done ranks."""
     params = job.params
     layer = params["layer"]
-    folds = int(params.get("folds", 5))
-    iterations = int(params.get("iterations", 50))
+    folds, iterations = _folds_and_iterations(params)
     progress(0, folds * iterations, f"Reading layer {layer}")
     rows = layer_sentences(job.project, layer)
     sentences = [(tokens, tags) for *_, tokens, tags in rows]
@@ -107,6 +107,14 @@ def run_likely_errors(job, progress) -> None:
         jobs.run_part(job.pk, lambda job, progress: run_part(job, progress, None, None))
 
 
+def _folds_and_iterations(params: dict) -> tuple[int, int]:
+    """The job's folds and iterations; a job saved without them gets the finder's defaults."""
+    from annotator.nlp import likely_errors
+
+    folds = int(params.get("folds", likely_errors.FOLDS))
+    return folds, int(params.get("iterations", likely_errors.FOLD_ITERATIONS))
+
+
 def _send(job_id: int, folds: list[int], parts: list[tuple[int, int]]) -> None:
     from celery import group
 
@@ -128,8 +136,7 @@ def run_fold(job, progress, fold: int) -> None:
     model = _model_file(folder, fold)
     if not model.exists():
         data = _input(folder)
-        folds = int(job.params.get("folds", 5))
-        iterations = int(job.params.get("iterations", 50))
+        folds, iterations = _folds_and_iterations(job.params)
         report = _FoldProgress(job.pk, progress, fold, folds, iterations)
         training = folder / f"fold-{fold}.training"
         shutil.rmtree(training, ignore_errors=True)
@@ -158,8 +165,7 @@ def run_part(job, progress, fold: int | None, part: int | None) -> None:
 
     folder = _folder(job)
     data = _input(folder)
-    folds = int(job.params.get("folds", 5))
-    iterations = int(job.params.get("iterations", 50))
+    folds, iterations = _folds_and_iterations(job.params)
     if fold is not None and not _part_file(folder, fold, part).exists():
         done = sum(
             _part_file(folder, k, p).exists() for k in range(folds) for p in range(SCORING_PARTS)
@@ -216,6 +222,7 @@ def _rank(job, rows, sentences, marginals, rated) -> None:
     from annotator.nlp import likely_errors
 
     params = job.params
+    folds, iterations = _folds_and_iterations(params)
     ranking = likely_errors.rank(sentences, marginals, rated=rated)
     issues = [
         {
@@ -242,8 +249,8 @@ def _rank(job, rows, sentences, marginals, rated) -> None:
     ]
     result = {
         "layer": params["layer"],
-        "folds": int(params.get("folds", 5)),
-        "iterations": int(params.get("iterations", 50)),
+        "folds": folds,
+        "iterations": iterations,
         "sentences": len(sentences),
         "tokens": sum(len(tokens) for tokens, _ in sentences),
         "disagreements": len(ranking.issues),

@@ -84,7 +84,7 @@ def test_the_job_list_is_newest_first_and_filters(api, team, queued):
     listed = client.get(jobs_url(team)).json()["results"]
     assert [j["id"] for j in listed] == [second, first]
     only = client.get(jobs_url(team), {"kind": "likely-errors"}).json()["results"]
-    assert [j["params"] for j in only] == [{"layer": "imported", "folds": 3, "iterations": 50}]
+    assert [j["params"] for j in only] == [{"layer": "imported", "folds": 3, "iterations": 30}]
     response = client.get(jobs_url(team), {"state": "sleeping"})
     assert response.status_code == 400
 

@@ -136,7 +136,7 @@ def test_the_job_ranks_corrupted_tags_near_the_top(demo, member, isolated, setti
     job.refresh_from_db()
     assert job.state == Job.State.DONE, job.error
     result = job.result
-    assert (result["folds"], result["iterations"], result["sentences"]) == (5, 50, 107)
+    assert (result["folds"], result["iterations"], result["sentences"]) == (4, 30, 107)
     places = [(x["sentence"], x["token"]) for x in result["issues"]]
     # The demo's own weak labels are noisy, so real errors crowd the top too: of 2,403 tokens,
     # the 4 changed ones all rank within the first 150 and two within the first 50 (about 30,
@@ -229,7 +229,16 @@ def test_managers_start_the_job_from_the_jobs_page(demo, member_client, monkeypa
     data = {"kind": "likely-errors", "layer": "imported", "folds": "3", "iterations": "x"}
     assert member_client.post(url, data).status_code == 302
     job = Job.objects.get(kind="likely-errors")
-    assert job.params == {"layer": "imported", "folds": 3, "iterations": 50}
+    assert job.params == {"layer": "imported", "folds": 3, "iterations": 30}
+
+
+def test_the_job_form_offers_the_finders_own_folds_and_iterations():
+    from annotator.jobs.likely_errors import Params
+
+    form = Params(data={"layer": "imported"})
+    assert form.is_valid(), form.errors
+    defaults = (form.validated_data["folds"], form.validated_data["iterations"])
+    assert defaults == (likely_errors.FOLDS, likely_errors.FOLD_ITERATIONS)
 
 
 def test_a_running_job_shows_its_progress_and_the_list_reloads_itself_when_it_ends(
