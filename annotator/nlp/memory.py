@@ -17,7 +17,9 @@ from annotator.nlp.gazetteer import Gazetteer
 from annotator.nlp.scheme import spans
 
 Sentence = tuple[Sequence[str], Sequence[str]]  # tokens, IOB2 tags
-MIN_SEEN = 2  # a word seen once says too little about its usual label
+# A word seen once already says something: with its one label as "steady" the CRF learns how far
+# to trust that (held-out F1 0.207 -> 0.225 on wnut17, 0.6175 -> 0.6189 on crossner-ai; README).
+MIN_SEEN = 1
 STEADY = 0.8  # share of its occurrences above which a word's label is "steady"
 
 

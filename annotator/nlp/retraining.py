@@ -23,6 +23,9 @@ Sentence = tuple[Sequence[str], Sequence[str]]  # tokens, IOB2 tags
 FIRST_RETRAIN = 10
 ITERATIONS = 50  # the simulation's best on crossner-ai; 100 over-fits the first small models
 HELD_OUT = 0.1
+# Twice the CRF's default L2 penalty: models of a few hundred sentences gain from smoother
+# weights (crossner-ai's simulated saving 49.4% -> 50.1%; 0.05 before, 0.15 and 0.2 lower).
+C2 = 0.1
 
 
 def next_retrain(learned: int, every: int) -> int:
@@ -39,7 +42,7 @@ def train(
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """The live model: a CRF on every reviewed sentence (none kept back; see `held_out_f1`)."""
-    crf.train(sentences, path, iterations=iterations, progress=progress)
+    crf.train(sentences, path, iterations=iterations, progress=progress, c2=C2)
 
 
 def held_out_f1(
@@ -55,7 +58,7 @@ def held_out_f1(
     held_out, rest = shuffled[:cut], shuffled[cut:]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "held-out.crfsuite"
-        crf.train(rest, path, iterations=iterations)
+        crf.train(rest, path, iterations=iterations, c2=C2)
         tagger = crf.Tagger(path)
         predicted = [tagger.tag(tokens) for tokens, _ in held_out]
     return crf.evaluate([tags for _, tags in held_out], predicted), cut

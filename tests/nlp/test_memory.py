@@ -18,7 +18,7 @@ def test_a_training_sentence_never_gets_memory_of_its_own_labels():
     assert len(memory.LabelMemory().learn(sentences).gazetteer) == 20
 
 
-def test_a_word_gets_its_usual_label_once_seen_often_enough():
+def test_a_word_gets_its_usual_label_steady_or_mixed():
     sentences = [
         (["Paris", "is", "big"], ["B-LOC", "O", "O"]),
         (["Paris", "Hilton"], ["B-PER", "I-PER"]),
@@ -27,11 +27,13 @@ def test_a_word_gets_its_usual_label_once_seen_often_enough():
     ]
     learnt = memory.LabelMemory().learn(sentences)
     assert learnt.usual["paris"] == "LOC:mixed"  # 2 of 3
-    assert "london" not in learnt.usual  # seen once
+    assert learnt.usual["london"] == "LOC:steady"  # seen once
+    assert "calling" in learnt.usual
     features = [{} for _ in range(3)]
     learnt.add_features(["PARIS", "Hilton", "x"], features)
     assert features[0] == {"gazetteer": "B-PER", "usual": "LOC:mixed"}
-    assert features[1] == {"gazetteer": "I-PER"}
+    assert features[1] == {"gazetteer": "I-PER", "usual": "PER:steady"}
+    assert features[2] == {}
 
 
 def test_memory_survives_a_round_trip_through_json():
