@@ -15,12 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, FilteredRelation, Q, QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from annotator import prepared, rows
 from annotator.models import GOLD, IMPORTED, Document, Job, Membership, Project, TagLayer, Task
 
 MANAGER = Membership.Role.MANAGER
@@ -199,29 +202,54 @@ def member_access(user: AbstractBaseUser, project: Project, roles: frozenset[str
 
 def document_access(user: AbstractBaseUser, pk: int, *roles: str) -> tuple[Document, Access]:
     """A document the user may see, with their access to its project."""
-    # The document, its project and the user's roles there in one query: a row per role (one
-    # row, role None, for someone with none), the project's memberships joined for this user only.
-    rows = list(
-        Document.objects.select_related("project")
-        .filter(pk=pk)
-        .order_by()
-        .annotate(
-            mine=FilteredRelation(
-                "project__membership", condition=Q(project__membership__user_id=user.pk)
-            ),
-            member_role=F("mine__role"),
-        )
-    )
-    if not rows:
+    found = _document_with_roles(user, pk)
+    if found is None:
         raise Http404("No such document.")
-    document = rows[0]
-    held = frozenset(row.member_role for row in rows if row.member_role is not None)
+    document, held = found
     access = member_access(user, document.project, held)
     if not access.sees_document(document):
         raise Http404("No such document.")
     if roles:
         access.require(*roles)
     return document, access
+
+
+def _document_with_roles(user: AbstractBaseUser, pk: int) -> tuple[Document, frozenset] | None:
+    """The document, its project and the user's roles there, in one statement written once
+    (rows.py): every document page and endpoint asks it, and building the equivalent queryset
+    cost more CPU than running it."""
+    if not rows.fits_bigint(pk):
+        return None
+    sql, loaders = _document_statement(connection.vendor)
+    with prepared.cursor() as cursor:
+        cursor.execute(sql, {"user": user.pk, "document": pk})
+        found = cursor.fetchone()
+    if found is None:
+        return None
+    (document, project), held = rows.load_all(loaders, found)
+    document.project = project
+    return document, frozenset(role for role, has in zip(ROLES, held, strict=True) if has)
+
+
+ROLES = tuple(Membership.Role)
+
+
+@cache
+def _document_statement(vendor: str) -> tuple[str, list[rows.Loader]]:
+    loaders = [rows.Loader(Document, "d"), rows.Loader(Project, "p")]
+    membership = Membership._meta.db_table
+    held = [
+        f"EXISTS (SELECT 1 FROM {membership} m WHERE m.project_id = d.project_id "  # noqa: S608
+        f"AND m.user_id = %(user)s AND m.role = '{role}')"
+        for role in ROLES
+    ]
+    columns = [column for loader in loaders for column in loader.columns]
+    sql = (
+        f"SELECT {', '.join(columns)}, {', '.join(held)} "  # noqa: S608
+        f"FROM {Document._meta.db_table} d JOIN {Project._meta.db_table} p ON p.id = d.project_id "
+        "WHERE d.id = %(document)s"
+    )
+    return sql, loaders
 
 
 def projects_for(user: AbstractBaseUser) -> QuerySet[Project]:

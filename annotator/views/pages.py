@@ -12,12 +12,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import reswap, retarget
 
-from annotator import access, params, selectors
+from annotator import access, params, rows, selectors
 from annotator.access import MANAGER, REVIEWER
 from annotator.downloads import download, export_name
 from annotator.forms import ExportForm, UploadForm
 from annotator.jobs import export as export_job
-from annotator.models import GOLD
+from annotator.models import GOLD, TagLayer
 from annotator.nlp import conll
 from annotator.nlp.formats import registry
 from annotator.refusals import with_reason
@@ -149,8 +149,10 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document, who = access.document_access(request.user, pk)
     if request.htmx and request.GET.get("fragment") == "live-model":
         return _live_model(request, document)
-    visible = document.layers.filter(who.layer_filter(document)).order_by("pk")
-    layers = {layer.name: layer for layer in visible}
+    # Every layer, then the visible ones (`sees_layer` is `layer_filter` in Python): a
+    # statement written once costs less than building the filtered queryset (rows.py).
+    every = rows.select(TagLayer, "x.document_id = %s", [document.pk], order="x.id")
+    layers = {layer.name: layer for layer in every if who.sees_layer(document, layer)}
     if not layers:
         raise Http404("This document has no tag layer you may see.")
     layer = request.GET.get("layer") or access.default_layer(layers=layers, who=who)
