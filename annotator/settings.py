@@ -298,9 +298,12 @@ EXPORT_JOB_DOCUMENTS = envint("EXPORT_JOB_DOCUMENTS", 500)
 EXPORT_JOB_TOKENS = envint("EXPORT_JOB_TOKENS", 2_000_000)
 EXPORT_KEEP_HOURS = envint("EXPORT_KEEP_HOURS", 24)
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
-# A worker counts as running when it wrote a heartbeat this recently (seconds).
+# A worker counts as running when it wrote a heartbeat this recently (seconds). The heartbeat
+# is a thread, and crfsuite's training holds the GIL between iterations: on a loaded machine a
+# busy worker went 20 s without a beat, and another took its job for orphaned (60 s keeps a
+# killed worker's job waiting a little longer instead).
 WORKER_HEARTBEAT_EVERY = envint("WORKER_HEARTBEAT_EVERY", 5)
-WORKER_ALIVE_WITHIN = envint("WORKER_ALIVE_WITHIN", 20)
+WORKER_ALIVE_WITHIN = envint("WORKER_ALIVE_WITHIN", 60)
 # Workers send again the queued jobs whose send failed (broker unreachable) once they are this
 # old, and those whose last send is older than JOB_RESEND_AFTER (a message lost with a flushed
 # broker); a job sent twice still runs once (services/jobs.py).
