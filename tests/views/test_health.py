@@ -6,6 +6,7 @@ import socket
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -124,7 +125,8 @@ def test_no_worker_reaching_the_broker_shows_as_zero_workers_beside_an_ok_status
     monitor sees workers == 0."""
     jobs.beat("cut-off@host", reaches_broker=False)
     WorkerHeartbeat.objects.create(
-        hostname="gone@host", seen_at=timezone.now() - timedelta(seconds=60)
+        hostname="gone@host",
+        seen_at=timezone.now() - timedelta(seconds=settings.WORKER_ALIVE_WITHIN + 30),
     )
     body = Client().get(URL).json()
     assert body["status"] == "ok"
