@@ -44,6 +44,9 @@ markers below is rewritten by every run.
 MEMORY_GROWTH_MB = 50  # "flat memory" for export: peak RSS may rise at most this much
 
 
+PROBE = "Speed probe (CPU s of a fixed Python loop; lower is faster)"
+
+
 def speed_probe() -> float:
     """CPU seconds of a fixed pure-Python loop, best of 3. The shared machine's speed changes
     from hour to hour (1.6x between two nights), so the absolute figures of two runs compare
@@ -78,9 +81,7 @@ def machine(pg_version: str | None, load_at_start: float, probe_at_start: float)
         "SQLite": sqlite3.sqlite_version,
         "PostgreSQL": pg_version or "not reachable (skipped)",
         "Load average (1 min)": f"{load_at_start:.2f} at start, {os.getloadavg()[0]:.2f} at end",
-        "Speed probe (CPU s of a fixed Python loop; lower is faster)": (
-            f"{probe_at_start:.2f} at start, {speed_probe():.2f} at end"
-        ),
+        PROBE: (f"{probe_at_start:.2f} at start, {speed_probe():.2f} at end"),
         "Commit": _commit(),
         "Run at": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }

@@ -291,6 +291,17 @@ def run_learning() -> dict:
     return {"curve": curve, "job": job}
 
 
+def earlier_runs(measured: dict[str, str], stamp: str, full_at: str | None) -> str:
+    """Which earlier run measured the tables this run did not: partial runs chain."""
+    by_run: dict[str, list[str]] = {}
+    for name in STEPS:
+        if measured.get(name, stamp) != stamp:
+            by_run.setdefault(measured[name], []).append(name)
+    parts = [f"{', '.join(names)} from the run of {at}" for at, names in by_run.items()]
+    rest = f"the other tables from the full run of {full_at}" if full_at else "the rest earlier"
+    return "; ".join([*parts, rest])
+
+
 def merge(previous: dict, new: dict) -> dict:
     """A partial run's results over the previous run's, step by step."""
     merged = dict(previous)
@@ -366,17 +377,21 @@ def main() -> int:
         results["learning_info"] = info
     path = RESULTS
     had_previous = path.exists()
+    stamp = f"{info['Run at']} (speed probe {info[report.PROBE]})"
     if ONLY:
         previous = json.loads(path.read_text()) if had_previous else {}
         full_at = previous.get("full_run_at") or previous.get("info", {}).get("Run at")
+        measured = {**previous.get("measured_at", {}), **{s: stamp for s in ONLY}}
         info["Steps measured in this run"] = (
-            f"{', '.join(s for s in STEPS if s in ONLY)} (BENCH_ONLY); the other tables are "
-            + (f"from the full run of {full_at}" if full_at else "from earlier runs, if any")
+            f"{', '.join(s for s in STEPS if s in ONLY)} (BENCH_ONLY); "
+            + earlier_runs(measured, stamp, full_at)
         )
         results = merge(previous, results)
         results["full_run_at"] = full_at
     else:
+        measured = {}  # every step: the full run's time says when
         results["full_run_at"] = info["Run at"]
+    results["measured_at"] = measured  # steps run since, so a later partial run can say when
     results["info"] = info
     path.write_text(json.dumps(results, indent=2))
     if ONLY and not had_previous and {"models", "finder", "learning"} >= ONLY:
