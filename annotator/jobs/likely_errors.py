@@ -6,6 +6,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from annotator.jobs.base import JobKind
+from annotator.nlp import likely_errors
 from annotator.params import Clamped, Form
 from annotator.services import likely_errors as service
 
@@ -14,10 +15,13 @@ class Params(Form):
     """The layer to check, in how many folds, with how many CRF iterations each."""
 
     layer = serializers.CharField(default="gold", max_length=200, help_text="The layer to check.")
-    # likely_errors.FOLDS and FOLD_ITERATIONS (a test keeps them equal): that module imports
-    # cleanlab, seconds the web process need not spend.
-    folds = Clamped(default=4, min_value=2, max_value=10)
-    iterations = Clamped(default=30, min_value=5, max_value=200, help_text="CRF iterations.")
+    folds = Clamped(default=likely_errors.FOLDS, min_value=2, max_value=10)
+    iterations = Clamped(
+        default=likely_errors.FOLD_ITERATIONS,
+        min_value=5,
+        max_value=200,
+        help_text="CRF iterations.",
+    )
 
 
 KIND = JobKind(

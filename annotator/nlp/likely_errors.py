@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from cleanlab.token_classification.filter import find_label_issues
 
 from annotator.nlp import corrections as fixes
 from annotator.nlp import crf
@@ -228,6 +227,10 @@ def flagged(sentences: Sequence[Sentence], probabilities: Sequence[Probabilities
     labels = [[index[tag] for tag in sentences[i][1]] for i in kept]
     if not kept or len({label for row in labels for label in row}) < 2:
         return set()
+    # Imported here: cleanlab takes seconds to import, and the web process reads this module's
+    # defaults (the job form) without ever ranking.
+    from cleanlab.token_classification.filter import find_label_issues
+
     with warnings.catch_warnings():  # "too few examples" of a rare tag: expected here
         warnings.simplefilter("ignore", UserWarning)
         found = find_label_issues(labels, [matrices[i] for i in kept], n_jobs=1)

@@ -232,15 +232,6 @@ def test_managers_start_the_job_from_the_jobs_page(demo, member_client, monkeypa
     assert job.params == {"layer": "imported", "folds": 3, "iterations": 30}
 
 
-def test_the_job_form_offers_the_finders_own_folds_and_iterations():
-    from annotator.jobs.likely_errors import Params
-
-    form = Params(data={"layer": "imported"})
-    assert form.is_valid(), form.errors
-    defaults = (form.validated_data["folds"], form.validated_data["iterations"])
-    assert defaults == (likely_errors.FOLDS, likely_errors.FOLD_ITERATIONS)
-
-
 def test_a_running_job_shows_its_progress_and_the_list_reloads_itself_when_it_ends(
     demo, member, member_client
 ):
