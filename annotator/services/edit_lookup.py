@@ -29,7 +29,7 @@ from annotator.models import (
     TagLayer,
     Task,
 )
-from annotator.rows import Loader, load_all
+from annotator.rows import Loader, fits_bigint, load_all
 
 ROLES = tuple(Membership.Role)
 # What the layer rule and note_activity read of a task.
@@ -83,8 +83,8 @@ def locked_row(
     transaction), loaded with its sentence and its layer's document and project; the user's
     roles in the project, their tasks in the document (not withdrawn), and whether they have
     undone edits in the layer. None if there is no such row."""
-    if not all(-(2**63) <= n < 2**63 for n in (document_pk, sentence_id)):
-        return None  # no row has such an id; the driver would raise rather than find none
+    if not fits_bigint(document_pk, sentence_id):
+        return None
     sql, loaders = _statement(connection.vendor)
     params = {"user": user.pk, "document": document_pk, "layer": layer_name,
               "sentence": sentence_id}  # fmt: skip
