@@ -80,11 +80,7 @@ def select(
     `params`); the statement is written once, prepared on PostgreSQL, and the instances
     converted as the ORM would."""
     sql, loader = _select(model, where, order, limit, connection.vendor)
-    with prepared.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
-    db = connections[DEFAULT_DB_ALIAS]
-    return [loader.load(values, db) for values in found]
+    return [loader.load(values, db) for values, db in _fetched(sql, params)]
 
 
 def fits_bigint(*numbers: int) -> bool:
@@ -115,8 +111,14 @@ class Values:
 
 def fetch_values(sql: str, params: list | dict, values: Values) -> list[dict]:
     """The rows of a statement written once (prepared on PostgreSQL) as `values` dicts."""
+    return [values.load(row, db) for row, db in _fetched(sql, params)]
+
+
+def _fetched(sql: str, params: list | dict) -> list[tuple[tuple, BaseDatabaseWrapper]]:
+    """Each row of the statement, run prepared on PostgreSQL, with the connection that
+    converts its values (the default connection itself, not its proxy)."""
     with prepared.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchall()
     db = connections[DEFAULT_DB_ALIAS]
-    return [values.load(row, db) for row in found]
+    return [(row, db) for row in found]
