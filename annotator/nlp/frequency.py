@@ -14,7 +14,7 @@ integer part: bins a CRF can weigh one by one.
 from __future__ import annotations
 
 import math
-from functools import cache, lru_cache
+from functools import cache
 
 LANGUAGE = "en"
 WORDLIST = "large"  # 321,180 English words down to Zipf 1.0 (the "small" list stops at 3.0)
@@ -28,7 +28,6 @@ def _frequencies() -> dict[str, float]:
     return wordfreq.get_frequency_dict(LANGUAGE, wordlist=WORDLIST)
 
 
-@lru_cache(maxsize=262_144)
 def zipf_bin(word: str) -> int:
     """The integer part of the lower-cased word's Zipf frequency, 0 if unknown (0..8).
 
