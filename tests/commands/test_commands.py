@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from annotator.models import Document, Project
+from annotator.models import Document, Project, SentenceTags, TaggerModel
 from tests.conftest import BROKEN, SMALL, row_counts
 from tests.paths import DEMO_SAMPLE
 
@@ -204,3 +204,57 @@ def test_demo_prints_its_logins_and_the_address_it_is_served_on_and_can_run_twic
     assert Project.objects.filter(name__startswith="Demo").count() == 1
     assert "Imported" not in again.getvalue()  # the second run finds the project
     assert "Open http://127.0.0.1:8000/" in again.getvalue()
+
+
+def docstart_file(folder: Path, name: str, parts: int, sentences: int) -> Path:
+    """A CoNLL-2003-style file: `parts` documents, each opened by -DOCSTART-."""
+    lines = []
+    for part in range(parts):
+        lines += ["-DOCSTART- -X- -X- O", ""]
+        for n in range(sentences):
+            lines += [f"Paris{part}x{n} NNP B-NP I-LOC", "is VBZ B-VP O", f"big{n} JJ B-ADJP O", ""]
+    path = folder / name
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_a_files_name_exports_every_document_imported_from_it(tmp_path):
+    parts = docstart_file(tmp_path, "eng.testb", parts=3, sentences=2)
+    run_import(parts, SMALL)
+    assert Document.objects.filter(source_name="eng.testb").count() == 3
+
+    assert run_export(tmp_path, document=["eng.testb"]) == parts.read_bytes()
+    assert run_export(tmp_path, document=["eng.testb #2"]).count(b"-DOCSTART-") == 1
+
+
+def test_a_name_that_is_neither_a_document_nor_a_file_is_refused_by_name(tmp_path):
+    run_import(SMALL)
+
+    with pytest.raises(CommandError, match="'eng.train'"):
+        run_export(tmp_path, document=["small.conll", "eng.train"])
+
+
+def test_train_and_preannotate_take_a_files_name_for_all_its_documents(tmp_path, settings):
+    settings.MODEL_ROOT = tmp_path / "models"
+    train = docstart_file(tmp_path, "eng.train", parts=2, sentences=8)
+    test = docstart_file(tmp_path, "eng.testa", parts=2, sentences=3)
+    run_import(train, test)
+    out = StringIO()
+    call_command(
+        "train_model",
+        project="Corpus",
+        layer="imported",
+        name="news",
+        iterations=5,
+        documents=["eng.train"],
+        stdout=out,
+    )
+    model = TaggerModel.objects.get(name="news")
+    assert model.trained_on["sentences"] + model.trained_on["held_out_sentences"] == 16
+
+    out = StringIO()
+    call_command("preannotate", project="Corpus", model="news", documents=["eng.testa"], stdout=out)
+    layer = out.getvalue().strip()
+    tagged = SentenceTags.objects.filter(layer__name=layer)
+    assert tagged.count() == 6
+    assert set(tagged.values_list("layer__document__source_name", flat=True)) == {"eng.testa"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.management.base import CommandError
+from django.db.models import Q
 
 from annotator import params
 from annotator.jobs import registry
@@ -17,14 +18,29 @@ def project_named(name: str) -> Project:
     return project
 
 
+def documents_named(project: Project, names: list[str]) -> list[tuple[int, str]]:
+    """(id, name) of the documents called `names`, in import order. A file's name also stands
+    for every document imported from it: a CoNLL file with -DOCSTART- lines becomes one
+    document per part ("train.txt", "train.txt #2", ...), and its user knows the file."""
+    found = list(
+        project.documents.filter(Q(name__in=names) | Q(source_name__in=names))
+        .order_by("position")
+        .values_list("pk", "name", "source_name")
+    )
+    known = {name for _, *both in found for name in both}
+    missing = sorted(set(names) - known)
+    if missing:
+        raise CommandError(
+            f"no document named, or imported from a file named, {', '.join(map(repr, missing))}"
+        )
+    return [(pk, name) for pk, name, _ in found]
+
+
 def document_ids(project: Project, names: list[str] | None) -> list[int]:
     """The ids of the named documents (none named: [], all of them)."""
     if not names:
         return []
-    ids = list(project.documents.filter(name__in=names).values_list("pk", flat=True))
-    if len(ids) != len(set(names)):
-        raise CommandError("some of those documents are not in the project")
-    return ids
+    return [pk for pk, _ in documents_named(project, names)]
 
 
 def run_here(kind: str, project: Project, data: dict) -> Job:

@@ -4,6 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from annotator.management.commands._jobs import documents_named
 from annotator.models import Project, TagLayer
 from annotator.nlp.formats import registry
 from annotator.services import corpus
@@ -17,7 +18,11 @@ class Command(BaseCommand):
         parser.add_argument("--project", required=True)
         if self.format_name is None:
             parser.add_argument("--format", required=True, choices=list(registry.FORMATS))
-        parser.add_argument("--document", action="append", help="a document name; repeatable")
+        parser.add_argument(
+            "--document",
+            action="append",
+            help="a document name, or an imported file's name for all its documents; repeatable",
+        )
         parser.add_argument("--layer", default=None, help="default: gold if present, else imported")
         parser.add_argument(
             "--scheme", default="keep", choices=["keep", "iob1", "iob2", "bioes", "bilou"]
@@ -31,11 +36,7 @@ class Command(BaseCommand):
             raise CommandError(f"no project named {options['project']!r}") from error
         names = options["document"]
         if names:
-            missing = set(names) - set(
-                project.documents.filter(name__in=names).values_list("name", flat=True)
-            )
-            if missing:
-                raise CommandError(f"no such document in the project: {', '.join(sorted(missing))}")
+            names = [name for _, name in documents_named(project, names)]
         chunks = corpus.export_project(
             project,
             document_names=names,

@@ -13,7 +13,12 @@ class Command(BaseCommand):
         parser.add_argument("--project", required=True)
         parser.add_argument("--model", required=True, help="model name (latest version)")
         parser.add_argument("--model-version", type=int, default=None)
-        parser.add_argument("--documents", nargs="*", default=None, help="document names")
+        parser.add_argument(
+            "--documents",
+            nargs="*",
+            default=None,
+            help="document names, or imported files' names for all their documents",
+        )
 
     def handle(self, *args, **options):
         project = project_named(options["project"])

@@ -13,7 +13,12 @@ class Command(BaseCommand):
         parser.add_argument("--layer", required=True, help="e.g. gold or imported")
         parser.add_argument("--kind", default="crf", choices=["crf"])
         parser.add_argument("--name", required=True)
-        parser.add_argument("--documents", nargs="*", default=None, help="document names")
+        parser.add_argument(
+            "--documents",
+            nargs="*",
+            default=None,
+            help="document names, or imported files' names for all their documents",
+        )
         parser.add_argument("--iterations", type=int, default=100)
 
     def handle(self, *args, **options):
