@@ -258,3 +258,15 @@ def test_train_and_preannotate_take_a_files_name_for_all_its_documents(tmp_path,
     tagged = SentenceTags.objects.filter(layer__name=layer)
     assert tagged.count() == 6
     assert set(tagged.values_list("layer__document__source_name", flat=True)) == {"eng.testa"}
+
+    target = tmp_path / "suggestions.conll"
+    with pytest.raises(
+        CommandError, match=r"not in 2 of the documents \('eng.train', 'eng.train #2'\)"
+    ):
+        call_command("export_conll", project="Corpus", layer=layer, output=str(target))
+    assert not target.exists()  # refused before a byte is written
+
+    call_command(
+        "export_conll", project="Corpus", layer=layer, document=["eng.testa"], output=str(target)
+    )
+    assert target.read_text().count("-DOCSTART-") == 2

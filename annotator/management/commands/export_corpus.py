@@ -37,6 +37,8 @@ class Command(BaseCommand):
         names = options["document"]
         if names:
             names = [name for _, name in documents_named(project, names)]
+        if options["layer"]:
+            refuse_documents_without(project, names, options["layer"])
         chunks = corpus.export_project(
             project,
             document_names=names,
@@ -55,3 +57,18 @@ class Command(BaseCommand):
                 sys.stdout.buffer.flush()
         except TagLayer.DoesNotExist as error:
             raise CommandError(f"no layer named {options['layer']!r} in a document") from error
+
+
+def refuse_documents_without(project: Project, names: list[str] | None, layer: str) -> None:
+    """Checked before anything is written, so a missing layer leaves no half-written file.
+    A model's layer is only in the documents it tagged: the message says which to name."""
+    documents = project.documents.filter(name__in=names) if names else project.documents.all()
+    lacking = list(
+        documents.exclude(layers__name=layer).order_by("position").values_list("name", flat=True)
+    )
+    if lacking:
+        shown = ", ".join(map(repr, lacking[:3])) + (", ..." if len(lacking) > 3 else "")
+        raise CommandError(
+            f"layer {layer!r} is not in {len(lacking)} of the documents ({shown}); "
+            "name the documents that have it with --document"
+        )
