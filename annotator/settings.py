@@ -161,6 +161,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 100
 
 # How many sentences a document page shows at once.
 SENTENCES_PER_PAGE = envint("SENTENCES_PER_PAGE", 50)
+DOCUMENTS_PER_PAGE = envint("DOCUMENTS_PER_PAGE", 200)  # the project page's table
 
 # The API (annotator/api/, README "API"): tokens for scripts, the session (with CSRF) for the
 # browser. Token first, so an anonymous request is answered 401 with a WWW-Authenticate header.

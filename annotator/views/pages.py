@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -46,22 +47,36 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx:  # the upload prompt's Cancel: a fresh form
         template += "#project-body"
     cancelled = request.GET.get("cancelled") == "1"
-    return render(request, template, _project_context(who, cancelled=cancelled))
+    page = request.GET.get("page", "1")
+    page = int(page) if page.isdigit() else 1
+    return render(request, template, _project_context(who, page=page, cancelled=cancelled))
 
 
-def _project_context(who: access.Access, **extra) -> dict:
+def _project_context(who: access.Access, page: int = 1, **extra) -> dict:
     project = who.project
-    documents = list(who.documents().order_by("position"))
+    documents = who.documents()
+    # A file split at -DOCSTART- lines, or one document per text, gives thousands of rows:
+    # the counts come from the database and the table shows one page of them.
+    totals = documents.aggregate(
+        count=Count("id"), sentences=Sum("sentence_count"), tokens=Sum("token_count")
+    )
+    count, tokens = totals["count"], totals["tokens"] or 0
+    pages = max(1, -(-count // settings.DOCUMENTS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * settings.DOCUMENTS_PER_PAGE
     return {
         "project": project,
         "access": who,
-        "documents": documents,
-        "labels": selectors.palette(project),
-        "sentences": sum(d.sentence_count for d in documents),
-        "tokens": sum(d.token_count for d in documents),
-        "export_as_job": exports.too_large_for_a_request(
-            len(documents), sum(d.token_count for d in documents)
+        "documents": list(
+            documents.order_by("position")[start : start + settings.DOCUMENTS_PER_PAGE]
         ),
+        "document_count": count,
+        "page": page,
+        "pages": pages,
+        "labels": selectors.palette(project),
+        "sentences": totals["sentences"] or 0,
+        "tokens": tokens,
+        "export_as_job": exports.too_large_for_a_request(count, tokens),
         "form": extra.pop("form", None) or UploadForm(),
         "formats": list(registry.FORMATS.values()),
         **extra,

@@ -54,7 +54,7 @@ def test_a_member_logs_in_and_uploads_a_file_and_sees_the_counts(page, empty_pro
     # htmx swapped the project body in place: no navigation to the upload URL.
     assert page.url.endswith(f"/projects/{empty_project.pk}/")
     assert page.get_by_role("link", name="small.conll").is_visible()
-    assert "1 documents · 4 sentences · 26 tokens" in page.inner_text("main")
+    assert "1 document · 4 sentences · 26 tokens" in page.inner_text("main")
 
 
 def test_the_document_shows_entity_spans_and_the_bio_tags_on_request(page, empty_project):

@@ -273,6 +273,31 @@ def test_the_project_page_lists_documents_labels_and_counts(member_client, proje
     assert [(row[3], row[4]) for row in rows] == [("4", "26"), ("1", "3")]
 
 
+def test_the_project_page_lists_a_page_of_documents_and_counts_them_all(
+    member_client, project, settings, tmp_path
+):
+    settings.DOCUMENTS_PER_PAGE = 2
+    parts = tmp_path / "eng.train"  # five documents, one per -DOCSTART-, after small.conll
+    parts.write_text("".join(f"-DOCSTART- O\n\nWord{n} B-PER\n\n" for n in range(5)))
+    import_files("Small corpus", parts)
+
+    def listed(query: str) -> tuple[list[str], str]:
+        tree = parse(page(member_client.get(project_url(project) + query)))
+        rows = tree.select("table", "documents")[0].select("tr")[1:]
+        (pager,) = tree.select("nav", "pager")
+        return [row.select("td")[1].text() for row in rows], pager.text()
+
+    names, pager = listed("")
+    assert names == ["small.conll", "eng.train"]  # the project's first file, then the five
+    assert pager == "Page 1 of 3 · Next"
+    html = page(member_client.get(project_url(project)))
+    assert "6 documents · 9 sentences · 31 tokens" in words(html)
+    assert listed("?page=3") == (["eng.train #4", "eng.train #5"], "Page 3 of 3 · Previous")
+    assert listed("?page=2")[1] == "Page 2 of 3 · Previous · Next"
+    assert listed("?page=99")[0] == ["eng.train #4", "eng.train #5"]  # past the end: the last
+    assert listed("?page=x")[0] == ["small.conll", "eng.train"]
+
+
 def test_a_new_project_page_says_there_are_no_documents_yet(member, member_client):
     empty = Project.objects.create(name="Empty")
     Membership.objects.create(project=empty, user=member, role="manager")
