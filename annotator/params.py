@@ -10,6 +10,7 @@ range and a value that is not a number takes the default), as their inputs carry
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils import html
 
@@ -47,11 +48,30 @@ class Form(serializers.Serializer):
         """The parameters, once they fit the project; NotInProject otherwise."""
         documents = params.get("documents")
         if documents:
-            found = set(project.documents.filter(pk__in=documents).values_list("pk", flat=True))
-            unknown = sorted(set(documents) - found)
-            if unknown:
-                raise NotInProject({"documents": [f"Not documents of this project: {unknown}."]})
+            params = {**params, "documents": _document_ids(project, documents)}
         return params
+
+
+def _document_ids(project: Project, chosen: list) -> list[int]:
+    """The ids of the chosen documents, a file's name ("file:NAME") standing for every
+    document imported from it; NotInProject names what the project lacks."""
+    ids = [c for c in chosen if isinstance(c, int)]
+    files = [c.removeprefix(FILE) for c in chosen if isinstance(c, str)]
+    found = set(project.documents.filter(pk__in=ids).values_list("pk", flat=True))
+    unknown = sorted(set(ids) - found)
+    if unknown:
+        raise NotInProject({"documents": [f"Not documents of this project: {unknown}."]})
+    if files:
+        parts = list(
+            project.documents.filter(source_name__in=files)
+            .order_by("position")
+            .values_list("pk", "source_name")
+        )
+        missing = sorted(set(files) - {name for _, name in parts})
+        if missing:
+            raise NotInProject({"documents": [f"No file of this project named {missing}."]})
+        ids += [pk for pk, _ in parts]
+    return list(dict.fromkeys(ids))  # once each, in the order chosen
 
 
 class Clamped(serializers.IntegerField):
@@ -77,11 +97,45 @@ class Checkbox(serializers.BooleanField):
         return super().get_value(dictionary)
 
 
+FILE = "file:"  # a document choice naming an imported file: every document imported from it
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": ID["min_value"], "maximum": ID["max_value"]},
+            {"type": "string", "pattern": "^file:.+"},
+        ]
+    }
+)
+class DocumentChoice(serializers.Field):
+    """A document's id, or "file:NAME" for all the documents imported from the file NAME (a
+    CoNLL file with -DOCSTART- lines is one document per part)."""
+
+    default_error_messages = {"invalid": 'A document id, or "file:" and a file\'s name.'}
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data.startswith(FILE) and len(data) > len(FILE):
+            return data
+        if isinstance(data, bool):
+            self.fail("invalid")
+        try:
+            number = int(data)
+        except (TypeError, ValueError):
+            self.fail("invalid")
+        if not ID["min_value"] <= number <= ID["max_value"]:
+            self.fail("invalid")
+        return number
+
+    def to_representation(self, value):
+        return value
+
+
 def documents_field() -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.IntegerField(**ID),
+        child=DocumentChoice(),
         default=list,
-        help_text="Document ids; none: all.",
+        help_text='Document ids, or "file:NAME" for all those of an imported file; none: all.',
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from functools import cache, lru_cache
 from html import escape  # what django.utils.html.escape calls, without its lazy-string wrapper
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import F, OuterRef, Q, Subquery
 from django.http import Http404
@@ -428,3 +430,22 @@ def layer_titles(project: Project, names) -> dict[str, str]:
         for name, version, kind in project.models.values_list("name", "version", "kind")
     }
     return {name: layer_title(name, kinds) for name in names}
+
+
+def document_choices(project: Project, limit: int | None = None) -> list[tuple[str, str]]:
+    """(value, label) of a documents select, in import order: a file imported as several
+    documents (a CoNLL file with -DOCSTART- lines) as one choice ("file:NAME", read by
+    params.DocumentChoice) before its parts. Past `limit` documents (DOCUMENTS_PER_PAGE), such a
+    file's parts are left out: its one choice stands for them, and the page stays small."""
+    limit = settings.DOCUMENTS_PER_PAGE if limit is None else limit
+    rows = list(project.documents.order_by("position").values_list("pk", "name", "source_name"))
+    parts = Counter(source for _, _, source in rows)
+    many = len(rows) > limit
+    choices, offered = [], set()
+    for pk, name, source in rows:
+        if parts[source] > 1 and source not in offered:
+            offered.add(source)
+            choices.append((f"file:{source}", f"{source}: all {parts[source]} documents"))
+        if parts[source] == 1 or not many:
+            choices.append((str(pk), name))
+    return choices

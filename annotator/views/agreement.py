@@ -49,7 +49,7 @@ def agreement_report(request: HttpRequest, pk: int) -> HttpResponse:
         "reports": reports[:20],
         "choices": choices,
         "gold_choices": [c["name"] for c in choices if c["kind"] in ("gold", "imported", "model")],
-        "documents": project.documents.order_by("position").only("pk", "name"),
+        "document_choices": selectors.document_choices(project),
         "jobs": running,
         "workers_alive": jobs.workers_alive(),
     }

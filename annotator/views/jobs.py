@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling
 
-from annotator import access, params
+from annotator import access, params, selectors
 from annotator.access import MANAGER, REVIEWER
 from annotator.jobs import registry as job_registry
 from annotator.jobs.base import JobKind
@@ -35,7 +35,7 @@ def project_jobs(request: HttpRequest, pk: int) -> HttpResponse:
         "layers": _layer_names(who.project),
         "models": _described(who.project.models.all()),
         "model_kinds": [_registration_form(kind) for kind in tagger_registry.registrable()],
-        "documents": who.project.documents.order_by("position").only("pk", "name"),
+        "document_choices": selectors.document_choices(who.project),
     }
     return render(request, TEMPLATE, context)
 

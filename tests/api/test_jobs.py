@@ -89,6 +89,27 @@ def test_the_job_list_is_newest_first_and_filters(api, team, queued):
     assert response.status_code == 400
 
 
+def test_a_file_name_stands_for_every_document_imported_from_it(api, team, queued):
+    client = api("manager")
+    both = list(team.project.documents.order_by("position").values_list("pk", flat=True))
+    assert len(both) == 2  # small.conll, imported twice
+
+    body = start(
+        client, team, kind="gazetteer", source="imported", documents=["file:small.conll"]
+    ).json()
+    assert body["params"]["documents"] == both
+    jobs.run_job(body["id"])
+    assert client.get(f"/api/v1/jobs/{body['id']}/").json()["result"]["documents"] == 2
+
+    response = start(client, team, kind="gazetteer", documents=["file:eng.train"])
+    assert response.json()["errors"] == {
+        "documents": ["No file of this project named ['eng.train']."]
+    }
+    response = start(client, team, kind="gazetteer", documents=["small.conll", "file:"])
+    assert response.status_code == 400
+    assert Job.objects.count() == 1
+
+
 def test_bad_job_parameters_are_400_with_the_fields_named(api, team, queued):
     client = api("manager")
     response = start(client, team, kind="preannotate", model=12345)

@@ -273,6 +273,33 @@ def test_the_project_page_lists_documents_labels_and_counts(member_client, proje
     assert [(row[3], row[4]) for row in rows] == [("4", "26"), ("1", "3")]
 
 
+def test_the_jobs_page_offers_a_file_of_several_documents_as_one_choice(
+    member_client, project, settings, tmp_path
+):
+    parts = tmp_path / "eng.train"  # three documents, one per -DOCSTART-, after small.conll
+    parts.write_text("".join(f"-DOCSTART- O\n\nWord{n} B-PER\n\n" for n in range(3)))
+    import_files("Small corpus", parts)
+    ids = {d.name: str(d.pk) for d in project.documents.all()}
+
+    def choices() -> list[tuple[str, str]]:
+        tree = parse(page(member_client.get(project_url(project, "annotator-project-jobs"))))
+        (select,) = tree.select("select", name="documents")
+        return [(o.attrs["value"], o.text()) for o in select.select("option")]
+
+    assert choices() == [
+        (ids["small.conll"], "small.conll"),
+        ("file:eng.train", "eng.train: all 3 documents"),
+        (ids["eng.train"], "eng.train"),
+        (ids["eng.train #2"], "eng.train #2"),
+        (ids["eng.train #3"], "eng.train #3"),
+    ]
+    settings.DOCUMENTS_PER_PAGE = 3  # more documents than that: the file's choice alone
+    assert choices() == [
+        (ids["small.conll"], "small.conll"),
+        ("file:eng.train", "eng.train: all 3 documents"),
+    ]
+
+
 def test_the_project_page_lists_a_page_of_documents_and_counts_them_all(
     member_client, project, settings, tmp_path
 ):
