@@ -98,13 +98,14 @@ class Checkbox(serializers.BooleanField):
 
 
 FILE = "file:"  # a document choice naming an imported file: every document imported from it
+NAME_LENGTH = 300  # Document.source_name's
 
 
 @extend_schema_field(
     {
         "oneOf": [
             {"type": "integer", "minimum": ID["min_value"], "maximum": ID["max_value"]},
-            {"type": "string", "pattern": "^file:.+"},
+            {"type": "string", "pattern": "^file:.+", "maxLength": len(FILE) + NAME_LENGTH},
         ]
     }
 )
@@ -112,20 +113,13 @@ class DocumentChoice(serializers.Field):
     """A document's id, or "file:NAME" for all the documents imported from the file NAME (a
     CoNLL file with -DOCSTART- lines is one document per part)."""
 
-    default_error_messages = {"invalid": 'A document id, or "file:" and a file\'s name.'}
-
     def to_internal_value(self, data):
-        if isinstance(data, str) and data.startswith(FILE) and len(data) > len(FILE):
-            return data
-        if isinstance(data, bool):
-            self.fail("invalid")
-        try:
-            number = int(data)
-        except (TypeError, ValueError):
-            self.fail("invalid")
-        if not ID["min_value"] <= number <= ID["max_value"]:
-            self.fail("invalid")
-        return number
+        if isinstance(data, str) and data.startswith(FILE):
+            # As a CharField checks text: a file's name is never empty, NUL (which PostgreSQL
+            # refuses) or a lone surrogate, and no longer than Document.source_name.
+            name = serializers.CharField(max_length=NAME_LENGTH, trim_whitespace=False)
+            return FILE + name.run_validation(data[len(FILE) :])
+        return serializers.IntegerField(**ID).run_validation(data)
 
     def to_representation(self, value):
         return value

@@ -105,8 +105,15 @@ def test_a_file_name_stands_for_every_document_imported_from_it(api, team, queue
     assert response.json()["errors"] == {
         "documents": ["No file of this project named ['eng.train']."]
     }
-    response = start(client, team, kind="gazetteer", documents=["small.conll", "file:"])
-    assert response.status_code == 400
+    too_long = "file:" + "x" * 301
+    for bad in ["small.conll", "file:", "file:a\x00b", too_long, 1.5, True]:
+        response = start(client, team, kind="gazetteer", documents=[bad])
+        assert response.status_code == 400, (bad, response.status_code)
+        assert set(response.json()["errors"]) == {"documents"}
+    lone_surrogate = '{"kind": "gazetteer", "documents": ["file:\\ud800"]}'  # as JSON escapes it
+    response = client.post(jobs_url(team), lone_surrogate, content_type="application/json")
+    assert response.status_code == 400  # refused with the reason, not a 500
+    assert "half of a UTF-16 pair" in response.json()["detail"]
     assert Job.objects.count() == 1
 
 
