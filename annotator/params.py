@@ -105,7 +105,8 @@ NAME_LENGTH = 300  # Document.source_name's
     {
         "oneOf": [
             {"type": "integer", "minimum": ID["min_value"], "maximum": ID["max_value"]},
-            {"type": "string", "pattern": "^file:.+", "maxLength": len(FILE) + NAME_LENGTH},
+            # NUL-free, as api/schema.py says of every string the API takes
+            {"type": "string", "pattern": "^file:[^\\x00]+$", "maxLength": len(FILE) + NAME_LENGTH},
         ]
     }
 )
